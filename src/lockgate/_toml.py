@@ -1,0 +1,52 @@
+"""TOML loading through tomllib (tomli before Python 3.11), with one-line errors."""
+
+from __future__ import annotations
+
+import sys
+
+from .errors import LockgateError
+
+
+def _tomllib():
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    return tomllib
+
+
+def load_toml(path: str) -> dict:
+    """Parse a TOML file.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The document as a dict.
+
+    Raises:
+        LockgateError: the file cannot be read or is not valid TOML (with tomllib's line and column).
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise LockgateError(f"cannot read: {error.strerror}", path) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LockgateError(f"not UTF-8 text (byte {error.start})", path) from None
+    return loads_toml(text, path)
+
+
+def loads_toml(text: str, path: str) -> dict:
+    """Parse TOML text that came from ``path`` (named in errors); raises LockgateError."""
+    tomllib = _tomllib()
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        import re
+
+        found = re.search(r"\(at line (\d+), column \d+\)", str(error))
+        message = str(error).replace(found.group(0), "").strip() if found else str(error)
+        raise LockgateError(f"invalid TOML: {message}", path, int(found.group(1)) if found else None) from None

@@ -1,0 +1,133 @@
+"""The ``lockgate`` command: a thin shell over the library API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import LockgateError
+
+EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without ``shutil``: argparse builds one per option, and
+    importing shutil would cost every run, help or not."""
+
+    def __init__(self, prog: str):
+        super().__init__(prog, width=_terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    import os
+
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``lockgate`` with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="lockgate",
+        description="Check that an environment matches its lockfile before a run starts.",
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lockgate {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="lockgate")
+    for name, (summary, description, configure) in COMMANDS.items():
+        configure(commands.add_parser(name, help=summary, description=description, formatter_class=_HelpFormatter))
+    return parser
+
+
+def build_command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of one subcommand alone: what ``lockgate NAME ...`` runs with, since building
+    the whole tree costs milliseconds that verify's start-up cannot spare."""
+    summary, description, configure = COMMANDS[name]
+    parser = argparse.ArgumentParser(prog=f"lockgate {name}", description=description, formatter_class=_HelpFormatter)
+    configure(parser)
+    return parser
+
+
+def _configure_verify(parser: argparse.ArgumentParser) -> None:
+    add_verify_options(parser)
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, only failures otherwise")
+    parser.set_defaults(handler=_run_verify)
+
+
+def add_verify_options(parser: argparse.ArgumentParser) -> None:
+    """The options every verifying command shares (verify, run)."""
+    parser.add_argument(
+        "-l", "--lockfile", metavar="PATH",
+        help="requirements.txt, pylock.toml or uv.lock (default: ./requirements.txt, then ./pylock.toml)",
+    )  # fmt: skip
+    parser.add_argument("--python", metavar="PATH", help="interpreter or venv folder to check (default: active venv, else this Python)")
+    parser.add_argument("--skip", metavar="NAME", action="append", default=[], help="leave NAME unchecked (repeatable; adds to verify.skip in lockgate.toml)")
+    parser.add_argument("--allow-missing", action="store_true", help="locked distributions that are not installed do not fail")
+    parser.add_argument("--strict", action="store_true", help="also fail on extra distributions and local-version differences")
+    parser.add_argument("--extra", metavar="NAME", action="append", default=[], help="select an extra (pylock.toml, uv.lock; repeatable)")
+    parser.add_argument("--group", metavar="NAME", action="append", default=None, help="select a dependency group (pylock.toml, uv.lock; repeatable)")
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from .render import render_json, render_text
+    from .verify import verify
+
+    report = verify(
+        args.lockfile,
+        python=args.python,
+        skip=args.skip,
+        allow_missing=args.allow_missing,
+        strict=args.strict,
+        extras=args.extra,
+        groups=args.group,
+    )
+    if args.format == "json":
+        sys.stdout.write(render_json(report))
+    else:
+        environment = report.header["environment"]
+        target = f"{report.header['lockfile']} vs {environment['python']} (Python {environment['python_version']})"
+        sys.stdout.write(render_text(report, title="lockgate verify", target=target, quiet=args.quiet))
+    return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+COMMANDS = {
+    "verify": (
+        "check the installed distributions against a lockfile (read-only)",
+        "Check the target interpreter's installed distributions against a lockfile. "
+        "Exit 0 when they match, 1 when they do not, 2 on bad input.",
+        _configure_verify,
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 passed, 1 failed, 2 bad input)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        args = build_command_parser(argv[0]).parse_args(argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return args.handler(args)
+    except LockgateError as error:
+        print(f"lockgate: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_PASSED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

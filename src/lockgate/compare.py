@@ -1,0 +1,354 @@
+"""Comparison of a lockfile with an installed environment: one finding per locked entry and
+per installed distribution.
+
+Version equality is PEP 440's (``1.0`` equals ``1.0.0``); packaging.version is imported only
+when the two strings differ. A VCS entry matches on the commit in ``direct_url.json``
+(PEP 610), a URL entry on its URL or archive hash, a directory entry on its folder and
+editable flag.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .inventory import InstalledDistribution, Inventory
+from .markers import MarkerEvaluator
+from .model import DIRECTORY, INDEX, URL, VCS, LockedPackage, Lockfile
+from .report import EXTRA, MATCHED, MISMATCHED, MISSING, NOT_APPLICABLE, SKIPPED, Finding
+
+
+class CompareOptions:
+    """How strictly to compare.
+
+    Attributes:
+        skip: normalized names to leave unchecked (status ``skipped``).
+        allow_missing: locked entries that are not installed do not fail.
+        strict: extra distributions fail, and so do differences PEP 440 forgives (a local
+            version ``+cu121`` the lock does not name, an index pin installed from a URL).
+        extras: extras selected (pylock.toml markers).
+        groups: dependency groups selected (pylock.toml markers); None means the lock's
+            default groups.
+    """
+
+    __slots__ = ("skip", "allow_missing", "strict", "extras", "groups")
+
+    def __init__(self, *, skip=frozenset(), allow_missing=False, strict=False, extras=(), groups=None):
+        self.skip = frozenset(skip)
+        self.allow_missing = allow_missing
+        self.strict = strict
+        self.extras = tuple(extras)
+        self.groups = None if groups is None else tuple(groups)
+
+
+def compare(lockfile: Lockfile, inventory: Inventory, environment, options: CompareOptions) -> list[Finding]:
+    """Compare a lockfile with what is installed.
+
+    Args:
+        lockfile: the parsed lock.
+        inventory: the target's installed distributions.
+        environment: a zero-argument callable returning the target's marker environment
+            (called only if a marker or a Python requirement needs it).
+        options: :class:`CompareOptions`.
+
+    Returns:
+        Findings in lock order, then installed distributions the lock does not name.
+
+    Raises:
+        LockgateError: a marker in the lock is invalid.
+    """
+    groups = options.groups if options.groups is not None else lockfile.options.get("default_groups", ())
+    checker = _Checker(lockfile, inventory, environment, options, groups)
+    return checker.run()
+
+
+class _Checker:
+    def __init__(self, lockfile, inventory, environment, options, groups):
+        self.lockfile = lockfile
+        self.inventory = inventory
+        self.options = options
+        self._environment = environment
+        self._groups = groups
+        self._evaluator = None
+        self._installed_directories = None
+
+    def evaluator(self) -> MarkerEvaluator:
+        if self._evaluator is None:
+            self._evaluator = MarkerEvaluator(self._environment(), self.options.extras, self._groups)
+        return self._evaluator
+
+    def run(self) -> list[Finding]:
+        findings = self._python_findings()
+        entries = self.lockfile.packages
+        # Pass 1: which entries apply, and which installed distributions they account for.
+        applies = [entry.name in self.options.skip or self._applies(entry) for entry in entries]
+        installed = [self._installed_for(entry) if ok else None for entry, ok in zip(entries, applies)]
+        claimed = {entry.name for entry, ok in zip(entries, applies) if ok and entry.name}
+        claimed.update(dist.name for dist in installed if dist is not None)
+        # Pass 2: one finding per entry, in lock order.
+        for entry, ok, dist in zip(entries, applies, installed):
+            if entry.name in self.options.skip:
+                found = dist.version if dist else None
+                findings.append(Finding(SKIPPED, entry.subject, entry.expected(), found, "skipped by request"))
+            elif ok:
+                findings.append(self._check_entry(entry, dist))
+            elif entry.name in self.inventory.distributions and entry.name not in claimed:
+                claimed.add(entry.name)  # installed, but locked only for other environments: one `extra` row
+                findings.append(self._unlocked(self.inventory.distributions[entry.name], entry))
+            else:
+                message = f"marker is false here: {entry.marker}"
+                findings.append(Finding(NOT_APPLICABLE, entry.subject, entry.expected(), None, message))
+        for dist in self.inventory.distributions.values():
+            if dist.name not in claimed:
+                findings.append(self._unlocked(dist, None))
+        self._flag_duplicates(findings)
+        return findings
+
+    def _applies(self, entry: LockedPackage) -> bool:
+        return self.evaluator().applies(entry.marker, entry.marker_context, entry.origin) if entry.marker else True
+
+    def _python_findings(self) -> list[Finding]:
+        """PEP 751 ``requires-python`` and ``environments``: does the lock cover this interpreter?"""
+        findings = []
+        requires = self.lockfile.options.get("requires_python")
+        if requires:
+            version = self._environment()["python_full_version"]
+            if not _specifier_contains(requires, version):
+                findings.append(
+                    Finding(MISMATCHED, "requires-python", requires, version, "the lock is not for this Python", fails=True)
+                )
+        environments = self.lockfile.options.get("environments") or ()
+        if environments and not any(self.evaluator().applies(m, "requirement", self.lockfile.path) for m in environments):
+            findings.append(
+                Finding(
+                    MISMATCHED, "environments", " or ".join(environments), _describe_platform(self._environment()),
+                    "the lock does not cover this environment", fails=True,
+                )
+            )  # fmt: skip
+        return findings
+
+    def _check_entry(self, entry: LockedPackage, installed: InstalledDistribution | None) -> Finding:
+        """The finding for an entry that applies here and is not skipped."""
+        if installed is None:
+            if entry.constraint_only:
+                return Finding(NOT_APPLICABLE, entry.subject, entry.expected(), None, "a constraint only; not installed")
+            message = "not installed" + ("; allowed by --allow-missing" if self.options.allow_missing else "")
+            return Finding(MISSING, entry.subject, entry.expected(), None, message, fails=not self.options.allow_missing)
+        python = self._environment()["python_full_version"] if entry.requires_python else None
+        if python and not _specifier_contains(entry.requires_python, python):
+            message = f"the lock's entry needs Python {entry.requires_python}"
+            return Finding(MISMATCHED, entry.subject, entry.expected(), installed.version, message, fails=True)
+        return self._match(entry, installed)
+
+    def _installed_for(self, entry: LockedPackage) -> InstalledDistribution | None:
+        if entry.name:
+            return self.inventory.distributions.get(entry.name)
+        return self._installed_from_directory(entry.source.path)
+
+    def _installed_from_directory(self, path: str | None) -> InstalledDistribution | None:
+        """The distribution installed from a local folder (for ``-e .`` entries without a name)."""
+        if self._installed_directories is None:
+            self._installed_directories = {}
+            for dist in self.inventory.distributions.values():
+                local = _local_path(dist.direct_url())
+                if local:
+                    self._installed_directories.setdefault(os.path.realpath(local), dist)
+        return self._installed_directories.get(os.path.realpath(path)) if path else None
+
+    def _unlocked(self, dist: InstalledDistribution, other_environment: LockedPackage | None) -> Finding:
+        if dist.name in self.options.skip:
+            return Finding(SKIPPED, dist.name, None, dist.version, "skipped by request")
+        if other_environment is not None:
+            message = f"installed, but the lock names it only where {other_environment.marker}"
+        else:
+            message = "installed, not in the lock"
+        return Finding(EXTRA, dist.name, None, dist.version, message, fails=self.options.strict)
+
+    def _match(self, entry: LockedPackage, installed: InstalledDistribution) -> Finding:
+        kind = entry.source.kind
+        if kind == INDEX:
+            return self._match_index(entry, installed)
+        version_problem = entry.version and not _versions_equal(entry.version, installed.version, False)
+        direct_url = installed.direct_url()
+        if kind == VCS:
+            verdict = _vcs_verdict(entry, direct_url)
+        elif kind == URL:
+            verdict = _url_verdict(entry, direct_url)
+        else:
+            verdict = _directory_verdict(entry, direct_url)
+        found = _describe_install(installed, direct_url)
+        if version_problem:
+            return Finding(MISMATCHED, entry.subject, entry.expected(), found, f"version {installed.version} installed", fails=True)
+        problem, note = verdict
+        if problem:
+            return Finding(MISMATCHED, entry.subject, entry.expected(), found, problem, fails=True)
+        return Finding(MATCHED, entry.subject, entry.expected(), found, note or "", fails=False)
+
+    def _match_index(self, entry: LockedPackage, installed: InstalledDistribution) -> Finding:
+        expected = entry.expected()
+        equal = _versions_equal(entry.version, installed.version, entry.arbitrary)
+        if equal is False:
+            return Finding(MISMATCHED, entry.subject, expected, installed.version, "", fails=True)
+        notes = []
+        if equal == "local":
+            notes.append(f"local version {installed.version} where the lock pins {entry.version}")
+        if self.options.strict:
+            direct_url = installed.direct_url()
+            if direct_url is not None:
+                notes.append(f"installed from {direct_url['url']}, the lock pins an index release")
+        strict_note = "; ".join(notes)
+        if strict_note and self.options.strict:
+            strict_note += " (fails with --strict)"
+        return Finding(MATCHED, entry.subject, expected, installed.version, strict_note, fails=bool(notes) and self.options.strict)
+
+    def _flag_duplicates(self, findings: list[Finding]) -> None:
+        twice = {kept.name: (kept, other) for kept, other in self.inventory.duplicates}
+        for finding in findings:
+            pair = twice.get(finding.subject)
+            if pair and finding.status != SKIPPED:
+                kept, other = pair
+                finding.status = MISMATCHED
+                finding.found = f"{kept.version} and {other.version}"
+                finding.message = f"installed twice in {kept.site_dir}; which one imports is undefined: reinstall it"
+                finding.fails = True
+
+
+def _versions_equal(locked: str, installed: str, arbitrary: bool):
+    """True, False, or ``"local"`` (equal under PEP 440 but for a local label the lock lacks)."""
+    if arbitrary:
+        return locked.lower() == installed.lower()
+    if locked == installed:
+        return True
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        want, have = Version(locked), Version(installed)
+    except InvalidVersion:
+        return False
+    if want == have:
+        return True
+    if want.local is None and have.local is not None and Version(have.public) == want:
+        return "local"
+    return False
+
+
+def _specifier_contains(specifier: str, version: str) -> bool:
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(specifier).contains(version, prereleases=True)
+
+
+def _vcs_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[str, str]:
+    """(problem, note) for a VCS entry; an empty problem means matched."""
+    source = entry.source
+    if direct_url is None:
+        return "installed from an index, not from the locked repository", ""
+    vcs_info = direct_url.get("vcs_info")
+    if vcs_info is None:
+        if direct_url.get("dir_info", {}).get("editable") and source.editable:
+            return _editable_checkout_verdict(source, _local_path(direct_url))
+        return f"installed from {direct_url['url']}, not from the locked repository", ""
+    if _normalize_repo_url(direct_url["url"]) != _normalize_repo_url(source.url or ""):
+        return f"installed from {direct_url['url']}", ""
+    installed_commit = vcs_info.get("commit_id") or ""
+    if source.commit:
+        if installed_commit.lower() != source.commit.lower():
+            return f"commit {installed_commit[:12]} installed, the lock pins {source.commit[:12]}", ""
+        return "", ""
+    requested = vcs_info.get("requested_revision")
+    if source.requested_revision and requested != source.requested_revision:
+        return f"revision {requested or 'default'} installed, the lock names {source.requested_revision}", ""
+    return "", f"the lock names {source.requested_revision or 'no revision'}, not a commit; installed commit {installed_commit[:12]}"
+
+
+def _editable_checkout_verdict(source, checkout: str | None) -> tuple[str, str]:
+    """pip installs ``-e git+URL@SHA`` as an editable checkout: compare that checkout's HEAD."""
+    import subprocess
+
+    if not checkout:
+        return "editable install without a local checkout", ""
+    try:
+        head = subprocess.run(["git", "-C", checkout, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return f"cannot read the commit of the checkout {checkout} (is git installed?)", ""
+    commit = head.stdout.strip()
+    wanted = source.commit or source.requested_revision
+    if head.returncode != 0 or not commit:
+        return f"{checkout} is not a git checkout", ""
+    if source.commit and commit.lower() != source.commit.lower():
+        return f"checkout {checkout} is at {commit[:12]}, the lock pins {wanted[:12]}", ""
+    return "", "" if source.commit else f"checkout at {commit[:12]}; the lock names {wanted}, not a commit"
+
+
+def _url_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[str, str]:
+    source = entry.source
+    if direct_url is None:
+        return "installed from an index, not from the locked URL", ""
+    archive_hash = (direct_url.get("archive_info") or {}).get("hashes") or {}
+    legacy = (direct_url.get("archive_info") or {}).get("hash")
+    installed_hashes = {f"{algo}:{value}".lower() for algo, value in archive_hash.items()}
+    if legacy:
+        installed_hashes.add(legacy.replace("=", ":", 1).lower())
+    if installed_hashes & {h.lower() for h in entry.hashes}:
+        return "", ""
+    if source.path and _local_path(direct_url) and _same_file(source.path, _local_path(direct_url)):
+        return "", ""
+    if source.url and _strip_credentials(direct_url["url"]) == _strip_credentials(source.url):
+        return "", ""
+    return f"installed from {direct_url['url']}", ""
+
+
+def _directory_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[str, str]:
+    source = entry.source
+    installed_path = _local_path(direct_url)
+    if installed_path is None or "dir_info" not in (direct_url or {}):
+        where = direct_url["url"] if direct_url else "an index"
+        return f"installed from {where}, not from {source.path}", ""
+    if source.path and not _same_file(installed_path, source.path):
+        return f"installed from {installed_path}", ""
+    editable = bool(direct_url["dir_info"].get("editable"))
+    if editable != source.editable:
+        return ("installed editable; the lock asks for a regular install" if editable else "installed as a copy; the lock asks for -e"), ""
+    return "", ""
+
+
+def _describe_install(installed: InstalledDistribution, direct_url: dict | None) -> str:
+    if direct_url is None:
+        return installed.version
+    vcs_info = direct_url.get("vcs_info")
+    if vcs_info:
+        return f"{installed.version} ({vcs_info.get('vcs', 'git')}+{direct_url['url']}@{vcs_info.get('commit_id', '?')})"
+    if direct_url.get("dir_info", {}).get("editable"):
+        return f"{installed.version} (-e {_local_path(direct_url) or direct_url['url']})"
+    return f"{installed.version} ({direct_url['url']})"
+
+
+def _local_path(direct_url: dict | None) -> str | None:
+    if not direct_url or not direct_url["url"].startswith("file:"):
+        return None
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(direct_url["url"]).path)
+
+
+def _same_file(a: str, b: str) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _strip_credentials(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2].lower()
+    return parts._replace(netloc=host, scheme=parts.scheme.lower()).geturl()
+
+
+def _normalize_repo_url(url: str) -> str:
+    """Compare repositories, not spellings: no ``git+``, credentials, ``.git`` or trailing slash."""
+    if "+" in url.split("://", 1)[0]:
+        url = url.split("+", 1)[1]
+    url = _strip_credentials(url).rstrip("/")
+    return url[:-4] if url.endswith(".git") else url
+
+
+def _describe_platform(environment: dict) -> str:
+    return f"{environment.get('sys_platform')} {environment.get('platform_machine')} Python {environment.get('python_full_version')}"

@@ -1,0 +1,27 @@
+"""Errors that lockgate reports to the user as one line and exit code 2."""
+
+from __future__ import annotations
+
+
+class LockgateError(Exception):
+    """Bad input or a failed step: shown as one line, never as a traceback.
+
+    Args:
+        message: what is wrong and, where it helps, what to do.
+        path: the file the problem is in, if any.
+        line: the 1-based line number in ``path``, if known.
+
+    ``str(error)`` is ``"PATH:LINE: MESSAGE"`` (or the parts that are known).
+    """
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        self.message = message
+        self.path = path
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if where and self.line:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}" if where else self.message

@@ -1,0 +1,197 @@
+"""The target interpreter: where its distributions live and its PEP 508 marker environment.
+
+A venv built on the same base interpreter as the one running lockgate is described without
+starting it (its site-packages follow from its prefix, its markers equal ours); any other
+interpreter is asked once, in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .errors import LockgateError
+
+# Runs inside the target interpreter, which may lack packaging: the environment is computed
+# as PEP 508's reference code does.
+_PROBE = r"""
+import json, os, platform, site, sys
+v = sys.implementation.version
+impl = "%d.%d.%d" % (v.major, v.minor, v.micro)
+if v.releaselevel != "final":
+    impl += v.releaselevel[0] + str(v.serial)
+env = {
+    "implementation_name": sys.implementation.name,
+    "implementation_version": impl,
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+dirs = list(site.getsitepackages())
+if site.ENABLE_USER_SITE:
+    dirs.append(site.getusersitepackages())
+print(json.dumps({"executable": sys.executable, "prefix": sys.prefix, "version": platform.python_version(),
+                  "site_dirs": dirs, "marker_environment": env}))
+"""
+
+
+class Interpreter:
+    """A Python interpreter whose installed distributions lockgate inspects.
+
+    Attributes:
+        executable: path of the interpreter (may be a venv's link to its base).
+        prefix: ``sys.prefix`` of the target (the venv folder for a venv).
+        version: ``platform.python_version()`` of the target, e.g. ``"3.11.7"``.
+        site_dirs: the site-packages folders it reads, in ``sys.path`` order (user site last).
+    """
+
+    __slots__ = ("executable", "prefix", "version", "site_dirs", "_marker_environment")
+
+    def __init__(self, executable: str, prefix: str, version: str, site_dirs: list[str], marker_environment=None):
+        self.executable = executable
+        self.prefix = prefix
+        self.version = version
+        self.site_dirs = site_dirs
+        self._marker_environment = marker_environment
+
+    def marker_environment(self) -> dict[str, str]:
+        """The PEP 508 marker variables of the target (``sys_platform``, ``python_version``…)."""
+        if self._marker_environment is None:
+            from packaging.markers import default_environment
+
+            self._marker_environment = dict(default_environment())
+        return self._marker_environment
+
+    def __repr__(self) -> str:
+        return f"Interpreter({self.executable!r}, {self.version})"
+
+
+def find_interpreter(python: str | None = None) -> Interpreter:
+    """Resolve the target interpreter.
+
+    Args:
+        python: an interpreter path or a venv folder; None means the active venv
+            (``VIRTUAL_ENV``) if one is set, else the interpreter running lockgate.
+
+    Returns:
+        An :class:`Interpreter`.
+
+    Raises:
+        LockgateError: the path is neither an interpreter nor a venv, or it does not run.
+    """
+    if python is None:
+        active = os.environ.get("VIRTUAL_ENV")
+        if not active or _same_path(active, sys.prefix):
+            return current_interpreter()
+        python = active
+    venv = _venv_folder(python)
+    if venv is not None:
+        if _same_path(venv, sys.prefix):
+            return current_interpreter()
+        described = _describe_sibling_venv(venv)
+        if described is not None:
+            return described
+        return probe_interpreter(_venv_executable(venv))
+    if not os.path.exists(python):
+        raise LockgateError(f"--python {python}: no such interpreter or venv folder")
+    if os.path.isdir(python):
+        raise LockgateError(f"--python {python}: a folder without pyvenv.cfg; name the interpreter or a venv")
+    if _same_path(python, sys.executable):
+        return current_interpreter()
+    return probe_interpreter(python)
+
+
+def current_interpreter() -> Interpreter:
+    """The interpreter running lockgate."""
+    import site
+
+    dirs = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return Interpreter(sys.executable, sys.prefix, _python_version(), dirs)
+
+
+def _python_version() -> str:
+    """``platform.python_version()`` without importing platform: the first word of sys.version."""
+    return sys.version.split()[0]
+
+
+def probe_interpreter(executable: str) -> Interpreter:
+    """Ask an interpreter, in a subprocess, for its site-packages and marker environment.
+
+    Raises:
+        LockgateError: it cannot be started or does not answer with the expected JSON.
+    """
+    import json
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            [executable, "-E", "-c", _PROBE], capture_output=True, text=True, cwd=os.path.dirname(executable) or None, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise LockgateError(f"--python {executable}: cannot run it ({error})") from None
+    try:
+        facts = json.loads(result.stdout)
+    except ValueError:
+        detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise LockgateError(f"--python {executable}: not a working Python interpreter ({detail[0]})") from None
+    return Interpreter(executable, facts["prefix"], facts["version"], facts["site_dirs"], facts["marker_environment"])
+
+
+def _describe_sibling_venv(venv: str) -> Interpreter | None:
+    """A venv on our own base interpreter, described without starting it; else None."""
+    import site
+
+    config = _read_pyvenv_cfg(venv)
+    home = config.get("home")
+    version = config.get("version_info") or config.get("version")
+    base_dir = os.path.dirname(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))
+    if not home or not version or not _same_path(home, base_dir):
+        return None
+    if version != _python_version():
+        return None
+    prefixes = [venv]
+    with_system = config.get("include-system-site-packages", "false").lower() == "true"
+    if with_system:
+        prefixes.append(sys.base_prefix)
+    dirs = list(site.getsitepackages(prefixes))
+    if with_system and site.check_enableusersite():
+        dirs.append(site.getusersitepackages())
+    return Interpreter(_venv_executable(venv), venv, version, dirs)
+
+
+def _venv_folder(python: str) -> str | None:
+    """The venv folder for a venv path or an interpreter inside a venv, else None."""
+    if os.path.isdir(python):
+        return os.path.abspath(python) if os.path.isfile(os.path.join(python, "pyvenv.cfg")) else None
+    candidate = os.path.dirname(os.path.dirname(os.path.abspath(python)))
+    return candidate if os.path.isfile(os.path.join(candidate, "pyvenv.cfg")) else None
+
+
+def _venv_executable(venv: str) -> str:
+    for relative in ("bin/python", "bin/python3", "Scripts/python.exe"):
+        candidate = os.path.join(venv, relative)
+        if os.path.exists(candidate):
+            return candidate
+    raise LockgateError(f"--python {venv}: pyvenv.cfg found but no bin/python in it; recreate the venv")
+
+
+def _read_pyvenv_cfg(venv: str) -> dict[str, str]:
+    values = {}
+    with open(os.path.join(venv, "pyvenv.cfg"), encoding="utf-8") as handle:
+        for line in handle:
+            key, sep, value = line.partition("=")
+            if sep:
+                values[key.strip().lower()] = value.strip()
+    return values
+
+
+def _same_path(a: str, b: str) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)

@@ -1,0 +1,185 @@
+"""The installed distributions of an interpreter, read from its site-packages folders.
+
+Names and versions come from ``*.dist-info`` folder names (the wheel spec writes them as
+``{name}-{version}.dist-info``, both normalized); METADATA or PKG-INFO is read only for
+egg-info and for names that do not split cleanly. ``direct_url.json`` (PEP 610) is read on
+demand. Folders named by ``.pth`` path lines are scanned after the site folder, as ``site``
+adds them to ``sys.path``; ``import`` lines in ``.pth`` files are never run.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .model import normalize_name
+
+
+class InstalledDistribution:
+    """One installed distribution.
+
+    Attributes:
+        name: PEP 503 normalized name.
+        version: the installed version string.
+        metadata_dir: the ``.dist-info`` / ``.egg-info`` path.
+        site_dir: the folder it was found in.
+    """
+
+    __slots__ = ("name", "version", "metadata_dir", "site_dir", "_direct_url")
+
+    _UNREAD = object()
+
+    def __init__(self, name: str, version: str, metadata_dir: str, site_dir: str):
+        self.name = name
+        self.version = version
+        self.metadata_dir = metadata_dir
+        self.site_dir = site_dir
+        self._direct_url = self._UNREAD
+
+    def direct_url(self) -> dict | None:
+        """The parsed ``direct_url.json`` (PEP 610), or None for an install from an index.
+
+        An unreadable or malformed file counts as absent; it cannot prove a URL install.
+        """
+        if self._direct_url is self._UNREAD:
+            self._direct_url = None
+            try:
+                with open(os.path.join(self.metadata_dir, "direct_url.json"), "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                return None
+            import json
+
+            try:
+                parsed = json.loads(data)
+            except ValueError:
+                return None
+            self._direct_url = parsed if isinstance(parsed, dict) and isinstance(parsed.get("url"), str) else None
+        return self._direct_url
+
+    def __repr__(self) -> str:
+        return f"InstalledDistribution({self.name!r}, {self.version!r})"
+
+
+class Inventory:
+    """What an interpreter has installed.
+
+    Attributes:
+        distributions: normalized name -> the :class:`InstalledDistribution` that Python
+            imports (the first found along the site folders).
+        duplicates: ``(kept, other)`` pairs for a name installed twice in the same folder
+            (a broken upgrade: which one imports is arbitrary).
+        site_dirs: the folders scanned, in order.
+    """
+
+    __slots__ = ("distributions", "duplicates", "site_dirs")
+
+    def __init__(self, distributions, duplicates, site_dirs):
+        self.distributions: dict[str, InstalledDistribution] = distributions
+        self.duplicates: list[tuple[InstalledDistribution, InstalledDistribution]] = duplicates
+        self.site_dirs: list[str] = site_dirs
+
+    def fingerprint(self) -> str:
+        """``"sha256:<hex>"`` over the sorted ``name==version`` lines: equal sets, equal prints."""
+        import hashlib
+
+        lines = sorted(f"{d.name}=={d.version}\n" for d in self.distributions.values())
+        return "sha256:" + hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def scan_inventory(site_dirs: list[str]) -> Inventory:
+    """Find every installed distribution in ``site_dirs`` and the folders their ``.pth`` files add.
+
+    Args:
+        site_dirs: site-packages folders in ``sys.path`` order; missing ones are skipped.
+
+    Returns:
+        An :class:`Inventory`.
+    """
+    found: dict[str, InstalledDistribution] = {}
+    duplicates: list[tuple[InstalledDistribution, InstalledDistribution]] = []
+    queue = list(dict.fromkeys(site_dirs))
+    scanned: list[str] = []
+    position = 0
+    while position < len(queue):
+        folder = queue[position]
+        position += 1
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        scanned.append(folder)
+        in_this_folder: dict[str, InstalledDistribution] = {}
+        for entry in names:
+            if entry.endswith(".pth"):
+                queue.extend(p for p in _pth_folders(folder, entry) if p not in queue)
+                continue
+            dist = _read_distribution(folder, entry)
+            if dist is None:
+                continue
+            if dist.name in in_this_folder:
+                duplicates.append((in_this_folder[dist.name], dist))
+                continue
+            in_this_folder[dist.name] = dist
+            found.setdefault(dist.name, dist)
+    return Inventory(found, duplicates, scanned)
+
+
+def _read_distribution(folder: str, entry: str) -> InstalledDistribution | None:
+    if entry.endswith(".dist-info"):
+        stem = entry[: -len(".dist-info")]
+        name, sep, version = stem.partition("-")
+        path = folder + os.sep + entry
+        if sep and version and "-" not in version:
+            return InstalledDistribution(_normalize_folder_name(name), version, path, folder)
+        return _from_metadata_file(os.path.join(path, "METADATA"), path, folder)
+    if entry.endswith(".egg-info"):
+        path = os.path.join(folder, entry)
+        metadata = os.path.join(path, "PKG-INFO") if os.path.isdir(path) else path
+        return _from_metadata_file(metadata, path, folder)
+    return None
+
+
+def _normalize_folder_name(name: str) -> str:
+    """PEP 503 form of a dist-info name; most are one ``lower``/``replace`` away from it."""
+    quick = name.lower().replace("_", "-").replace(".", "-")
+    return quick if "--" not in quick else normalize_name(name)
+
+
+def _from_metadata_file(metadata: str, path: str, folder: str) -> InstalledDistribution | None:
+    """Name and Version from a core metadata file's header fields."""
+    name = version = None
+    try:
+        with open(metadata, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if not line.strip():
+                    break  # the body (description) follows the headers
+                key, _, value = line.partition(":")
+                key = key.strip().lower()
+                if key == "name":
+                    name = value.strip()
+                elif key == "version":
+                    version = value.strip()
+                if name and version:
+                    break
+    except OSError:
+        return None
+    if not name or not version:
+        return None
+    return InstalledDistribution(normalize_name(name), version, path, folder)
+
+
+def _pth_folders(folder: str, entry: str) -> list[str]:
+    """Existing folders named by path lines of a ``.pth`` file, as ``site.addpackage`` reads them."""
+    folders = []
+    try:
+        with open(os.path.join(folder, entry), encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return folders
+    for line in lines:
+        if not line.strip() or line.startswith("#") or line.startswith(("import ", "import\t")):
+            continue
+        candidate = os.path.normpath(os.path.join(folder, line.rstrip()))
+        if os.path.isdir(candidate):
+            folders.append(candidate)
+    return folders

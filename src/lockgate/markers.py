@@ -1,0 +1,56 @@
+"""PEP 508 marker evaluation for a target interpreter, through ``packaging.markers``.
+
+packaging is imported on first use: a lock without markers never pays for it.
+"""
+
+from __future__ import annotations
+
+from .errors import LockgateError
+
+
+class MarkerEvaluator:
+    """Evaluates lock markers against one target environment, each distinct marker once.
+
+    Args:
+        environment: the target's PEP 508 marker variables
+            (:meth:`lockgate.interpreter.Interpreter.marker_environment`).
+        extras: extras selected (PEP 751 ``extras`` marker variable).
+        groups: dependency groups selected (PEP 751 ``dependency_groups``).
+    """
+
+    def __init__(self, environment: dict[str, str], extras=(), groups=()):
+        self._requirement_env = {**environment, "extra": ""}
+        self._lock_env = {**environment, "extras": frozenset(extras), "dependency_groups": frozenset(groups)}
+        self._results: dict[tuple[str, str], bool] = {}
+
+    def applies(self, marker: str | None, context: str = "requirement", origin: str = "") -> bool:
+        """True when ``marker`` holds for the target (a missing marker always holds).
+
+        Args:
+            marker: PEP 508 marker text.
+            context: ``"requirement"`` (requirements files: ``extra`` is empty, as pip has it)
+                or ``"lock_file"`` (PEP 751: ``extras``/``dependency_groups`` are sets).
+            origin: ``FILE:LINE`` named in the error for an invalid marker.
+
+        Raises:
+            LockgateError: the marker is not valid PEP 508.
+        """
+        if not marker:
+            return True
+        key = (marker, context)
+        result = self._results.get(key)
+        if result is None:
+            result = self._results[key] = self._evaluate(marker, context, origin)
+        return result
+
+    def _evaluate(self, marker: str, context: str, origin: str) -> bool:
+        from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+
+        environment = self._lock_env if context == "lock_file" else self._requirement_env
+        try:
+            return Marker(marker).evaluate(environment, context=context)
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as error:
+            path, _, line = origin.rpartition(":")
+            raise LockgateError(
+                f"invalid marker {marker!r}: {error}", path or origin or None, int(line) if line.isdigit() else None
+            ) from None

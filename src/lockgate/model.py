@@ -1,0 +1,177 @@
+"""The parsed lockfile model that every reader produces.
+
+Plain classes with ``__slots__`` rather than dataclasses: ``dataclasses`` costs
+several milliseconds to import and ``lockgate verify`` must start fast.
+"""
+
+from __future__ import annotations
+
+import re
+
+INDEX = "index"
+URL = "url"
+VCS = "vcs"
+DIRECTORY = "directory"
+
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def normalize_name(name: str) -> str:
+    """Return the PEP 503 normalized form of a distribution name (``Foo_Bar`` -> ``foo-bar``).
+
+    Same result as ``packaging.utils.canonicalize_name``, without importing packaging.
+    """
+    return _SEPARATORS.sub("-", name).lower()
+
+
+class Source:
+    """Where a locked distribution comes from.
+
+    Attributes:
+        kind: ``"index"``, ``"url"`` (an archive: wheel or sdist), ``"vcs"`` or ``"directory"``.
+        url: the archive or repository URL (VCS without its ``git+`` prefix), or None.
+        path: a local archive or directory as written in the lock, resolved against the lock's
+            folder, or None.
+        vcs: the VCS name (``"git"``) for VCS sources.
+        requested_revision: the ``@rev`` written in the lock (branch, tag or commit).
+        commit: the commit id when the lock pins one (a full hex object name), else None.
+        subdirectory: the project's folder inside the archive or repository.
+        editable: installed in development mode (``-e``, PEP 660).
+    """
+
+    __slots__ = ("kind", "url", "path", "vcs", "requested_revision", "commit", "subdirectory", "editable")
+
+    def __init__(
+        self,
+        kind: str = INDEX,
+        *,
+        url: str | None = None,
+        path: str | None = None,
+        vcs: str | None = None,
+        requested_revision: str | None = None,
+        commit: str | None = None,
+        subdirectory: str | None = None,
+        editable: bool = False,
+    ):
+        self.kind = kind
+        self.url = url
+        self.path = path
+        self.vcs = vcs
+        self.requested_revision = requested_revision
+        self.commit = commit
+        self.subdirectory = subdirectory
+        self.editable = editable
+
+    def describe(self) -> str:
+        """A short human form: ``git+URL@REV``, ``-e PATH``, the URL, or ``index``."""
+        if self.kind == VCS:
+            text = f"{self.vcs}+{self.url}"
+            rev = self.commit or self.requested_revision
+            return f"{text}@{rev}" if rev else text
+        where = self.path or self.url or ""
+        if self.kind == DIRECTORY:
+            return f"-e {where}" if self.editable else where
+        return where or INDEX
+
+    def __repr__(self) -> str:
+        return f"Source({self.describe()!r})"
+
+
+class LockedPackage:
+    """One locked entry: a distribution the lock says to install (under its marker).
+
+    Attributes:
+        name: PEP 503 normalized name, or None for an unnamed ``-e PATH`` entry.
+        version: the pinned version string as written (``==``/``===``), or None when the
+            entry is pinned by its source only (URL, VCS commit, directory).
+        arbitrary: True for ``===`` (PEP 440 arbitrary equality: compared as strings).
+        marker: the PEP 508 environment marker as text, or None.
+        marker_context: ``"requirement"`` for requirements files, ``"lock_file"`` for
+            pylock.toml (markers may test ``extras`` and ``dependency_groups``, PEP 751).
+        extras: extras named on the entry (they select other entries, not this one).
+        hashes: ``"algo:hexdigest"`` strings the lock lists for the entry's files.
+        source: a :class:`Source`.
+        requires_python: a specifier string the target Python must satisfy, or None.
+        constraint_only: True for entries read through ``-c``: they constrain what is
+            installed but do not ask for it.
+        origin: ``"FILE:LINE"`` (or ``"FILE:packages[N]"``) where the entry was read.
+    """
+
+    __slots__ = (
+        "name", "version", "arbitrary", "marker", "marker_context", "extras", "hashes",
+        "source", "requires_python", "constraint_only", "origin",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        name: str | None,
+        version: str | None = None,
+        *,
+        arbitrary: bool = False,
+        marker: str | None = None,
+        marker_context: str = "requirement",
+        extras: tuple[str, ...] = (),
+        hashes: tuple[str, ...] = (),
+        source: Source | None = None,
+        requires_python: str | None = None,
+        constraint_only: bool = False,
+        origin: str = "",
+    ):
+        self.name = name
+        self.version = version
+        self.arbitrary = arbitrary
+        self.marker = marker
+        self.marker_context = marker_context
+        self.extras = extras
+        self.hashes = hashes
+        self.source = source or Source()
+        self.requires_python = requires_python
+        self.constraint_only = constraint_only
+        self.origin = origin
+
+    @property
+    def subject(self) -> str:
+        """The name a report shows: the distribution name, else its source."""
+        return self.name or self.source.describe()
+
+    def expected(self) -> str:
+        """What the lock asks for, as one short string (``1.2.3``, ``git+URL@SHA``…)."""
+        if self.source.kind == INDEX:
+            return f"==={self.version}" if self.arbitrary else (self.version or "")
+        described = self.source.describe()
+        return f"{self.version} ({described})" if self.version else described
+
+    def __repr__(self) -> str:
+        marker = f" ; {self.marker}" if self.marker else ""
+        return f"LockedPackage({self.subject!r} {self.expected()!r}{marker})"
+
+
+class Lockfile:
+    """A parsed lockfile, whatever its format.
+
+    Attributes:
+        path: the file as the user named it.
+        format: ``"requirements.txt"``, ``"pylock.toml"`` or ``"uv.lock"``.
+        packages: the :class:`LockedPackage` entries, in file order (includes followed).
+        options: the file's own settings, by name: ``index_url`` (str), ``extra_index_urls``,
+            ``find_links`` (lists of str), ``requires_python`` (str), ``environments``
+            (list of marker strings), ``default_groups`` (list), and raw pip options
+            (``no_binary``…) as written.
+        files: every file read (the lock and its ``-r``/``-c`` includes), for hashing.
+    """
+
+    __slots__ = ("path", "format", "packages", "options", "files")
+
+    def __init__(self, path: str, format: str, packages: list[LockedPackage], options: dict, files: list[str]):
+        self.path = path
+        self.format = format
+        self.packages = packages
+        self.options = options
+        self.files = files
+
+    def sha256(self) -> str:
+        """Hex sha256 of the lockfile's bytes (the top file only, as written on disk)."""
+        import hashlib
+
+        with open(self.path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()

@@ -1,0 +1,48 @@
+"""Rendering a :class:`~lockgate.report.Report` as text (people) or JSON (programs)."""
+
+from __future__ import annotations
+
+from .report import MATCHED, NOT_APPLICABLE, SKIPPED, Report
+
+_LAST = (SKIPPED, NOT_APPLICABLE)
+
+
+def render_json(report: Report) -> str:
+    """The report as JSON text (``report.to_dict()``), indented, ending with a newline."""
+    import json
+
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def render_text(report: Report, *, title: str, target: str, quiet: bool = False) -> str:
+    """The report as text: a verdict line, counts, one line per finding that is not matched
+    (failing ones first, skipped and not-applicable last; matched ones that carry a note
+    too), then the commands that fix a failure.
+
+    Args:
+        report: the report.
+        title: what ran, e.g. ``"lockgate verify"``.
+        target: what was checked against what, e.g. ``"requirements.txt vs /venv (Python 3.11.7)"``.
+        quiet: only the verdict line and the failing findings; nothing at all on success.
+
+    Returns:
+        The text, ending with a newline (empty when quiet and passed).
+    """
+    if quiet and report.passed:
+        return ""
+    verdict = "passed" if report.passed else "FAILED"
+    counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in report.summary().items())
+    lines = [f"{title}: {verdict}: {target}", f"  {counts}"]
+    shown = [f for f in report.findings if f.fails or (not quiet and (f.status != MATCHED or f.message))]
+    shown.sort(key=lambda f: (not f.fails, f.status in _LAST))
+    if shown:
+        width_status = max(len(f.status) for f in shown)
+        width_subject = max(len(f.subject) for f in shown)
+        width_expected = max(len(f.expected or "-") for f in shown)
+        for f in shown:
+            line = f"  {f.status:<{width_status}}  {f.subject:<{width_subject}}  expected {f.expected or '-':<{width_expected}}  found {f.found or '-'}"
+            lines.append(f"{line}  ({f.message})" if f.message else line)
+    if report.fix:
+        lines.append("to fix:")
+        lines.extend(f"  {command}" for command in report.fix)
+    return "\n".join(lines) + "\n"

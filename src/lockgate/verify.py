@@ -1,0 +1,116 @@
+"""``lockgate verify`` as a library call: check an installed environment against a lockfile."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .compare import CompareOptions, compare
+from .config import configured_skip
+from .interpreter import Interpreter, find_interpreter
+from .inventory import scan_inventory
+from .model import Lockfile, normalize_name
+from .readers import find_default_lockfile, read_lockfile
+from .report import MISMATCHED, VERIFY_STATUSES, Report
+
+SCHEMA = "lockgate.verify/1"
+
+
+def verify(
+    lockfile: str | None = None,
+    *,
+    python: str | None = None,
+    skip=(),
+    allow_missing: bool = False,
+    strict: bool = False,
+    extras=(),
+    groups=None,
+) -> Report:
+    """Check the target interpreter's installed distributions against a lockfile. Read-only.
+
+    Args:
+        lockfile: requirements.txt, pylock.toml (PEP 751) or uv.lock; None looks for
+            ``requirements.txt`` then ``pylock.toml`` in the current folder.
+        python: interpreter path or venv folder; None is the active venv or this interpreter.
+        skip: distribution names to leave unchecked, added to ``verify.skip`` of the
+            project's lockgate.toml / ``[tool.lockgate]``.
+        allow_missing: locked distributions that are not installed do not fail.
+        strict: extra distributions and local-version differences fail too.
+        extras: extras to select (pylock.toml, uv.lock).
+        groups: dependency groups to select (pylock.toml, uv.lock); None is the lock's defaults.
+
+    Returns:
+        A :class:`~lockgate.report.Report` with schema ``lockgate.verify/1``: one finding per
+        locked entry and per installed distribution; ``report.passed`` tells the verdict and
+        ``report.fix`` lists commands that would repair a failure.
+
+    Raises:
+        LockgateError: the lockfile is missing or invalid, or the interpreter cannot be used.
+    """
+    path = lockfile or find_default_lockfile()
+    lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()))
+    interpreter = find_interpreter(python)
+    inventory = scan_inventory(interpreter.site_dirs)
+    options = CompareOptions(
+        skip=configured_skip() | {normalize_name(name) for name in skip},
+        allow_missing=allow_missing,
+        strict=strict,
+        extras=extras,
+        groups=groups,
+    )
+    findings = compare(lock, inventory, interpreter.marker_environment, options)
+    header = {"lockfile": path, "lockfile_sha256": lock.sha256, "environment": describe_environment(interpreter)}
+    report = Report(SCHEMA, VERIFY_STATUSES, findings, header)
+    if not report.passed:
+        report.fix = fix_commands(lock, interpreter, report, strict=strict, extras=extras, groups=groups)
+    return report
+
+
+def describe_environment(interpreter: Interpreter) -> dict[str, str]:
+    """``{"python", "python_version", "platform", "hostname"}`` of the target, for reports."""
+    environment = interpreter._marker_environment
+    if environment is not None:
+        platform = f"{environment['sys_platform']}-{environment['platform_machine']}"
+    else:  # same host and base interpreter as lockgate's own
+        platform = f"{sys.platform}-{os.uname().machine}" if hasattr(os, "uname") else sys.platform
+    return {
+        "python": interpreter.executable,
+        "python_version": interpreter.version,
+        "platform": platform,
+        "hostname": _hostname(),
+    }
+
+
+def _hostname() -> str:
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import platform  # pragma: no cover - Windows
+
+    return platform.node()  # pragma: no cover
+
+
+def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, strict=False, extras=(), groups=None) -> list[str]:
+    """Commands that bring the environment to the lock, uv's first, then pip's.
+
+    They never uninstall what the lock does not name, except under ``strict``, where the
+    extra distributions are listed for removal by name.
+    """
+    from shlex import join, quote
+
+    python = interpreter.executable
+    reinstall = sorted(
+        f.subject for f in report.failures() if f.status == MISMATCHED and f.expected and "(" in f.expected
+    )  # source differences (VCS commit, URL, folder): the version alone would not trigger uv
+    uv_options = [f"--reinstall-package={name}" for name in reinstall]
+    if lock.format == "uv.lock":
+        selection = [f"--extra={e}" for e in extras] + [f"--group={g}" for g in groups or ()]
+        export = join(["uv", "export", "--frozen", f"--project={os.path.dirname(os.path.abspath(lock.path))}", *selection])
+        commands = [f"{export} | {join(['uv', 'pip', 'install', f'--python={python}', *uv_options, '-r', '-'])}"]
+    else:
+        commands = [join(["uv", "pip", "install", f"--python={python}", *uv_options, "-r", lock.path])]
+        if lock.format == "requirements.txt":
+            commands.append(join([python, "-m", "pip", "install", "-r", lock.path]))
+    extra_names = sorted(f.subject for f in report.failures() if f.status == "extra")
+    if strict and extra_names:
+        commands.append(f"{quote(python)} -m pip uninstall -y {' '.join(extra_names)}  # removes what the lock does not name")
+    return commands
