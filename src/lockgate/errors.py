@@ -11,11 +11,12 @@ class LockgateError(Exception):
         path: the file the problem is in, if any.
         line: the 1-based line number in ``path``, if known.
 
-    ``str(error)`` is ``"PATH:LINE: MESSAGE"`` (or the parts that are known).
+    ``str(error)`` is ``"PATH:LINE: MESSAGE"`` (or the parts that are known), always one line:
+    of a multi-line message (packaging draws a caret under the fault) only the first is kept.
     """
 
     def __init__(self, message: str, path: str | None = None, line: int | None = None):
-        self.message = message
+        self.message = message.strip().splitlines()[0] if message.strip() else message
         self.path = path
         self.line = line
         super().__init__(str(self))

@@ -9,7 +9,7 @@ from .compare import CompareOptions, compare
 from .config import configured_skip
 from .interpreter import Interpreter, find_interpreter
 from .inventory import scan_inventory
-from .model import Lockfile, normalize_name
+from .model import INDEX, Lockfile, normalize_name
 from .readers import find_default_lockfile, read_lockfile
 from .report import MISMATCHED, VERIFY_STATUSES, Report
 
@@ -98,9 +98,9 @@ def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, st
     from shlex import join, quote
 
     python = interpreter.executable
-    reinstall = sorted(
-        f.subject for f in report.failures() if f.status == MISMATCHED and f.expected and "(" in f.expected
-    )  # source differences (VCS commit, URL, folder): the version alone would not trigger uv
+    # A source difference (VCS commit, URL, folder) with an equal version: uv would keep it.
+    by_source = {entry.name for entry in lock.packages if entry.source.kind != INDEX}
+    reinstall = sorted(f.subject for f in report.failures() if f.status == MISMATCHED and f.subject in by_source)
     uv_options = [f"--reinstall-package={name}" for name in reinstall]
     if lock.format == "uv.lock":
         selection = [f"--extra={e}" for e in extras] + [f"--group={g}" for g in groups or ()]

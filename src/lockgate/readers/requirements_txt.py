@@ -7,6 +7,10 @@ including file, ``-e``, ``name @ url``, bare URLs and paths, CRLF and a UTF-8 BO
 
 A requirement that does not pin one version (``==`` without ``*``, or ``===``) and names no
 exact source is an error: a lock must not be read as a range.
+
+Lines of the common form ``name[extras]==version ; marker`` are read without packaging (its
+import costs more than the whole read); the marker text is then validated when it is
+evaluated against an environment. Every other line goes through ``packaging.requirements``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,111 @@
+"""Shared fixtures: the real corpus, a local wheel index, throwaway venvs, a git repository
+and an editable project; all offline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from wheelmaker import make_wheel
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+TEMPLATE = Path(__file__).resolve().parent / "project_template"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not (CORPUS / "SOURCES.md").is_file():
+        pytest.fail(f"the shared corpus is not at {CORPUS}: the tests read real lockfiles from ../shared/corpus")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def uv() -> str:
+    from uv import find_uv_bin
+
+    return find_uv_bin()
+
+
+@pytest.fixture(scope="session")
+def wheel_index(tmp_path_factory) -> Path:
+    """A flat folder of tiny wheels: several versions, an extra, a local version, a marker-only dependency."""
+    folder = tmp_path_factory.mktemp("wheels")
+    for version in ("1.0.0", "1.1.0", "2.0.0"):
+        make_wheel(folder, "alpha", version)
+    make_wheel(folder, "beta", "1.0.0", extras={"fast": ("gamma",)})
+    make_wheel(folder, "gamma", "0.5")
+    make_wheel(folder, "delta", "1.0", requires=('epsilon ; sys_platform == "win32"',))
+    make_wheel(folder, "Zope.Interface", "5.4.0")
+    make_wheel(folder, "tensorlike", "2.5.1")
+    make_wheel(folder, "tensorlike", "2.5.1+cu121")
+    make_wheel(folder, "stray", "0.1")
+    return folder
+
+
+@pytest.fixture
+def make_venv(tmp_path, uv, wheel_index):
+    """Factory: ``make_venv(*requirements, name="venv")`` -> a new venv with them installed offline."""
+
+    def build(*requirements: str, name: str = "venv") -> Path:
+        venv = tmp_path / name
+        run([uv, "venv", "-q", "--python", sys.executable, str(venv)])
+        if requirements:
+            install(venv, *requirements)
+        return venv
+
+    def install(venv: Path, *requirements: str, extra: tuple[str, ...] = ()) -> None:
+        run([uv, "pip", "install", "-q", "--offline", "--no-index", "--find-links", str(wheel_index),
+             "--python", str(venv), *extra, *requirements])  # fmt: skip
+
+    build.install = install
+    return build
+
+
+@pytest.fixture(scope="session")
+def git_project(tmp_path_factory):
+    """A bare git repository of project ``demo-proj`` with two commits: ``(bare_path, first, second)``."""
+    root = tmp_path_factory.mktemp("git")
+    work = make_project(root / "work", "demo-proj", "0.3.0")
+    git = ["git", "-C", str(work), "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    run([*git, "init", "-q"])
+    run([*git, "add", "-A"])
+    run([*git, "commit", "-qm", "first"])
+    first = run([*git, "rev-parse", "HEAD"]).stdout.strip()
+    (work / "demo_proj" / "__init__.py").write_text("X = 2\n")
+    run([*git, "commit", "-qam", "second"])
+    second = run([*git, "rev-parse", "HEAD"]).stdout.strip()
+    bare = root / "demo-proj.git"
+    run(["git", "clone", "-q", "--bare", str(work), str(bare)])
+    return bare, first, second
+
+
+def make_project(folder: Path, name: str, version: str) -> Path:
+    """A buildable project folder (in-tree backend, no network) for editable and VCS installs."""
+    shutil.copytree(TEMPLATE, folder)
+    (folder / "project.txt").write_text(f"{name} {version}\n")
+    module = folder / name.replace("-", "_")
+    module.mkdir()
+    (module / "__init__.py").write_text("X = 1\n")
+    return folder
+
+
+def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a command; fail the test with its output if it fails."""
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, command))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def lockgate(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the ``lockgate`` command as a user would (a new process); returns the finished process."""
+    environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "lockgate", *args], capture_output=True, text=True, cwd=cwd, env=environment
+    )
