@@ -27,16 +27,9 @@ def load_toml(path: str) -> dict:
     Raises:
         LockgateError: the file cannot be read or is not valid TOML (with tomllib's line and column).
     """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise LockgateError(f"cannot read: {error.strerror}", path) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise LockgateError(f"not UTF-8 text (byte {error.start})", path) from None
-    return loads_toml(text, path)
+    from ._io import read_text
+
+    return loads_toml(read_text(path), path)
 
 
 def loads_toml(text: str, path: str) -> dict:

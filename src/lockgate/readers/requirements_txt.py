@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 
+from .._io import read_text
 from ..errors import LockgateError
 from ..model import DIRECTORY, URL, VCS, Lockfile, LockedPackage, Source, normalize_name
 
@@ -91,7 +92,7 @@ class _Reader:
             chain = " -> ".join([*including, real])
             raise LockgateError(f"include cycle: {chain}", path)
         self.files.append(path)
-        text = _read_text(path)
+        text = read_text(path)
         base_dir = os.path.dirname(os.path.abspath(path))
         for line_number, line in _logical_lines(text):
             where = (path, line_number)
@@ -156,18 +157,6 @@ class _Reader:
 
 class _NotPinned(LockgateError):
     pass
-
-
-def _read_text(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise LockgateError(f"cannot read: {error.strerror}", path) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise LockgateError(f"not UTF-8 text (byte {error.start}); save the file as UTF-8", path) from None
 
 
 def _logical_lines(text: str):
