@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 from .inventory import InstalledDistribution, Inventory
-from .markers import MarkerEvaluator
 from .model import DIRECTORY, INDEX, URL, VCS, LockedPackage, Lockfile
 from .report import EXTRA, MATCHED, MISMATCHED, MISSING, NOT_APPLICABLE, SKIPPED, Finding
 
@@ -71,8 +70,10 @@ class _Checker:
         self._evaluator = None
         self._installed_directories = None
 
-    def evaluator(self) -> MarkerEvaluator:
+    def evaluator(self):
         if self._evaluator is None:
+            from .markers import MarkerEvaluator
+
             self._evaluator = MarkerEvaluator(self._environment(), self.options.extras, self._groups)
         return self._evaluator
 
