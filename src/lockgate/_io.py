@@ -20,3 +20,39 @@ def read_text(path: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise LockgateError(f"not UTF-8 text (byte {error.start}); save the file as UTF-8", path) from None
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old file or the new one, never a mix.
+
+    Writes a temporary file in the same folder, fsyncs it, renames it over ``path`` and fsyncs
+    the folder. On any failure the temporary file is removed and ``path`` is left as it was.
+
+    Raises:
+        LockgateError: the folder is not writable or the disk is full.
+    """
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as error:
+        raise LockgateError(f"cannot write: {error.strerror}", path) from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        os.unlink(temporary)
+        raise LockgateError(f"cannot write: {error.strerror}", path) from None
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - folders cannot be opened on Windows
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

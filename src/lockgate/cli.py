@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lockgate {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="lockgate")
+    commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND", prog="lockgate")
     for name, (summary, description, configure) in COMMANDS.items():
         configure(commands.add_parser(name, help=summary, description=description, formatter_class=_HelpFormatter))
     return parser
@@ -56,6 +56,10 @@ def build_command_parser(name: str) -> argparse.ArgumentParser:
 
 
 def _configure_verify(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-l", "--lockfile", metavar="PATH",
+        help="requirements.txt, pylock.toml or uv.lock (default: ./requirements.txt, then ./pylock.toml)",
+    )  # fmt: skip
     add_verify_options(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, only failures otherwise")
@@ -63,17 +67,49 @@ def _configure_verify(parser: argparse.ArgumentParser) -> None:
 
 
 def add_verify_options(parser: argparse.ArgumentParser) -> None:
-    """The options every verifying command shares (verify, run)."""
-    parser.add_argument(
-        "-l", "--lockfile", metavar="PATH",
-        help="requirements.txt, pylock.toml or uv.lock (default: ./requirements.txt, then ./pylock.toml)",
-    )  # fmt: skip
+    """The options every verifying command shares (verify, run), but the lockfile's."""
     parser.add_argument("--python", metavar="PATH", help="interpreter or venv folder to check (default: active venv, else this Python)")
     parser.add_argument("--skip", metavar="NAME", action="append", default=[], help="leave NAME unchecked (repeatable; adds to verify.skip in lockgate.toml)")
     parser.add_argument("--allow-missing", action="store_true", help="locked distributions that are not installed do not fail")
     parser.add_argument("--strict", action="store_true", help="also fail on extra distributions and local-version differences")
     parser.add_argument("--extra", metavar="NAME", action="append", default=[], help="select an extra (pylock.toml, uv.lock; repeatable)")
     parser.add_argument("--group", metavar="NAME", action="append", default=None, help="select a dependency group (pylock.toml, uv.lock; repeatable)")
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    parser.usage = "lockgate run --verify-lockfile LOCK [options] -- COMMAND [ARGS...]"
+    parser.add_argument("--verify-lockfile", metavar="LOCK", required=True, help="the lockfile the environment must match")
+    add_verify_options(parser)
+    parser.add_argument("--record", metavar="PATH", help="write an attestation JSON here before the command starts; updated when it ends")
+    parser.set_defaults(handler=_run_run)
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    from shlex import join
+
+    from .render import render_text
+    from .run import attestation, run_command, verified_summary, write_record
+    from .verify import verify_environment
+
+    if not args.command:
+        raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
+    report, inventory = verify_environment(
+        args.verify_lockfile, python=args.python, skip=args.skip, allow_missing=args.allow_missing,
+        strict=args.strict, extras=args.extra, groups=args.group,
+    )  # fmt: skip
+    record = attestation(report, inventory.fingerprint(), args.command) if args.record else None
+    if record:
+        write_record(args.record, record)
+    if not report.passed:
+        sys.stderr.write(render_text(report, title="lockgate run", target=f"environment vs {args.verify_lockfile}", quiet=True))
+        sys.stderr.write(f"the command was not started; to run it without verification:\n  {join(args.command)}\n")
+        return EXIT_FAILED
+    print(verified_summary(report, args.verify_lockfile), file=sys.stderr, flush=True)
+    code, seconds = run_command(args.command)
+    if record:
+        record.update(exit_code=code, wall_seconds=round(seconds, 3))
+        write_record(args.record, record)
+    return code
 
 
 def _run_verify(args: argparse.Namespace) -> int:
@@ -105,16 +141,32 @@ COMMANDS = {
         "Exit 0 when they match, 1 when they do not, 2 on bad input.",
         _configure_verify,
     ),
+    "run": (
+        "verify against a lockfile, then run a command (or refuse to start it)",
+        "Verify the environment against LOCK; if it matches, run COMMAND with this terminal and "
+        "return its exit code; if not, print why and exit 1 without starting it.",
+        _configure_run,
+    ),
 }
+
+
+def _split_command(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Options before ``--``, the command to run after it (``lockgate run``)."""
+    if "--" in argv:
+        index = argv.index("--")
+        return argv[:index], argv[index + 1 :]
+    return argv, []
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 passed, 1 failed, 2 bad input)."""
     argv = sys.argv[1:] if argv is None else argv
+    argv, command = _split_command(argv)
     if argv and argv[0] in COMMANDS:
         args = build_command_parser(argv[0]).parse_args(argv[1:])
     else:
         args = build_parser().parse_args(argv)
+    args.command = command
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR

@@ -8,7 +8,7 @@ import sys
 from .compare import CompareOptions, compare
 from .config import configured_skip
 from .interpreter import Interpreter, find_interpreter
-from .inventory import scan_inventory
+from .inventory import Inventory, scan_inventory
 from .model import INDEX, Lockfile, normalize_name
 from .readers import find_default_lockfile, read_lockfile
 from .report import MISMATCHED, VERIFY_STATUSES, Report
@@ -16,7 +16,15 @@ from .report import MISMATCHED, VERIFY_STATUSES, Report
 SCHEMA = "lockgate.verify/1"
 
 
-def verify(
+def verify(lockfile: str | None = None, **options) -> Report:
+    """Check the target interpreter's installed distributions against a lockfile. Read-only.
+
+    Takes the arguments of :func:`verify_environment` and returns its report alone.
+    """
+    return verify_environment(lockfile, **options)[0]
+
+
+def verify_environment(
     lockfile: str | None = None,
     *,
     python: str | None = None,
@@ -25,7 +33,7 @@ def verify(
     strict: bool = False,
     extras=(),
     groups=None,
-) -> Report:
+) -> tuple[Report, Inventory]:
     """Check the target interpreter's installed distributions against a lockfile. Read-only.
 
     Args:
@@ -40,9 +48,10 @@ def verify(
         groups: dependency groups to select (pylock.toml, uv.lock); None is the lock's defaults.
 
     Returns:
-        A :class:`~lockgate.report.Report` with schema ``lockgate.verify/1``: one finding per
-        locked entry and per installed distribution; ``report.passed`` tells the verdict and
-        ``report.fix`` lists commands that would repair a failure.
+        ``(report, inventory)``: a :class:`~lockgate.report.Report` with schema
+        ``lockgate.verify/1`` (one finding per locked entry and per installed distribution;
+        ``report.passed`` tells the verdict, ``report.fix`` lists commands that would repair a
+        failure) and the :class:`~lockgate.inventory.Inventory` it was checked against.
 
     Raises:
         LockgateError: the lockfile is missing or invalid, or the interpreter cannot be used.
@@ -63,7 +72,7 @@ def verify(
     report = Report(SCHEMA, VERIFY_STATUSES, findings, header)
     if not report.passed:
         report.fix = fix_commands(lock, interpreter, report, strict=strict, extras=extras, groups=groups)
-    return report
+    return report, inventory
 
 
 def describe_environment(interpreter: Interpreter) -> dict[str, str]:

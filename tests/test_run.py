@@ -1,0 +1,137 @@
+"""`lockgate run` and the harness API, run as a user would run them."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, lockgate
+
+from lockgate.run import command_without_verification
+
+
+@pytest.fixture
+def matching(tmp_path, make_venv):
+    """A venv and a lock it matches, and a lock it does not."""
+    venv = make_venv("alpha==1.1.0")
+    good = tmp_path / "good.txt"
+    good.write_text("alpha==1.1.0\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("alpha==2.0.0\n")
+    return venv, str(good), str(bad)
+
+
+def child(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+@pytest.mark.parametrize("exit_code", [0, 3, 137])
+def test_passing_gate_runs_the_command_and_returns_its_exit_code(matching, tmp_path, exit_code):
+    venv, good, _ = matching
+    marker = tmp_path / "ran"
+    result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--",
+                      *child(f"open({str(marker)!r}, 'w').close(); print('hello'); raise SystemExit({exit_code})"))  # fmt: skip
+    assert result.returncode == exit_code and marker.exists()
+    assert result.stdout == "hello\n"
+    assert result.stderr.startswith(f"lockgate: 1 packages verified against {good}")
+
+
+def test_failing_gate_never_starts_the_command(matching, tmp_path):
+    venv, _, bad = matching
+    marker = tmp_path / "ran"
+    command = child(f"open({str(marker)!r}, 'w').close()")
+    result = lockgate("run", f"--verify-lockfile={bad}", "--python", str(venv), "--", *command)
+    assert result.returncode == 1 and not marker.exists()
+    assert "mismatched  alpha" in result.stderr and "uv pip install" in result.stderr
+    assert result.stderr.endswith(f"to run it without verification:\n  {shlex.join(command)}\n")
+
+
+def test_missing_lockfile_exits_2_with_the_hint(tmp_path):
+    result = lockgate("run", "--verify-lockfile", "LOCK", "--", "true", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "lockgate: error: lockfile not found: LOCK; create one with: lockgate generate\n"
+
+
+def test_sigterm_reaches_the_child(matching, tmp_path):
+    venv, good, _ = matching
+    ready, got = tmp_path / "ready", tmp_path / "got"
+    code = (
+        "import signal, sys, time, pathlib\n"
+        f"def stop(n, f): pathlib.Path({str(got)!r}).write_text(str(n)); sys.exit(5)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        f"pathlib.Path({str(ready)!r}).touch()\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-m", "lockgate", "run", "--verify-lockfile", good, "--python", str(venv), "--", *child(code)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 5
+    assert got.read_text() == str(int(signal.SIGTERM))
+
+
+def test_child_killed_by_a_signal_gives_128_plus_n(matching):
+    venv, good, _ = matching
+    result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--", *child("import os, signal; os.kill(os.getpid(), signal.SIGKILL)"))
+    assert result.returncode == 128 + signal.SIGKILL
+
+
+def test_record_is_written_before_and_updated_after(matching, tmp_path):
+    venv, good, _ = matching
+    record = tmp_path / "attestation.json"
+    seen = tmp_path / "seen.json"
+    code = f"import shutil; shutil.copy({str(record)!r}, {str(seen)!r}); raise SystemExit(4)"
+    result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--record", str(record), "--", *child(code))
+    assert result.returncode == 4
+    before, after = json.loads(seen.read_text()), json.loads(record.read_text())
+    assert before["schema"] == "lockgate.attestation/1" and before["exit_code"] is None and before["wall_seconds"] is None
+    assert after["exit_code"] == 4 and after["wall_seconds"] >= 0
+    assert after["verify"]["schema"] == "lockgate.verify/1" and after["verify"]["passed"] is True
+    assert after["command"][-1] == code and after["started_at"].endswith("Z")
+    assert after["environment_fingerprint"].startswith("sha256:") and len(after["environment_fingerprint"]) == 71
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".attestation")] == []
+
+
+def test_rerun_command_drops_both_flag_forms():
+    assert command_without_verification(["b", "run", "--verify-lockfile", "L", "-x"]) == ["b", "run", "-x"]
+    assert command_without_verification(["b", "run", "--verify-lockfile=L", "-x"]) == ["b", "run", "-x"]
+
+
+EXAMPLE = str(ROOT / "examples" / "benchmark_cli.py")
+
+
+@pytest.mark.parametrize("workload", ["training", "checkpointing"])
+def test_example_harness_runs_when_the_lock_matches(tmp_path, workload):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("")  # everything installed is an extra: passes unless --strict
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, EXAMPLE, workload, "run", "--results-dir", str(out), "--exit-code", "3",
+                             "--verify-lockfile", str(lock)], capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert (out / "ran.txt").read_text() == f"{workload} run\n"
+
+
+@pytest.mark.parametrize("flag", [["--verify-lockfile", "{lock}"], ["--verify-lockfile={lock}"]])
+def test_example_harness_refuses_to_start_on_drift(tmp_path, flag):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("not-installed-anywhere==1.0\n")
+    out = tmp_path / "out"
+    flag = [f.format(lock=lock) for f in flag]
+    result = subprocess.run([sys.executable, EXAMPLE, "training", "run", *flag, "--results-dir", str(out)],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 1 and not out.exists()
+    assert "missing" in result.stderr and "not-installed-anywhere" in result.stderr
+    assert result.stderr.rstrip().endswith(f"{EXAMPLE} training run --results-dir {out}")
+
+
+def test_example_harness_without_the_flag_just_runs(tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, EXAMPLE, "training", "run", "--results-dir", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0 and (out / "ran.txt").exists()
