@@ -76,6 +76,18 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", metavar="NAME", action="append", default=None, help="select a dependency group (pylock.toml, uv.lock; repeatable)")
 
 
+def _verify_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`lockgate.verify.verify` that :func:`add_verify_options` parsed."""
+    return {
+        "python": args.python,
+        "skip": args.skip,
+        "allow_missing": args.allow_missing,
+        "strict": args.strict,
+        "extras": args.extra,
+        "groups": args.group,
+    }
+
+
 def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.usage = "lockgate run --verify-lockfile LOCK [options] -- COMMAND [ARGS...]"
     parser.add_argument("--verify-lockfile", metavar="LOCK", required=True, help="the lockfile the environment must match")
@@ -93,10 +105,7 @@ def _run_run(args: argparse.Namespace) -> int:
 
     if not args.command:
         raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
-    report, inventory = verify_environment(
-        args.verify_lockfile, python=args.python, skip=args.skip, allow_missing=args.allow_missing,
-        strict=args.strict, extras=args.extra, groups=args.group,
-    )  # fmt: skip
+    report, inventory = verify_environment(args.verify_lockfile, **_verify_options(args))
     record = attestation(report, inventory.fingerprint(), args.command) if args.record else None
     if record:
         write_record(args.record, record)
@@ -116,15 +125,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     from .render import render_json, render_text
     from .verify import verify
 
-    report = verify(
-        args.lockfile,
-        python=args.python,
-        skip=args.skip,
-        allow_missing=args.allow_missing,
-        strict=args.strict,
-        extras=args.extra,
-        groups=args.group,
-    )
+    report = verify(args.lockfile, **_verify_options(args))
     if args.format == "json":
         sys.stdout.write(render_json(report))
     else:

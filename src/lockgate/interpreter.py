@@ -68,6 +68,13 @@ class Interpreter:
             self._marker_environment = dict(default_environment())
         return self._marker_environment
 
+    def platform(self) -> str:
+        """``"{sys_platform}-{platform_machine}"`` of the target, e.g. ``"linux-x86_64"``."""
+        if self._marker_environment is not None:
+            return f"{self._marker_environment['sys_platform']}-{self._marker_environment['platform_machine']}"
+        # Not probed: the same host and base interpreter as lockgate's own.
+        return f"{sys.platform}-{os.uname().machine}" if hasattr(os, "uname") else sys.platform
+
     def __repr__(self) -> str:
         return f"Interpreter({self.executable!r}, {self.version})"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from .compare import CompareOptions, compare
 from .config import configured_skip
@@ -77,15 +76,10 @@ def verify_environment(
 
 def describe_environment(interpreter: Interpreter) -> dict[str, str]:
     """``{"python", "python_version", "platform", "hostname"}`` of the target, for reports."""
-    environment = interpreter._marker_environment
-    if environment is not None:
-        platform = f"{environment['sys_platform']}-{environment['platform_machine']}"
-    else:  # same host and base interpreter as lockgate's own
-        platform = f"{sys.platform}-{os.uname().machine}" if hasattr(os, "uname") else sys.platform
     return {
         "python": interpreter.executable,
         "python_version": interpreter.version,
-        "platform": platform,
+        "platform": interpreter.platform(),
         "hostname": _hostname(),
     }
 
