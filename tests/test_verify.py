@@ -223,6 +223,17 @@ def test_probed_interpreter_reads_like_the_fast_path(tmp_path, make_venv):
     assert fast.marker_environment() == probed.marker_environment()
 
 
+def test_no_command_prints_usage_and_exits_2():
+    result = lockgate()
+    assert result.returncode == 2 and result.stderr.startswith("usage: lockgate") and "Traceback" not in result.stderr
+
+
+def test_verify_takes_no_command_after_double_dash(tmp_path):
+    lock(tmp_path, "alpha==1.0.0")
+    result = lockgate("verify", "--", "junk", cwd=tmp_path)
+    assert result.returncode == 2 and "unrecognized arguments" in result.stderr
+
+
 def test_version_and_module_entry_point():
     result = lockgate("--version")
     assert result.returncode == 0 and result.stdout.startswith("lockgate ")

@@ -152,8 +152,11 @@ COMMANDS = {
 
 
 def _split_command(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Options before ``--``, the command to run after it (``lockgate run``)."""
-    if "--" in argv:
+    """For ``lockgate run``: its options before ``--``, the command to run after it.
+
+    Other subcommands take no command: their ``--`` stays for argparse to judge.
+    """
+    if argv[:1] == ["run"] and "--" in argv:
         index = argv.index("--")
         return argv[:index], argv[index + 1 :]
     return argv, []
@@ -164,9 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     argv, command = _split_command(argv)
     if argv and argv[0] in COMMANDS:
-        args = build_command_parser(argv[0]).parse_args(argv[1:])
+        parser = build_command_parser(argv[0])
+        args = parser.parse_args(argv[1:])
     else:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
     args.command = command
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
