@@ -44,6 +44,13 @@ def wheel_index(tmp_path_factory) -> Path:
     make_wheel(folder, "tensorlike", "2.5.1")
     make_wheel(folder, "tensorlike", "2.5.1+cu121")
     make_wheel(folder, "stray", "0.1")
+    payload = {f"payload/part{n}.py": f"PART = {n}\n".encode() * 40 for n in range(4)}
+    payload["payload/__init__.py"] = b""
+    payload["payload/data.bin"] = bytes(range(256)) * 8192  # 2 MiB: hashed in chunks
+    payload["payload-1.0.data/scripts/payload-tool"] = b"#!python\nprint('tool')\n"  # lands in bin/
+    make_wheel(folder, "payload", "1.0", files=payload)
+    make_wheel(folder, "ns-a", "1.0", files={"ns/a/__init__.py": b"A = 1\n"})  # a namespace package shared
+    make_wheel(folder, "ns-b", "1.0", files={"ns/b/__init__.py": b"B = 1\n"})  # by two distributions
     return folder
 
 
@@ -59,7 +66,8 @@ def make_venv(tmp_path, uv, wheel_index):
         return venv
 
     def install(venv: Path, *requirements: str, extra: tuple[str, ...] = ()) -> None:
-        run([uv, "pip", "install", "-q", "--offline", "--no-index", "--find-links", str(wheel_index),
+        # Copies, not uv's hardlinks: tests edit installed files, which would edit uv's cache.
+        run([uv, "pip", "install", "-q", "--offline", "--no-index", "--link-mode=copy", "--find-links", str(wheel_index),
              "--python", str(venv), *extra, *requirements])  # fmt: skip
 
     build.install = install

@@ -135,3 +135,15 @@ def test_example_harness_without_the_flag_just_runs(tmp_path):
     out = tmp_path / "out"
     result = subprocess.run([sys.executable, EXAMPLE, "training", "run", "--results-dir", str(out)], capture_output=True, text=True)
     assert result.returncode == 0 and (out / "ran.txt").exists()
+
+
+def test_example_harness_checks_installed_files_on_request(tmp_path):
+    from importlib.metadata import version
+
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"pytest=={version('pytest')}\n")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, EXAMPLE, "training", "run", "--results-dir", str(out),
+                             "--verify-lockfile", str(lock), "--verify-integrity"], capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "--verify-integrity" in subprocess.run([sys.executable, EXAMPLE, "training", "run", "--help"], capture_output=True, text=True).stdout

@@ -74,6 +74,15 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="also fail on extra distributions and local-version differences")
     parser.add_argument("--extra", metavar="NAME", action="append", default=[], help="select an extra (pylock.toml, uv.lock; repeatable)")
     parser.add_argument("--group", metavar="NAME", action="append", default=None, help="select a dependency group (pylock.toml, uv.lock; repeatable)")
+    parser.add_argument("--integrity", action="store_true", help="also check every file of the locked distributions against its RECORD hash")
+    parser.add_argument("--integrity-all", action="store_true", help="the same for every installed distribution")
+    parser.add_argument("--jobs", metavar="N", type=_positive_int, help="hashing threads for --integrity (default: the core count)")
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def _verify_options(args: argparse.Namespace) -> dict:
@@ -85,7 +94,24 @@ def _verify_options(args: argparse.Namespace) -> dict:
         "strict": args.strict,
         "extras": args.extra,
         "groups": args.group,
+        "integrity": args.integrity,
+        "integrity_all": args.integrity_all,
+        "jobs": args.jobs,
     }
+
+
+def _verify_with_progress(check, lockfile, args: argparse.Namespace, *, show: bool):
+    """``check(lockfile, **options)`` with a progress bar on the terminal while files are hashed."""
+    options = _verify_options(args)
+    if not (args.integrity or args.integrity_all):
+        return check(lockfile, **options)
+    from contextlib import nullcontext
+
+    from .progress import terminal_progress
+
+    bar = terminal_progress("hashing installed files", show)
+    with bar or nullcontext():
+        return check(lockfile, **options, progress=bar)
 
 
 def _configure_run(parser: argparse.ArgumentParser) -> None:
@@ -105,7 +131,7 @@ def _run_run(args: argparse.Namespace) -> int:
 
     if not args.command:
         raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
-    report, inventory = verify_environment(args.verify_lockfile, **_verify_options(args))
+    report, inventory = _verify_with_progress(verify_environment, args.verify_lockfile, args, show=True)
     record = attestation(report, inventory.fingerprint(), args.command) if args.record else None
     if record:
         write_record(args.record, record)
@@ -125,7 +151,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     from .render import render_json, render_text
     from .verify import verify
 
-    report = verify(args.lockfile, **_verify_options(args))
+    report = _verify_with_progress(verify, args.lockfile, args, show=args.format == "text" and not args.quiet)
     if args.format == "json":
         sys.stdout.write(render_json(report))
     else:

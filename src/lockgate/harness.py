@@ -35,7 +35,8 @@ class LockfileVerificationError(Exception):
 
 
 def add_verify_lockfile_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--verify-lockfile PATH``, ``--allow-missing``, ``--strict`` and ``--skip NAME``.
+    """Add ``--verify-lockfile PATH``, ``--allow-missing``, ``--strict``, ``--skip NAME`` and
+    ``--verify-integrity``.
 
     A parser with subcommands gets them on every subcommand (recursively), so they can be
     written after the subcommand as users expect; a subparser that already has
@@ -54,6 +55,7 @@ def add_verify_lockfile_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--allow-missing", action="store_true", help="with --verify-lockfile: locked packages that are not installed do not fail")
     group.add_argument("--strict", action="store_true", help="with --verify-lockfile: extra packages and local versions fail too")
     group.add_argument("--skip", metavar="NAME", action="append", default=[], help="with --verify-lockfile: leave NAME unchecked (repeatable)")
+    group.add_argument("--verify-integrity", action="store_true", help="with --verify-lockfile: also check installed files against their RECORD hashes")
 
 
 def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, argv: list[str] | None = None) -> Report | None:
@@ -83,6 +85,7 @@ def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, arg
         skip=getattr(args, "skip", None) or (),
         allow_missing=getattr(args, "allow_missing", False),
         strict=getattr(args, "strict", False),
+        integrity=getattr(args, "verify_integrity", False),
     )
     if not report.passed:
         raise LockfileVerificationError(report, command_without_verification(list(sys.argv if argv is None else argv)))

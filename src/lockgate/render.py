@@ -5,6 +5,7 @@ from __future__ import annotations
 from .report import MATCHED, NOT_APPLICABLE, SKIPPED, Report
 
 _LAST = (SKIPPED, NOT_APPLICABLE)
+_FILES_SHOWN = 10  # per finding; JSON has them all
 
 
 def render_json(report: Report) -> str:
@@ -17,7 +18,7 @@ def render_json(report: Report) -> str:
 def render_text(report: Report, *, title: str, target: str, quiet: bool = False) -> str:
     """The report as text: a verdict line, counts, one line per finding that is not matched
     (failing ones first, skipped and not-applicable last; matched ones that carry a note
-    too), then the commands that fix a failure.
+    too) with the files it names under it, then the commands that fix a failure.
 
     Args:
         report: the report.
@@ -42,7 +43,31 @@ def render_text(report: Report, *, title: str, target: str, quiet: bool = False)
         for f in shown:
             line = f"  {f.status:<{width_status}}  {f.subject:<{width_subject}}  expected {f.expected or '-':<{width_expected}}  found {f.found or '-'}"
             lines.append(f"{line}  ({f.message})" if f.message else line)
+            lines.extend(_file_lines((f.details or {}).get("files", ())))
     if report.fix:
         lines.append("to fix:")
         lines.extend(f"  {command}" for command in report.fix)
     return "\n".join(lines) + "\n"
+
+
+def _file_lines(files) -> list[str]:
+    """Indented ``problem  path  (what differs)`` lines, the first few of them."""
+    lines = [f"      {item['problem']:<9}  {item['path']}  ({_describe_file(item)})" for item in files[:_FILES_SHOWN]]
+    if len(files) > _FILES_SHOWN:
+        lines.append(f"      … and {len(files) - _FILES_SHOWN} more (--format json lists them all)")
+    return lines
+
+
+def _describe_file(item: dict) -> str:
+    problem, expected, found = item["problem"], item["expected"], item["found"]
+    if problem == "hash":
+        return f"content differs: RECORD {expected}, file {found}"
+    if problem == "size":
+        return f"{found} bytes, RECORD says {expected}"
+    if problem == "missing":
+        return "listed in RECORD, not on disk"
+    if problem == "unlisted":
+        return f"{found} bytes, not in RECORD"
+    if problem == "outside":
+        return f"resolves to {expected}, outside the environment; not opened"
+    return f"{problem}: {found}"

@@ -9,8 +9,12 @@ MISSING = "missing"
 EXTRA = "extra"
 SKIPPED = "skipped"
 NOT_APPLICABLE = "not_applicable"
+MODIFIED = "modified"
+UNVERIFIABLE = "unverifiable"
 
 VERIFY_STATUSES = (MATCHED, MISMATCHED, MISSING, EXTRA, SKIPPED, NOT_APPLICABLE)
+#: verify's statuses when installed files are checked too (``--integrity``).
+INTEGRITY_STATUSES = (*VERIFY_STATUSES, MODIFIED, UNVERIFIABLE)
 
 
 class Finding:

@@ -10,7 +10,7 @@ from .interpreter import Interpreter, find_interpreter
 from .inventory import Inventory, scan_inventory
 from .model import INDEX, Lockfile, normalize_name
 from .readers import find_default_lockfile, read_lockfile
-from .report import MISMATCHED, VERIFY_STATUSES, Report
+from .report import INTEGRITY_STATUSES, MATCHED, MISMATCHED, MODIFIED, UNVERIFIABLE, VERIFY_STATUSES, Report
 
 SCHEMA = "lockgate.verify/1"
 
@@ -32,6 +32,10 @@ def verify_environment(
     strict: bool = False,
     extras=(),
     groups=None,
+    integrity: bool = False,
+    integrity_all: bool = False,
+    jobs: int | None = None,
+    progress=None,
 ) -> tuple[Report, Inventory]:
     """Check the target interpreter's installed distributions against a lockfile. Read-only.
 
@@ -45,6 +49,12 @@ def verify_environment(
         strict: extra distributions and local-version differences fail too.
         extras: extras to select (pylock.toml, uv.lock).
         groups: dependency groups to select (pylock.toml, uv.lock); None is the lock's defaults.
+        integrity: also check every file of the locked, installed distributions against its
+            RECORD (:mod:`lockgate.integrity`); adds the statuses ``modified`` (fails) and
+            ``unverifiable`` (no RECORD; fails with ``strict``) and an ``integrity`` header.
+        integrity_all: the same for every installed distribution.
+        jobs: hashing threads for the integrity check; None is the core count.
+        progress: ``callable(bytes_done, bytes_total)`` told how hashing goes, or None.
 
     Returns:
         ``(report, inventory)``: a :class:`~lockgate.report.Report` with schema
@@ -69,9 +79,53 @@ def verify_environment(
     findings = compare(lock, inventory, interpreter.marker_environment, options)
     header = {"lockfile": path, "lockfile_sha256": lock.sha256, "environment": describe_environment(interpreter)}
     report = Report(SCHEMA, VERIFY_STATUSES, findings, header)
+    if integrity or integrity_all:
+        _check_files(report, inventory, interpreter, every=integrity_all, strict=strict, jobs=jobs, progress=progress)
     if not report.passed:
         report.fix = fix_commands(lock, interpreter, report, strict=strict, extras=extras, groups=groups)
     return report, inventory
+
+
+def _check_files(report: Report, inventory: Inventory, interpreter: Interpreter, *, every, strict, jobs, progress) -> None:
+    """Run the RECORD check and fold its result into the findings of the same distributions."""
+    from .integrity import check_integrity
+
+    by_name = {f.subject: f for f in report.findings if f.subject in inventory.distributions and f.status != "skipped"}
+    checked = by_name if every else {name: f for name, f in by_name.items() if f.status in (MATCHED, MISMATCHED)}
+    distributions = [inventory.distributions[name] for name in checked]
+    result = check_integrity(distributions, inventory.distributions.values(), interpreter.prefix, jobs=jobs, progress=progress)
+    for name, integrity in result.distributions.items():
+        _fold_integrity(checked[name], integrity, strict)
+    report.statuses = INTEGRITY_STATUSES
+    report.header["integrity"] = {
+        "distributions": len(distributions),
+        "files": result.files,
+        "bytes_hashed": result.bytes_hashed,
+        "seconds": round(result.seconds, 3),
+    }
+
+
+_PROBLEM_WORDS = {"hash": "changed", "size": "resized", "outside": "outside the environment"}
+
+
+def _fold_integrity(finding, integrity, strict: bool) -> None:
+    """A distribution whose files differ becomes ``modified`` (a version mismatch stays the
+    headline); one without RECORD becomes ``unverifiable``."""
+    from collections import Counter
+
+    if not integrity.has_record:
+        note, status, fails = "no RECORD: its files cannot be verified", UNVERIFIABLE, strict
+    elif integrity.problems:
+        counts = Counter(_PROBLEM_WORDS.get(p["problem"], p["problem"]) for p in integrity.problems)
+        note = "files: " + ", ".join(f"{n} {words}" for words, n in counts.items())
+        status, fails = (MODIFIED, True) if integrity.modified else (finding.status, False)
+        finding.details = {**(finding.details or {}), "files": integrity.problems}
+    else:
+        return
+    finding.message = f"{finding.message}; {note}" if finding.message else note
+    if finding.status != MISMATCHED:
+        finding.status = status
+    finding.fails = finding.fails or fails
 
 
 def describe_environment(interpreter: Interpreter) -> dict[str, str]:
@@ -101,9 +155,12 @@ def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, st
     from shlex import join, quote
 
     python = interpreter.executable
-    # A source difference (VCS commit, URL, folder) with an equal version: uv would keep it.
+    # A source difference (VCS commit, URL, folder) with an equal version, or a modified
+    # file: uv would keep the installed copy.
     by_source = {entry.name for entry in lock.packages if entry.source.kind != INDEX}
-    reinstall = sorted(f.subject for f in report.failures() if f.status == MISMATCHED and f.subject in by_source)
+    reinstall = sorted(
+        f.subject for f in report.failures() if f.status == MODIFIED or (f.status == MISMATCHED and f.subject in by_source)
+    )
     uv_options = [f"--reinstall-package={name}" for name in reinstall]
     if lock.format == "uv.lock":
         selection = [f"--extra={e}" for e in extras] + [f"--group={g}" for g in groups or ()]
