@@ -40,6 +40,7 @@ def wheel_index(tmp_path_factory) -> Path:
     make_wheel(folder, "beta", "1.0.0", extras={"fast": ("gamma",)})
     make_wheel(folder, "gamma", "0.5")
     make_wheel(folder, "delta", "1.0", requires=('epsilon ; sys_platform == "win32"',))
+    make_wheel(folder, "epsilon", "0.9")
     make_wheel(folder, "Zope.Interface", "5.4.0")
     make_wheel(folder, "tensorlike", "2.5.1")
     make_wheel(folder, "tensorlike", "2.5.1+cu121")
@@ -52,6 +53,22 @@ def wheel_index(tmp_path_factory) -> Path:
     make_wheel(folder, "ns-a", "1.0", files={"ns/a/__init__.py": b"A = 1\n"})  # a namespace package shared
     make_wheel(folder, "ns-b", "1.0", files={"ns/b/__init__.py": b"B = 1\n"})  # by two distributions
     return folder
+
+
+@pytest.fixture(scope="session")
+def torch_indexes(tmp_path_factory) -> tuple[Path, Path]:
+    """``(cuda, cpu)``: two flat indexes with a fake torch 2.5.1. On ``cuda`` it needs an
+    nvidia library and triton on Linux, as PyPI's does; on ``cpu`` it is ``2.5.1+cpu`` alone."""
+    root = tmp_path_factory.mktemp("torch")
+    cuda, cpu = root / "cuda", root / "cpu"
+    linux = ' ; sys_platform == "linux"'
+    make_wheel(cuda, "torch", "2.5.1", requires=(f"nvidia-cublas-cu12==12.4.5.8{linux}", f"triton==3.1.0{linux}", "filelock"))
+    make_wheel(cuda, "nvidia-cublas-cu12", "12.4.5.8")
+    make_wheel(cuda, "triton", "3.1.0")
+    make_wheel(cpu, "torch", "2.5.1+cpu", requires=("filelock",))
+    for index in (cuda, cpu):
+        make_wheel(index, "filelock", "3.16.1")
+    return cuda, cpu
 
 
 @pytest.fixture
@@ -113,6 +130,7 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
 def lockgate(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the ``lockgate`` command as a user would (a new process); returns the finished process."""
     environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    environment["UV_PYTHON"] = sys.executable  # else uv finds Python through pyenv's shims, 100 ms a call
     environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "lockgate", *args], capture_output=True, text=True, cwd=cwd, env=environment

@@ -27,19 +27,22 @@ def write_atomic(path: str, data: bytes) -> None:
 
     Writes a temporary file in the same folder, fsyncs it, renames it over ``path`` and fsyncs
     the folder. On any failure the temporary file is removed and ``path`` is left as it was.
+    The file keeps the mode of the one it replaces; a new one gets the umask's (not mkstemp's 0600).
 
     Raises:
         LockgateError: the folder is not writable or the disk is full.
     """
     import os
-    import tempfile
 
     folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
+    mode = _mode_for(path)
+    try:  # not tempfile.mkstemp: importing tempfile costs more than the write
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
     except OSError as error:
         raise LockgateError(f"cannot write: {error.strerror}", path) from None
     try:
+        os.chmod(temporary, mode)  # open's mode passed through the umask
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -56,3 +59,15 @@ def write_atomic(path: str, data: bytes) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _mode_for(path: str) -> int:
+    import os
+    import stat
+
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

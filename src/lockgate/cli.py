@@ -74,6 +74,7 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="also fail on extra distributions and local-version differences")
     parser.add_argument("--extra", metavar="NAME", action="append", default=[], help="select an extra (pylock.toml, uv.lock; repeatable)")
     parser.add_argument("--group", metavar="NAME", action="append", default=None, help="select a dependency group (pylock.toml, uv.lock; repeatable)")
+    parser.add_argument("--cpu-only", action="store_true", help="fail on CUDA distributions (nvidia-*, cuda-*, triton) and non-CPU torch builds")
     parser.add_argument("--integrity", action="store_true", help="also check every file of the locked distributions against its RECORD hash")
     parser.add_argument("--integrity-all", action="store_true", help="the same for every installed distribution")
     parser.add_argument("--jobs", metavar="N", type=_positive_int, help="hashing threads for --integrity (default: the core count)")
@@ -94,6 +95,7 @@ def _verify_options(args: argparse.Namespace) -> dict:
         "strict": args.strict,
         "extras": args.extra,
         "groups": args.group,
+        "cpu_only": args.cpu_only,
         "integrity": args.integrity,
         "integrity_all": args.integrity_all,
         "jobs": args.jobs,
@@ -161,6 +163,88 @@ def _run_verify(args: argparse.Namespace) -> int:
     return EXIT_PASSED if report.passed else EXIT_FAILED
 
 
+def _configure_generate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pyproject", metavar="PATH", help="the project to lock (default: ./pyproject.toml; with --check, the one the lock recorded)")
+    parser.add_argument("-o", "--output", metavar="PATH", help="the lockfile (default: requirements.txt, or pylock.toml with --format pylock.toml)")
+    parser.add_argument("--format", choices=("requirements.txt", "pylock.toml"), help="lockfile format (default: from the output name)")
+    parser.add_argument("--extra", metavar="NAME", action="append", default=[], help="include this extra (repeatable)")
+    parser.add_argument("--all-extras", action="store_true", help="include every extra")
+    parser.add_argument("--group", metavar="NAME", action="append", default=[], help="include this dependency group (repeatable)")
+    parser.add_argument("--hashes", action="store_true", help="write distribution hashes")
+    parser.add_argument("--python-version", metavar="X.Y", help="resolve for this Python version")
+    parser.add_argument("--python-platform", metavar="PLATFORM", help="resolve for this platform (uv's target triple, e.g. x86_64-manylinux_2_28)")
+    parser.add_argument("--no-universal", action="store_true", help="lock for this platform only (default: universal, with markers)")
+    parser.add_argument("--exclude-newer", metavar="DATE", help="ignore distributions uploaded after DATE (RFC 3339 or YYYY-MM-DD)")
+    parser.add_argument("--torch-backend", metavar="BACKEND", help="PyTorch index: cpu, cuXYZ, auto…; cpu is asserted on the result")
+    parser.add_argument("--index-url", metavar="URL", help="the package index (default: PyPI)")
+    parser.add_argument("--extra-index-url", metavar="URL", action="append", default=[], help="another index (repeatable)")
+    parser.add_argument("--find-links", metavar="PATH_OR_URL", action="append", default=[], help="a folder or page of distributions (repeatable)")
+    parser.add_argument("--no-index", action="store_true", help="ignore every index; only --find-links")
+    parser.add_argument("--offline", action="store_true", help="use uv's cache and local files only")
+    parser.add_argument("--all", action="store_true", help="write the base lock and the full lock (extra full, or every extra)")
+    parser.add_argument("--check", action="store_true", help="write nothing: exit 1 when the lock is stale or hand-edited (or not CPU-only as recorded)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors and failures")
+    parser.set_defaults(handler=_run_generate)
+
+
+_RESOLUTION_FLAGS = ("extra", "all_extras", "group", "hashes", "python_version", "python_platform", "no_universal",
+                     "exclude_newer", "torch_backend", "index_url", "extra_index_url", "find_links", "no_index", "offline")  # fmt: skip
+
+
+def _generate_options(args: argparse.Namespace):
+    """The :class:`~lockgate.generate.GenerateOptions` of the command line, or None when it
+    names none (``--check`` then uses the recorded ones)."""
+    from .generate import GenerateOptions
+
+    if not any(getattr(args, flag) for flag in _RESOLUTION_FLAGS):
+        return None
+    return GenerateOptions(
+        extras=args.extra, groups=args.group, all_extras=args.all_extras, hashes=args.hashes,
+        python_version=args.python_version, python_platform=args.python_platform, universal=not args.no_universal,
+        exclude_newer=args.exclude_newer, torch_backend=args.torch_backend, index_url=args.index_url,
+        extra_index_urls=args.extra_index_url, find_links=args.find_links, no_index=args.no_index, offline=args.offline,
+    )  # fmt: skip
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    from . import generate as lock
+
+    options = _generate_options(args)
+    if args.check:
+        return _check_generated(args, options)
+    pyproject = args.pyproject or "pyproject.toml"
+    if args.all:
+        results = lock.generate_all(pyproject, args.output, format=args.format, options=options)
+    else:
+        results = [lock.generate(pyproject, args.output, format=args.format, options=options)]
+    if not args.quiet:
+        for result in results:
+            print(f"lockgate generate: wrote {result.path} ({result.packages} packages, {result.format}) from {pyproject}")
+    return EXIT_PASSED
+
+
+def _check_generated(args: argparse.Namespace, options) -> int:
+    from . import generate as lock
+
+    output = args.output or lock.default_output(args.format)
+    outputs = [output]
+    if args.all:
+        outputs.append(lock.full_lock_name(output, lock.output_format(output, args.format)))
+    passed = True
+    for path in outputs:
+        check_options = options
+        if args.all and path != output:
+            check_options = None  # the full lock records its own extras
+        report = lock.check(path, pyproject=args.pyproject, format=args.format, options=check_options)
+        passed = passed and report.passed
+        for finding in report.findings:
+            if finding.fails:
+                print(f"{path}: {finding.subject + ': ' if finding.subject != path else ''}{finding.message}", file=sys.stderr)
+            elif not args.quiet:
+                print(f"{path}: fresh")
+    return EXIT_PASSED if passed else EXIT_FAILED
+
+
 COMMANDS = {
     "verify": (
         "check the installed distributions against a lockfile (read-only)",
@@ -173,6 +257,13 @@ COMMANDS = {
         "Verify the environment against LOCK; if it matches, run COMMAND with this terminal and "
         "return its exit code; if not, print why and exit 1 without starting it.",
         _configure_run,
+    ),
+    "generate": (
+        "lock a pyproject.toml with uv: requirements.txt or pylock.toml, stamped with its provenance",
+        "Resolve PYPROJECT with uv pip compile (universal by default) and write a pinned lockfile that "
+        "records its options, uv version and input hashes. --check writes nothing and exits 1 when the "
+        "lock is stale or was edited by hand.",
+        _configure_generate,
     ),
 }
 
@@ -206,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except LockgateError as error:
         print(f"lockgate: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        if error.detail:
+            print("\n".join(f"  {line}" for line in error.detail.splitlines()), file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

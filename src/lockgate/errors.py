@@ -10,15 +10,20 @@ class LockgateError(Exception):
         message: what is wrong and, where it helps, what to do.
         path: the file the problem is in, if any.
         line: the 1-based line number in ``path``, if known.
+        detail: another tool's own explanation (uv's resolver error), shown under the line.
 
     ``str(error)`` is ``"PATH:LINE: MESSAGE"`` (or the parts that are known), always one line:
     of a multi-line message (packaging draws a caret under the fault) only the first is kept.
+    ``exit_code`` is what the command line exits with (2; a failed check's subclass says 1).
     """
 
-    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+    exit_code = 2
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None, detail: str = ""):
         self.message = message.strip().splitlines()[0] if message.strip() else message
         self.path = path
         self.line = line
+        self.detail = detail.strip()
         super().__init__(str(self))
 
     def __str__(self) -> str:

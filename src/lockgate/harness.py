@@ -1,6 +1,6 @@
 """Gating a Python benchmark harness (argparse) on its lockfile, in two lines::
 
-    add_verify_lockfile_arguments(parser)   # --verify-lockfile PATH, --allow-missing, --strict, --skip
+    add_verify_lockfile_arguments(parser)   # --verify-lockfile PATH, --allow-missing, --strict, --skip, --verify-integrity
     enforce_lockfile(args)                  # before the run starts; raises when the env drifted
 """
 

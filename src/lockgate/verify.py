@@ -32,6 +32,7 @@ def verify_environment(
     strict: bool = False,
     extras=(),
     groups=None,
+    cpu_only: bool = False,
     integrity: bool = False,
     integrity_all: bool = False,
     jobs: int | None = None,
@@ -49,6 +50,9 @@ def verify_environment(
         strict: extra distributions and local-version differences fail too.
         extras: extras to select (pylock.toml, uv.lock).
         groups: dependency groups to select (pylock.toml, uv.lock); None is the lock's defaults.
+        cpu_only: a CUDA distribution (``nvidia-*``, ``cuda-*``, ``triton``…) or a non-CPU
+            PyTorch build that the lock pins for the target or that is installed is
+            ``mismatched`` (:mod:`lockgate.cpu_only`).
         integrity: also check every file of the locked, installed distributions against its
             RECORD (:mod:`lockgate.integrity`); adds the statuses ``modified`` (fails) and
             ``unverifiable`` (no RECORD; fails with ``strict``) and an ``integrity`` header.
@@ -79,11 +83,29 @@ def verify_environment(
     findings = compare(lock, inventory, interpreter.marker_environment, options)
     header = {"lockfile": path, "lockfile_sha256": lock.sha256, "environment": describe_environment(interpreter)}
     report = Report(SCHEMA, VERIFY_STATUSES, findings, header)
+    if cpu_only:
+        _flag_cuda(findings, inventory, interpreter.marker_environment()["sys_platform"] == "linux")
     if integrity or integrity_all:
         _check_files(report, inventory, interpreter, every=integrity_all, strict=strict, jobs=jobs, progress=progress)
     if not report.passed:
         report.fix = fix_commands(lock, interpreter, report, strict=strict, extras=extras, groups=groups)
     return report, inventory
+
+
+def _flag_cuda(findings, inventory: Inventory, on_linux: bool) -> None:
+    """Under ``--cpu-only``, every CUDA distribution that applies here is ``mismatched``."""
+    from .cpu_only import cpu_only_problem
+    from .report import EXTRA, MISSING
+
+    for finding in findings:
+        if finding.status not in (MATCHED, MISMATCHED, MISSING, EXTRA):
+            continue
+        installed = inventory.distributions.get(finding.subject)
+        version = installed.version if installed else finding.expected
+        problem = cpu_only_problem(finding.subject, version, on_linux)
+        if problem:
+            finding.message = f"{finding.message}; {problem}" if finding.message else problem
+            finding.status, finding.fails = MISMATCHED, True
 
 
 def _check_files(report: Report, inventory: Inventory, interpreter: Interpreter, *, every, strict, jobs, progress) -> None:

@@ -1,0 +1,167 @@
+"""How and from what a lockfile was made, written into the lockfile itself.
+
+In a requirements.txt, as comment lines after uv's header (pip and uv ignore comments)::
+
+    # lockgate: generated-by=lockgate 0.1.0; uv 0.13.9
+    # lockgate: pyproject=pyproject.toml
+    # lockgate: options=--extra full --torch-backend cpu
+    # lockgate: inputs-sha256=<hex>
+    # lockgate: body-sha256=<hex>
+
+In a pylock.toml, as the ``[tool.lockgate]`` table at the end of the file (PEP 751 reserves
+``[tool]`` for tools), with the same keys (``options`` a list of strings).
+
+``inputs-sha256`` covers what resolution reads from the pyproject (:func:`dependency_inputs`);
+``body-sha256`` covers the rest of the lockfile: every line but the provenance lines (for
+pylock.toml, everything before ``[tool.lockgate]``), joined with ``\\n`` and without trailing
+blank lines, so a checkout that turns LF into CRLF does not count as an edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+REQUIREMENTS_PREFIX = "# lockgate: "
+PYLOCK_TABLE = "[tool.lockgate]"
+
+# [tool.uv] settings that change what `uv pip compile` resolves from a pyproject.
+_UV_KEYS = (
+    "sources", "index", "environments", "required-environments", "constraint-dependencies",
+    "override-dependencies", "dependency-metadata", "conflicts", "pip",
+)  # fmt: skip
+
+
+class Provenance:
+    """The provenance record of one lockfile.
+
+    Attributes:
+        generated_by: ``"lockgate X; uv Y"``.
+        pyproject: the pyproject's path relative to the lockfile's folder, ``/``-separated.
+        options: the ``lockgate generate`` options that made it (no output path), canonical order.
+        inputs_sha256: hex sha256 of :func:`dependency_inputs` as canonical JSON.
+        body_sha256: hex sha256 of the lockfile without its provenance (see the module doc).
+    """
+
+    __slots__ = ("generated_by", "pyproject", "options", "inputs_sha256", "body_sha256")
+
+    def __init__(self, generated_by: str, pyproject: str, options: list[str], inputs_sha256: str, body_sha256: str = ""):
+        self.generated_by = generated_by
+        self.pyproject = pyproject
+        self.options = list(options)
+        self.inputs_sha256 = inputs_sha256
+        self.body_sha256 = body_sha256
+
+
+def dependency_inputs(document: dict) -> dict:
+    """What resolution reads from a parsed pyproject.toml.
+
+    Returns:
+        ``{"name", "requires-python", "dependencies", "optional-dependencies",
+        "dependency-groups", "dynamic", "tool.uv"}``: the project's own fields (PEP 621,
+        PEP 735), which of dependencies / optional-dependencies are dynamic (their values live
+        in a build backend, out of lockgate's sight), and the ``[tool.uv]`` settings that steer
+        resolution (sources, indexes, environments, constraints, overrides…).
+    """
+    project = document.get("project") or {}
+    uv = (document.get("tool") or {}).get("uv") or {}
+    dynamic = project.get("dynamic") or []
+    return {
+        "name": project.get("name"),
+        "requires-python": project.get("requires-python"),
+        "dependencies": project.get("dependencies"),
+        "optional-dependencies": project.get("optional-dependencies"),
+        "dependency-groups": document.get("dependency-groups"),
+        "dynamic": [field for field in dynamic if field in ("dependencies", "optional-dependencies")],
+        "tool.uv": {key: uv[key] for key in _UV_KEYS if key in uv},
+    }
+
+
+def inputs_sha256(document: dict) -> str:
+    """Hex sha256 of :func:`dependency_inputs` as JSON with sorted keys and no spaces."""
+    canonical = json.dumps(dependency_inputs(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def body_sha256(text: str, format: str) -> str:
+    """Hex sha256 of a lockfile's text without its provenance (``format``: ``requirements.txt``
+    or ``pylock.toml``)."""
+    body = split_provenance(text, format)[0]
+    return hashlib.sha256("\n".join(body.rstrip().splitlines()).encode()).hexdigest()
+
+
+def split_provenance(text: str, format: str) -> tuple[str, str]:
+    """``(body, provenance text)`` of a lockfile; the provenance part is empty when absent."""
+    lines = text.splitlines(keepends=True)
+    if format == "pylock.toml":
+        for index, line in enumerate(lines):
+            if line.strip() == PYLOCK_TABLE:
+                return "".join(lines[:index]).rstrip("\r\n") + "\n", "".join(lines[index:])
+        return text, ""
+    mine = [line for line in lines if line.startswith(REQUIREMENTS_PREFIX)]
+    return "".join(line for line in lines if not line.startswith(REQUIREMENTS_PREFIX)), "".join(mine)
+
+
+def stamp(body: str, format: str, provenance: Provenance) -> str:
+    """The lockfile text: ``body`` (as uv wrote it) with ``provenance`` added; sets
+    ``provenance.body_sha256``."""
+    provenance.body_sha256 = body_sha256(body, format)
+    fields = _fields(provenance)
+    if format == "pylock.toml":
+        table = "".join(f"{key} = {_toml_value(value)}\n" for key, value in fields.items())
+        return f"{body.rstrip()}\n\n{PYLOCK_TABLE}\n{table}"
+    from shlex import join
+
+    fields["options"] = join(provenance.options)
+    lines = body.splitlines(keepends=True)
+    header = 0
+    while header < len(lines) and lines[header].startswith("#"):
+        header += 1
+    mine = "".join(f"{REQUIREMENTS_PREFIX}{key}={value}\n" for key, value in fields.items())
+    return "".join(lines[:header]) + mine + "".join(lines[header:])
+
+
+def read_provenance(text: str, format: str, path: str) -> Provenance | None:
+    """The provenance written by :func:`stamp`, or None when the lockfile has none.
+
+    Raises:
+        LockgateError: the provenance is there but malformed (names ``path``).
+    """
+    from .errors import LockgateError
+
+    provenance_text = split_provenance(text, format)[1]
+    if not provenance_text:
+        return None
+    if format == "pylock.toml":
+        from ._toml import loads_toml
+
+        fields = loads_toml(provenance_text, path).get("tool", {}).get("lockgate", {})
+    else:
+        from shlex import split
+
+        fields = dict(line[len(REQUIREMENTS_PREFIX) :].rstrip("\r\n").partition("=")[::2] for line in provenance_text.splitlines(True))
+        try:
+            fields["options"] = split(fields.get("options", ""))
+        except ValueError as error:
+            raise LockgateError(f"lockgate provenance: options: {error}", path) from None
+    missing = [key for key in ("generated-by", "pyproject", "inputs-sha256", "body-sha256") if not isinstance(fields.get(key), str)]
+    if missing or not isinstance(fields.get("options"), list):
+        raise LockgateError(f"lockgate provenance lines are damaged ({', '.join(missing) or 'options'}); run lockgate generate again", path)
+    return Provenance(fields["generated-by"], fields["pyproject"], fields["options"], fields["inputs-sha256"], fields["body-sha256"])
+
+
+def _fields(provenance: Provenance) -> dict:
+    return {
+        "generated-by": provenance.generated_by,
+        "pyproject": provenance.pyproject,
+        "options": provenance.options,
+        "inputs-sha256": provenance.inputs_sha256,
+        "body-sha256": provenance.body_sha256,
+    }
+
+
+def _toml_value(value) -> str:
+    """A TOML basic string or array of them; JSON's string escapes are valid TOML."""
+    if isinstance(value, list):
+        return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
