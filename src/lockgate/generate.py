@@ -262,7 +262,7 @@ def check(output: str | None = None, *, pyproject: str | None = None, format: st
         LockgateError: the lockfile or pyproject is missing, or the lock has no provenance.
     """
     from ._io import read_text
-    from .provenance import body_sha256, inputs_sha256, read_provenance
+    from .provenance import read_provenance
 
     output = output or default_output(format)
     format = output_format(output, format)
@@ -272,26 +272,33 @@ def check(output: str | None = None, *, pyproject: str | None = None, format: st
     provenance = read_provenance(text, format, output)
     if provenance is None:
         raise LockgateError(f"not made by lockgate generate (no provenance); run: lockgate generate -o {output}", output)
-    pyproject = pyproject or os.path.join(os.path.dirname(output), provenance.pyproject)
-    rerun = regenerate_command(output, pyproject, provenance.options)
-    findings = []
-    current_body = body_sha256(text, format)
-    document = _load_pyproject(pyproject)
-    if current_body != provenance.body_sha256:
-        message = f"hand-edited: the lock changed since lockgate generate wrote it; run: {rerun}"
-        findings.append(Finding(HAND_EDITED, output, provenance.body_sha256, current_body, message, fails=True))
-    elif options is not None and options.arguments() != provenance.options:
-        message = f"stale: options changed (recorded: {' '.join(provenance.options) or 'none'}); run: {regenerate_command(output, pyproject, options.arguments())}"
-        findings.append(Finding(STALE, output, " ".join(provenance.options), " ".join(options.arguments()), message, fails=True))
-    elif inputs_sha256(document) != provenance.inputs_sha256:
-        message = f"stale: dependency inputs changed in {pyproject}; run: {rerun}"
-        findings.append(Finding(STALE, output, provenance.inputs_sha256, inputs_sha256(document), message, fails=True))
-    else:
-        findings.append(Finding(FRESH, output, provenance.inputs_sha256, provenance.inputs_sha256, ""))
+    pyproject = pyproject or os.path.normpath(os.path.join(os.path.dirname(output), provenance.pyproject))
+    findings = [_freshness(output, text, format, provenance, pyproject, options)]
     if _recorded_torch_backend(provenance.options) == "cpu":
         findings += [Finding(MISMATCHED, name, "CPU-only", found, why, fails=True) for name, found, why in _cpu_problems(output, format)]
     header = {"lockfile": output, "pyproject": pyproject, "generated_by": provenance.generated_by, "options": provenance.options}
     return Report(CHECK_SCHEMA, CHECK_STATUSES, findings, header, items_key="locks", subject_key="path")
+
+
+def _freshness(output: str, text: str, format: str, provenance, pyproject: str, options) -> Finding:
+    """The one ``fresh`` / ``stale`` / ``hand_edited`` finding of a lock; a hand edit is named
+    first, since the recorded hashes no longer describe the file."""
+    from .provenance import body_sha256, inputs_sha256
+
+    rerun = regenerate_command(output, pyproject, provenance.options)
+    body = body_sha256(text, format)
+    inputs = inputs_sha256(_load_pyproject(pyproject))
+    if body != provenance.body_sha256:
+        message = f"hand-edited: the lock changed since lockgate generate wrote it; run: {rerun}"
+        return Finding(HAND_EDITED, output, provenance.body_sha256, body, message, fails=True)
+    if options is not None and options.arguments() != provenance.options:
+        recorded, asked = " ".join(provenance.options), " ".join(options.arguments())
+        message = f"stale: options changed (recorded: {recorded or 'none'}); run: {regenerate_command(output, pyproject, options.arguments())}"
+        return Finding(STALE, output, recorded, asked, message, fails=True)
+    if inputs != provenance.inputs_sha256:
+        message = f"stale: dependency inputs changed in {pyproject}; run: {rerun}"
+        return Finding(STALE, output, provenance.inputs_sha256, inputs, message, fails=True)
+    return Finding(FRESH, output, provenance.inputs_sha256, inputs, "")
 
 
 def regenerate_command(output: str, pyproject: str, options: list[str]) -> str:
