@@ -245,6 +245,52 @@ def _check_generated(args: argparse.Namespace, options) -> int:
     return EXIT_PASSED if passed else EXIT_FAILED
 
 
+def _configure_tasks(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="tasks_command", metavar="COMMAND", prog="lockgate tasks")
+    helps = {
+        "lock": "resolve the roots and write tasks.lock.yaml",
+        "verify": "check locked tasks against their checksums and a fresh resolution",
+        "status": "exit 1 when the lock is stale",
+        "tree": "show the locked graph",
+    }
+    for name, summary in helps.items():
+        sub = commands.add_parser(name, help=summary, description=summary, formatter_class=_HelpFormatter)
+        sub.add_argument("--source", metavar="DIR", action="append", default=[], help="a folder of *.task.yaml searched before the configured sources (repeatable)")
+        sub.add_argument("--lockfile", metavar="PATH", help="the lock file (default: tasks.lockfile of lockgate.toml, else tasks.lock.yaml)")
+        sub.set_defaults(handler=_run_tasks)
+    commands.choices["lock"].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT to resolve (default: tasks.roots)")
+    commands.choices["lock"].add_argument("--frozen", action="store_true", help="fail (exit 1) instead of changing the lock")
+    commands.choices["verify"].add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    commands.choices["verify"].add_argument("-q", "--quiet", action="store_true", help="print only failures")
+
+
+def _run_tasks(args: argparse.Namespace) -> int:
+    from .tasks import api
+    from .tasks.config import load_tasks_config
+
+    config = load_tasks_config(sources=args.source, lockfile=args.lockfile)
+    if args.tasks_command == "lock":
+        outcome = api.lock_tasks(config, args.roots, frozen=args.frozen)
+        verb = "wrote" if outcome.changed else "unchanged:"
+        print(f"lockgate tasks lock: {verb} {outcome.path} ({len(outcome.lock.tasks)} tasks)")
+        return EXIT_PASSED
+    if args.tasks_command == "verify":
+        from .render import render_json, render_text
+
+        report = api.verify_tasks(config)
+        output = render_json(report) if args.format == "json" else render_text(report, title="lockgate tasks verify", target=config.lockfile, quiet=args.quiet)
+        sys.stdout.write(output)
+        return EXIT_PASSED if report.passed else EXIT_FAILED
+    if args.tasks_command == "status":
+        reasons = api.tasks_status(config)
+        print(f"{config.lockfile}: {'stale' if reasons else 'fresh'}")
+        for reason in reasons:
+            print(f"  {reason}")
+        return EXIT_FAILED if reasons else EXIT_PASSED
+    sys.stdout.write(api.tasks_tree(config))
+    return EXIT_PASSED
+
+
 COMMANDS = {
     "verify": (
         "check the installed distributions against a lockfile (read-only)",
@@ -264,6 +310,11 @@ COMMANDS = {
         "records its options, uv version and input hashes. --check writes nothing and exits 1 when the "
         "lock is stale or was edited by hand.",
         _configure_generate,
+    ),
+    "tasks": (
+        "lock task definitions (task/v1 YAML): lock, verify, status, tree",
+        "Resolve task/v1 definitions by SemVer constraints into tasks.lock.yaml, and check it.",
+        _configure_tasks,
     ),
 }
 

@@ -1,0 +1,243 @@
+"""The ``lockgate tasks`` commands as library calls: lock, verify, status and tree."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import LockgateError
+from ..report import EXTRA, MATCHED, MISSING, Finding, Report
+from .config import TasksConfig
+from .lockfile import FORMAT_VERSION, LockedTask, TaskLock, lock_file_guard, read_task_lock, save_task_lock
+from .resolve import ResolvedTask, parse_root, resolve
+
+VERIFY_SCHEMA = "lockgate.tasks.verify/1"
+VERSION_MISMATCH = "version_mismatch"
+DEPENDENCY_MISMATCH = "dependency_mismatch"
+CHECKSUM_FAILED = "checksum_failed"
+SOURCE_MISMATCH = "source_mismatch"
+RESOLUTION = "(resolution)"
+VERIFY_STATUSES = (MATCHED, MISSING, EXTRA, VERSION_MISMATCH, DEPENDENCY_MISMATCH, CHECKSUM_FAILED, SOURCE_MISMATCH)
+
+
+class FrozenLockError(LockgateError):
+    """``tasks lock --frozen`` would change the lock (exit 1); the file is left as it was."""
+
+    exit_code = 1
+
+
+class LockOutcome:
+    """What :func:`lock_tasks` did: ``path``, the new ``lock`` (:class:`TaskLock`) and
+    ``changed`` (False when the file already said the same)."""
+
+    __slots__ = ("path", "lock", "changed")
+
+    def __init__(self, path, lock, changed):
+        self.path = path
+        self.lock = lock
+        self.changed = changed
+
+
+def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False) -> LockOutcome:
+    """Resolve the roots and write the lock, under a file lock that makes writers wait.
+
+    Args:
+        config: :func:`~lockgate.tasks.config.load_tasks_config`.
+        roots: ``name@constraint`` strings; None or empty is ``config.roots``.
+        frozen: fail instead of changing an existing lock (or creating one).
+
+    Returns:
+        A :class:`LockOutcome`. With nothing changed the file is rewritten byte for byte
+        identically (timestamps kept), i.e. left alone.
+
+    Raises:
+        FrozenLockError: ``frozen`` and the lock would change (the differences in ``detail``).
+        LockgateError: no roots, a conflict, a cycle, or an invalid task or lock file.
+    """
+    roots = list(roots or config.roots)
+    if not roots:
+        raise LockgateError("no tasks to lock: name them (lockgate tasks lock app@^1.0) or set tasks.roots in lockgate.toml")
+    requirements = [parse_root(root) for root in roots]
+    with lock_file_guard(config.lockfile):
+        previous = read_task_lock(config.lockfile) if os.path.exists(config.lockfile) else None
+        preferred = {name: task.version for name, task in (previous.tasks if previous else {}).items()}
+        new = build_lock(resolve(requirements, config.sources, preferred), previous, roots, os.path.dirname(os.path.abspath(config.lockfile)))
+        changed = previous is None or previous.content() != new.content() or previous.version != FORMAT_VERSION
+        if frozen and changed:
+            differences = differences_between(previous, new) if previous else [f"no lock at {config.lockfile}"]
+            raise FrozenLockError(f"--frozen: the lock would change ({len(differences)} differences); run lockgate tasks lock", config.lockfile, detail="\n".join(differences))
+        if changed:
+            save_task_lock(config.lockfile, new)
+        return LockOutcome(config.lockfile, new, changed)
+
+
+def build_lock(resolution: dict[str, ResolvedTask], previous: TaskLock | None, roots: list[str], lock_dir: str) -> TaskLock:
+    """The lock for a resolution; entries (and the file) equal to ``previous`` keep its timestamps."""
+    from .. import __version__
+
+    now = _now()
+    tasks = {}
+    for name, resolved in resolution.items():
+        definition, source = resolved.candidate.definition, resolved.candidate.source
+        entry = LockedTask(name, definition.version, definition.checksum, source.lock_source(definition, lock_dir), now,
+                           resolved.dependencies, resolved.constraints, definition.summary())  # fmt: skip
+        old = previous.tasks.get(name) if previous else None
+        if old is not None and old.content() == entry.content():
+            entry.resolved_at = old.resolved_at
+        tasks[name] = entry
+    lock = TaskLock(FORMAT_VERSION, now, f"lockgate {__version__}", roots, tasks)
+    if previous is not None and previous.content() == lock.content():
+        lock.generated_at, lock.generated_by = previous.generated_at, previous.generated_by
+    return lock
+
+
+def differences_between(old: TaskLock, new: TaskLock) -> list[str]:
+    """One line per difference between two locks, e.g. ``auth-helper: version 2.1.0 -> 2.2.0``."""
+    lines = [f"roots: {old.roots} -> {new.roots}"] if old.roots != new.roots else []
+    for status, name, expected, found, message in _task_differences(old, new):
+        lines.append(f"{name}: {message}")
+    return lines
+
+
+def _task_differences(locked: TaskLock, fresh: TaskLock):
+    """``(status, name, expected, found, message)`` for each task whose lock entry differs
+    from a fresh resolution."""
+    for name in sorted(set(locked.tasks) | set(fresh.tasks)):
+        old, new = locked.tasks.get(name), fresh.tasks.get(name)
+        if old is None:
+            yield MISSING, name, new.version, None, f"needed at {new.version}, not in the lock"
+        elif new is None:
+            yield EXTRA, name, None, old.version, "in the lock, no longer needed"
+        elif old.version != new.version:
+            yield VERSION_MISMATCH, name, old.version, new.version, f"version {old.version} -> {new.version}"
+        elif old.checksum != new.checksum:
+            yield CHECKSUM_FAILED, name, old.checksum, new.checksum, "content changed since it was locked"
+        elif old.source != new.source:
+            yield SOURCE_MISMATCH, name, _describe(old.source), _describe(new.source), "now comes from another source"
+        elif old.dependencies != new.dependencies:
+            yield DEPENDENCY_MISMATCH, name, _pairs(old.dependencies), _pairs(new.dependencies), "dependencies changed"
+        elif old.constraints != new.constraints:
+            yield DEPENDENCY_MISMATCH, name, _pairs(old.constraints), _pairs(new.constraints), "constraints changed"
+
+
+def verify_tasks(config: TasksConfig) -> Report:
+    """Check every locked task's current content against its checksum, and the lock against a
+    fresh resolution (preferring the locked versions). Writes nothing.
+
+    Returns:
+        A Report (schema ``lockgate.tasks.verify/1``, items ``tasks``, subject key ``name``) with
+        one finding per task, status one of ``VERIFY_STATUSES``.
+
+    Raises:
+        LockgateError: no lock, or an invalid task file, lock or resolution.
+    """
+    locked = _read_existing(config)
+    lock_dir = os.path.dirname(os.path.abspath(config.lockfile))
+    findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir)}
+    try:
+        fresh = _fresh_lock(config, locked)
+    except LockgateError as error:  # a task gone from every source, a new conflict: reported, not raised
+        findings[RESOLUTION] = Finding(DEPENDENCY_MISMATCH, RESOLUTION, None, None, f"a fresh resolution fails: {error}", fails=True)
+        fresh = locked
+    for status, name, expected, found, message in _task_differences(locked, fresh):
+        findings.setdefault(name, Finding(status, name, expected, found, message, fails=True))
+    for name, task in locked.tasks.items():
+        findings.setdefault(name, Finding(MATCHED, name, task.version, task.version, ""))
+    header = {"lockfile": config.lockfile, "format": locked.version, "roots": locked.roots or _implied_roots(locked)}
+    return Report(VERIFY_SCHEMA, VERIFY_STATUSES, [findings[name] for name in sorted(findings)], header, items_key="tasks")
+
+
+def tasks_status(config: TasksConfig) -> list[str]:
+    """Why the lock is stale (empty when fresh): a missing lock, changed roots, a task whose
+    version, checksum, source, dependencies or constraints a fresh resolution would change, or
+    an older file format."""
+    if not os.path.exists(config.lockfile):
+        return [f"no lock at {config.lockfile}"]
+    locked = read_task_lock(config.lockfile)
+    reasons = differences_between(locked, _fresh_lock(config, locked))
+    if locked.version != FORMAT_VERSION:
+        reasons.append(f"format {locked.version}; lockgate tasks lock writes {FORMAT_VERSION}")
+    return reasons
+
+
+def tasks_tree(config: TasksConfig) -> str:
+    """The locked graph as an indented tree from the roots, each task with the constraint that
+    selected it; a task already shown is marked ``(*)`` instead of repeated."""
+    locked = _read_existing(config)
+    roots = [parse_root(root).name for root in locked.roots] or _implied_roots(locked)
+    lines, shown = [], set()
+
+    def walk(name: str, prefix: str, constraint: str, last: bool, top: bool) -> None:
+        task = locked.tasks.get(name)
+        label = f"{name}@{task.version}" if task else f"{name} (not locked)"
+        label += f" ({constraint})" if constraint else ""
+        branch = "" if top else ("└── " if last else "├── ")
+        if task and name in shown and task.dependencies:
+            lines.append(f"{prefix}{branch}{label} (*)")
+            return
+        lines.append(f"{prefix}{branch}{label}")
+        shown.add(name)
+        children = sorted(task.dependencies) if task else []
+        inner = prefix if top else prefix + ("    " if last else "│   ")
+        for index, child in enumerate(children):
+            child_task = locked.tasks.get(child)
+            walk(child, inner, (child_task.constraints.get(name, "") if child_task else ""), index == len(children) - 1, False)
+
+    for root in roots:
+        task = locked.tasks.get(root)
+        walk(root, "", task.constraints.get("(root)", "") if task else "", True, True)
+    return "\n".join(lines) + "\n"
+
+
+def _read_existing(config: TasksConfig) -> TaskLock:
+    if not os.path.exists(config.lockfile):
+        raise LockgateError(f"no tasks lock at {config.lockfile}; create it with: lockgate tasks lock")
+    return read_task_lock(config.lockfile)
+
+
+def _fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
+    """The lock ``tasks lock`` would write now, keeping the locked versions that still fit."""
+    roots = locked.roots or config.roots or [f"{name}@={locked.tasks[name].version}" for name in _implied_roots(locked)]
+    preferred = {name: task.version for name, task in locked.tasks.items()}
+    resolution = resolve([parse_root(root) for root in roots], config.sources, preferred)
+    return build_lock(resolution, locked, list(roots) if locked.roots or config.roots else [], os.path.dirname(os.path.abspath(config.lockfile)))
+
+
+def _implied_roots(locked: TaskLock) -> list[str]:
+    """Tasks no other locked task depends on: the roots of a 1.0.0 file, which records none."""
+    needed = {dependency for task in locked.tasks.values() for dependency in task.dependencies}
+    return [name for name in locked.tasks if name not in needed]
+
+
+def _checksum_findings(locked: TaskLock, lock_dir: str):
+    """``(name, finding)`` for each locked local task whose file is gone, renamed or changed."""
+    from .definition import load_task
+    from .sources import locked_file
+
+    for name, task in locked.tasks.items():
+        path = locked_file(task.source, lock_dir)
+        if path is None:
+            continue  # git and registry entries are checked when fetched
+        if not os.path.isfile(path):
+            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, None, f"{task.source['path']} is gone", fails=True)
+            continue
+        definition = load_task(path)
+        if (definition.name, definition.version) != (name, task.version):
+            message = f"{task.source['path']} now defines {definition.key}"
+            yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, message, fails=True)
+        elif definition.checksum != task.checksum:
+            message = f"{task.source['path']} changed since it was locked"
+            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, message, fails=True)
+
+
+def _describe(source: dict) -> str:
+    return " ".join(f"{key}={value}" for key, value in source.items())
+
+
+def _pairs(mapping: dict) -> str:
+    return ", ".join(f"{key} {value}" for key, value in mapping.items()) or "none"
+
+
+def _now() -> str:
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

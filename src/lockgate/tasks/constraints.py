@@ -1,0 +1,94 @@
+"""Version constraints as Cargo writes them, evaluated by node-semver (SemVer 2.0 ranges).
+
+Accepted: ``1.2.3`` (the same as ``^1.2.3``), ``=1.2.3``, ``^1.2``, ``~1.2.3``, ``1.2.*``,
+``*``, comparisons joined by commas (``>=1.2, <2``) and ``latest`` (any version). Pre-releases
+match only a constraint that names a pre-release of the same ``major.minor.patch``
+(``^1.5.0-beta.1``), as in Cargo and npm.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cmp_to_key
+
+from ..errors import LockgateError
+
+_PART = re.compile(
+    r"^(?P<op>=|\^|~|>=|<=|>|<)?\s*"
+    r"(?P<version>(?:\d+|[*xX])(?:\.(?:\d+|[*xX])){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$"
+)
+
+
+class Constraint:
+    """A parsed constraint.
+
+    Attributes:
+        text: as written (``"^1.0"``, ``">=1.2, <2"``).
+        range: the node-semver range it became (``"^1.0"``, ``">=1.2 <2"``).
+    """
+
+    __slots__ = ("text", "range", "_cache")
+
+    def __init__(self, text: str, range_: str):
+        self.text = text
+        self.range = range_
+        self._cache: dict[str, bool] = {}
+
+    def allows(self, version: str) -> bool:
+        """True when the SemVer ``version`` satisfies the constraint."""
+        allowed = self._cache.get(version)
+        if allowed is None:
+            from nodesemver import satisfies
+
+            allowed = self._cache[version] = satisfies(version, self.range, loose=False)
+        return allowed
+
+    def __repr__(self) -> str:
+        return f"Constraint({self.text!r})"
+
+
+def parse_constraint(text, where: str = "") -> Constraint:
+    """Parse a Cargo-style constraint.
+
+    Args:
+        text: the constraint; a number (YAML reads ``1.2`` as a float) is taken as written.
+        where: ``"FILE: field"`` named in the error.
+
+    Raises:
+        LockgateError: not a constraint this module accepts.
+    """
+    written = str(text).strip()
+    if written in ("latest", "*", ""):
+        return Constraint(written or "*", "*")
+    parts = []
+    for part in written.split(","):
+        found = _PART.match(part.strip())
+        if not found:
+            raise LockgateError(f"{where}: invalid version constraint {written!r}: use 1.2.3, ^1.2, ~1.2.3, =1.2.3, 1.2.*, >=1.2, <2, * or latest")
+        operator, version = found.group("op") or "", found.group("version")
+        if not operator and not re.search(r"[*xX]", version):
+            operator = "^"  # Cargo: a bare version is a caret requirement
+        parts.append(operator + version)
+    return Constraint(written, " ".join(parts))
+
+
+def is_semver(version) -> bool:
+    """True for a SemVer 2.0 version (``1.2.3``, ``1.0.0-rc.1+build.5``); not ``1.2``, ``v1.2.3``
+    or ``01.2.3``."""
+    from nodesemver import valid
+
+    return isinstance(version, str) and version[:1].isdigit() and valid(version, loose=False) is not None
+
+
+def version_key(version: str):
+    """A sort key that orders SemVer versions by precedence (pre-releases before releases)."""
+    return _key(version)
+
+
+def _compare(a: str, b: str) -> int:
+    from nodesemver import compare
+
+    return compare(a, b, loose=False)
+
+
+_key = cmp_to_key(_compare)

@@ -1,0 +1,195 @@
+"""Task definitions: ``*.task.yaml`` files of ``apiVersion: task/v1``, ``kind: PredefinedTask``
+(periplon's predefined-task format), read with YAML's safe loader and checked field by field.
+
+Unknown fields are kept: they are part of the task and of its checksum.
+
+Checksum: ``"sha256:" + hex(sha256(canonical))`` where ``canonical`` is the parsed document as
+JSON: object keys sorted by code point, no whitespace (``","`` and ``":"`` separators),
+non-ASCII characters written as UTF-8 (not ``\\u`` escapes), floats in Python's shortest
+round-trip form, YAML timestamps as ISO 8601 strings, NaN and infinities refused. It depends on
+the content only, never on the file's formatting, comments, key order, the process or the machine.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import LockgateError
+from .constraints import Constraint, is_semver, parse_constraint
+
+API_VERSION = "task/v1"
+KIND = "PredefinedTask"
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class TaskDependency:
+    """One entry of ``spec.dependencies``: ``name``, ``constraint`` (a
+    :class:`~lockgate.tasks.constraints.Constraint`) and ``optional``."""
+
+    __slots__ = ("name", "constraint", "optional")
+
+    def __init__(self, name: str, constraint: Constraint, optional: bool = False):
+        self.name = name
+        self.constraint = constraint
+        self.optional = optional
+
+
+class TaskDefinition:
+    """A parsed, checked task file.
+
+    Attributes:
+        name: ``metadata.name``.
+        version: ``metadata.version`` (SemVer 2.0).
+        dependencies: list of :class:`TaskDependency`.
+        document: the whole parsed document, unknown fields included.
+        path: the file it was read from.
+        checksum: ``"sha256:<hex>"`` of the canonical document (module doc).
+    """
+
+    __slots__ = ("name", "version", "dependencies", "document", "path", "checksum")
+
+    def __init__(self, name, version, dependencies, document, path, checksum):
+        self.name = name
+        self.version = version
+        self.dependencies = dependencies
+        self.document = document
+        self.path = path
+        self.checksum = checksum
+
+    @property
+    def key(self) -> str:
+        """``name@version``."""
+        return f"{self.name}@{self.version}"
+
+    def summary(self) -> dict:
+        """The metadata a lock keeps: description, author and license, where present."""
+        metadata = self.document["metadata"]
+        return {key: metadata[key] for key in ("description", "author", "license") if key in metadata}
+
+
+def load_task(path: str) -> TaskDefinition:
+    """Read and check one task file.
+
+    Raises:
+        LockgateError: unreadable file, invalid YAML (with its line), or a schema error naming
+            the field path and what is wrong.
+    """
+    from .._io import read_text
+
+    return parse_task(read_text(path), path)
+
+
+def parse_task(text: str, path: str) -> TaskDefinition:
+    """Parse and check task YAML that came from ``path`` (named in errors)."""
+    document = load_yaml(text, path)
+    name, version, dependencies = _check(document, path)
+    return TaskDefinition(name, version, dependencies, document, path, checksum(document, path))
+
+
+def load_yaml(text: str, path: str):
+    """YAML through the safe loader (libyaml's when available).
+
+    Raises:
+        LockgateError: invalid YAML, naming the line.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        raise LockgateError(f"invalid YAML: {error.problem or error.context}", path, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as error:
+        raise LockgateError(f"invalid YAML: {error}", path) from None
+
+
+def checksum(document, path: str = "") -> str:
+    """``"sha256:<hex>"`` of a parsed document's canonical JSON (module doc).
+
+    Raises:
+        LockgateError: the document holds a value JSON cannot carry (NaN, binary, sets…).
+    """
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(canonical_json(document, path)).hexdigest()
+
+
+def canonical_json(document, path: str = "") -> bytes:
+    """The canonical serialization that :func:`checksum` hashes, as UTF-8 bytes."""
+    import json
+
+    try:
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_timestamp)
+    except (TypeError, ValueError) as error:
+        raise LockgateError(f"a value cannot be checksummed ({error}); use strings, numbers, lists and mappings", path) from None
+    return text.encode()
+
+
+def _timestamp(value):
+    import datetime
+
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _check(document, path: str) -> tuple[str, str, list[TaskDependency]]:
+    """The schema of task/v1; returns ``(name, version, dependencies)``."""
+
+    def fail(field: str, problem: str):
+        raise LockgateError(f"{field}: {problem}", path)
+
+    if not isinstance(document, dict):
+        fail("(document)", "a task file is a mapping with apiVersion, kind, metadata and spec")
+    if document.get("apiVersion") != API_VERSION:
+        fail("apiVersion", f"must be {API_VERSION!r}, found {document.get('apiVersion')!r}")
+    if document.get("kind") != KIND:
+        fail("kind", f"must be {KIND!r}, found {document.get('kind')!r}")
+    metadata = _mapping(document, "metadata", fail, required=True)
+    name = metadata.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        fail("metadata.name", f"{name!r} is not a task name: lowercase letters, digits and single hyphens inside")
+    version = metadata.get("version")
+    if not is_semver(version):
+        fail("metadata.version", f"{version!r} is not a SemVer 2.0 version such as \"1.2.0\" (quote it)")
+    for field in ("author", "description", "license", "repository"):
+        if field in metadata and not isinstance(metadata[field], str):
+            fail(f"metadata.{field}", "must be a string")
+    tags = metadata.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        fail("metadata.tags", "must be a list of strings")
+    spec = _mapping(document, "spec", fail, required=True)
+    for field in ("agent_template", "inputs", "outputs"):
+        _mapping(spec, field, fail, prefix="spec.")
+    if not isinstance(spec.get("examples", []), list):
+        fail("spec.examples", "must be a list")
+    return name, version, _dependencies(spec.get("dependencies", []), fail, path)
+
+
+def _mapping(parent: dict, field: str, fail, *, required: bool = False, prefix: str = "") -> dict:
+    value = parent.get(field)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        fail(prefix + field, "must be a mapping" if value is not None else "is required")
+    return value
+
+
+def _dependencies(entries, fail, path: str) -> list[TaskDependency]:
+    if not isinstance(entries, list):
+        fail("spec.dependencies", "must be a list of {name, version, optional}")
+    found = []
+    for index, entry in enumerate(entries):
+        field = f"spec.dependencies[{index}]"
+        if not isinstance(entry, dict):
+            fail(field, "must be a mapping with name, version and optional")
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            fail(f"{field}.name", f"{name!r} is not a task name")
+        optional = entry.get("optional", False)
+        if not isinstance(optional, bool):
+            fail(f"{field}.optional", "must be true or false")
+        constraint = parse_constraint(entry.get("version", "*"), f"{path}: {field}.version")
+        found.append(TaskDependency(name, constraint, optional))
+    return found

@@ -1,0 +1,155 @@
+"""``tasks.lock.yaml``: periplon's lock format (1.x), written as version 1.1.0.
+
+Shape (top-level keys in this order)::
+
+    version: "1.1.0"
+    generated_at: "2026-11-21T12:00:00Z"    # kept when nothing else changed
+    generated_by: "lockgate 0.1.0"
+    roots: ["app@^1.0"]                     # 1.1.0: what was resolved
+    tasks:                                  # sorted by name
+      auth-helper:
+        version: "2.1.0"
+        checksum: "sha256:<hex>"            # lockgate.tasks.definition.checksum
+        source: {type: local, path: tasks/auth-helper.task.yaml}   # relative to this file
+        resolved_at: "…"                    # kept while the entry is unchanged
+        dependencies: {}                    # name: exact version
+        constraints: {"(root)": "^2.0"}     # 1.1.0: who asked for it, and how
+        metadata: {description: …, author: …, license: …}
+    metadata:
+      task_count: 1
+
+Files of any 1.x version load; a newer major version is refused. Saving writes a temporary
+file in the same folder, fsyncs and renames it (:func:`lockgate._io.write_atomic`), under a
+file lock (``tasks.lock.yaml.lock``) held by the whole read-resolve-write of ``tasks lock``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import LockgateError
+
+FORMAT_VERSION = "1.1.0"
+_ENTRY_KEYS = ("version", "checksum", "source", "resolved_at", "dependencies", "constraints", "metadata")
+
+
+class LockedTask:
+    """One ``tasks.<name>`` entry. Attributes as the lock's keys (``resolved_at`` a string)."""
+
+    __slots__ = ("name", *_ENTRY_KEYS)
+
+    def __init__(self, name, version, checksum, source, resolved_at, dependencies, constraints, metadata):
+        self.name = name
+        self.version = version
+        self.checksum = checksum
+        self.source = source
+        self.resolved_at = resolved_at
+        self.dependencies = dependencies
+        self.constraints = constraints
+        self.metadata = metadata
+
+    def content(self) -> tuple:
+        """Everything but the timestamp: two entries with equal content are the same pin."""
+        return (self.version, self.checksum, self.source, self.dependencies, self.constraints, self.metadata)
+
+    def to_dict(self) -> dict:
+        return {key: getattr(self, key) for key in _ENTRY_KEYS}
+
+
+class TaskLock:
+    """A whole lock file.
+
+    Attributes:
+        version: the file format version (``"1.1.0"`` when written by lockgate).
+        generated_at, generated_by: strings (ISO 8601 UTC; ``"lockgate X"``).
+        roots: the root references resolved (empty in periplon's 1.0.0 files).
+        tasks: name -> :class:`LockedTask`, sorted by name.
+    """
+
+    __slots__ = ("version", "generated_at", "generated_by", "roots", "tasks")
+
+    def __init__(self, version, generated_at, generated_by, roots, tasks):
+        self.version = version
+        self.generated_at = generated_at
+        self.generated_by = generated_by
+        self.roots = roots
+        self.tasks = tasks
+
+    def content(self) -> tuple:
+        return (self.roots, {name: task.content() for name, task in self.tasks.items()})
+
+    def to_dict(self) -> dict:
+        return {
+            "version": self.version,
+            "generated_at": self.generated_at,
+            "generated_by": self.generated_by,
+            "roots": self.roots,
+            "tasks": {name: task.to_dict() for name, task in sorted(self.tasks.items())},
+            "metadata": {"task_count": len(self.tasks)},
+        }
+
+
+def read_task_lock(path: str) -> TaskLock:
+    """Read a tasks.lock.yaml of format 1.x.
+
+    Raises:
+        LockgateError: unreadable, invalid YAML, a newer major format, or a malformed entry.
+    """
+    from .._io import read_text
+    from .definition import load_yaml
+
+    document = load_yaml(read_text(path), path)
+    if not isinstance(document, dict) or not isinstance(document.get("tasks", {}), dict):
+        raise LockgateError("not a tasks lock: expected a mapping with version and tasks", path)
+    version = str(document.get("version", ""))
+    major = version.split(".", 1)[0]
+    if not major.isdigit():
+        raise LockgateError(f"version: {version!r} is not a lock format version such as 1.1.0", path)
+    if int(major) != 1:
+        raise LockgateError(f"lock format {version} is not 1.x, which this lockgate reads; upgrade lockgate (or regenerate the lock)", path)
+    tasks = {name: _entry(name, entry, path) for name, entry in sorted((document.get("tasks") or {}).items())}
+    roots = document.get("roots") or []
+    return TaskLock(version, _text(document.get("generated_at")), str(document.get("generated_by", "")), list(roots), tasks)
+
+
+def _entry(name, entry, path: str) -> LockedTask:
+    if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
+        raise LockgateError(f"tasks.{name}: expected a mapping with a quoted version", path)
+    source = entry.get("source") or {}
+    if not isinstance(source, dict):
+        raise LockgateError(f"tasks.{name}.source: expected a mapping with a type", path)
+    dependencies = {str(k): str(v) for k, v in (entry.get("dependencies") or {}).items()}
+    constraints = {str(k): str(v) for k, v in (entry.get("constraints") or {}).items()}
+    return LockedTask(
+        str(name), entry["version"], str(entry.get("checksum", "")), source, _text(entry.get("resolved_at")),
+        dependencies, constraints, entry.get("metadata") or {},
+    )  # fmt: skip
+
+
+def _text(value) -> str:
+    """Timestamps as written: YAML reads an unquoted one as a datetime."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat().replace("+00:00", "Z")
+    return "" if value is None else str(value)
+
+
+def render_task_lock(lock: TaskLock) -> str:
+    """The file text: block-style YAML, keys in the documented order, tasks sorted by name."""
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(lock.to_dict(), Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096)
+
+
+def save_task_lock(path: str, lock: TaskLock) -> None:
+    """Write the lock atomically (caller holds :func:`lock_file_guard`)."""
+    from .._io import write_atomic
+
+    write_atomic(path, render_task_lock(lock).encode())
+
+
+def lock_file_guard(path: str, timeout: float = 600):
+    """A :class:`filelock.FileLock` on ``PATH.lock``: writers wait for each other (seconds)."""
+    from filelock import FileLock
+
+    return FileLock(os.path.abspath(path) + ".lock", timeout=timeout)

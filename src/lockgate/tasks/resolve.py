@@ -1,0 +1,223 @@
+"""Resolving task references to one version per task, with backtracking (resolvelib).
+
+Among the versions every requirement allows, the newest is tried first, except that a version
+the current lock already pins is preferred while it still fits (as Cargo keeps Cargo.lock).
+Optional dependencies are required when some source has a version that fits their
+constraint, and skipped otherwise. Conflicts name both sides; dependency cycles are refused
+with their path.
+"""
+
+from __future__ import annotations
+
+from ..errors import LockgateError
+from .constraints import Constraint, parse_constraint, version_key
+from .definition import TaskDefinition
+from .sources import TaskSource
+
+ROOT = "(root)"
+_MAX_ROUNDS = 100_000  # resolvelib pins about one task a round; this bounds only pathological backtracking
+
+
+class TaskRequirement:
+    """``name`` at ``constraint``, asked for by ``parent`` (``name@version``, or None for a root)."""
+
+    __slots__ = ("name", "constraint", "parent", "optional")
+
+    def __init__(self, name: str, constraint: Constraint, parent: str | None = None, optional: bool = False):
+        self.name = name
+        self.constraint = constraint
+        self.parent = parent
+        self.optional = optional
+
+    def __repr__(self) -> str:
+        return f"{self.name}@{self.constraint.text}"
+
+
+class Candidate:
+    """One version of a task, and the source it comes from."""
+
+    __slots__ = ("definition", "source")
+
+    def __init__(self, definition: TaskDefinition, source: TaskSource):
+        self.definition = definition
+        self.source = source
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def version(self) -> str:
+        return self.definition.version
+
+
+class ResolvedTask:
+    """A task in the resolution.
+
+    Attributes:
+        candidate: the chosen :class:`Candidate`.
+        constraints: requirer (``(root)`` or a task name) -> the constraint text it asked.
+        dependencies: dependency name -> the version chosen for it (skipped optional ones absent).
+    """
+
+    __slots__ = ("candidate", "constraints", "dependencies")
+
+    def __init__(self, candidate, constraints, dependencies):
+        self.candidate = candidate
+        self.constraints = constraints
+        self.dependencies = dependencies
+
+
+def parse_root(text: str) -> TaskRequirement:
+    """``name@constraint`` (or a bare ``name``: any version) as a root requirement.
+
+    Raises:
+        LockgateError: a malformed reference.
+    """
+    name, _, constraint = str(text).partition("@")
+    from .definition import _NAME
+
+    if not _NAME.match(name.strip()):
+        raise LockgateError(f"task reference {text!r}: expected NAME@CONSTRAINT, e.g. app@^1.0")
+    return TaskRequirement(name.strip(), parse_constraint(constraint or "*", f"task reference {text!r}"))
+
+
+def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: dict[str, str] | None = None) -> dict[str, ResolvedTask]:
+    """One version of every task the roots need.
+
+    Args:
+        roots: root requirements (:func:`parse_root`).
+        sources: task sources, searched by descending priority.
+        preferred: name -> version to keep when it still fits (the current lock's pins).
+
+    Returns:
+        name -> :class:`ResolvedTask`, sorted by name.
+
+    Raises:
+        LockgateError: no version satisfies the requirements (both sides named), a task is in
+            no source, or the dependencies form a cycle (its path shown).
+    """
+    from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+
+    provider = _Provider(sorted(sources, key=lambda s: -s.priority), preferred or {})
+    try:
+        result = Resolver(provider, BaseReporter()).resolve(roots, max_rounds=_MAX_ROUNDS)
+    except ResolutionImpossible as error:
+        raise LockgateError(_conflict_message(error.causes, provider)) from None
+    except ResolutionTooDeep:
+        raise LockgateError("task resolution gave up after too many rounds; narrow the constraints") from None
+    _refuse_cycles(result.mapping, result.graph)
+    return _resolved(result, provider)
+
+
+class _Provider:
+    """resolvelib's provider over the task sources (duck-typed AbstractProvider)."""
+
+    def __init__(self, sources: list[TaskSource], preferred: dict[str, str]):
+        self.sources = sources
+        self.preferred = preferred
+        self._candidates: dict[str, list[Candidate]] = {}
+        self.skipped_optional: dict[str, list[TaskRequirement]] = {}
+
+    def candidates(self, name: str) -> list[Candidate]:
+        """Every version of ``name``, newest first; a version in two sources comes from the higher."""
+        found = self._candidates.get(name)
+        if found is None:
+            by_version: dict[str, Candidate] = {}
+            for source in self.sources:
+                for version in source.versions(name):
+                    if version not in by_version:
+                        by_version[version] = Candidate(source.definition(name, version), source)
+            found = self._candidates[name] = sorted(by_version.values(), key=lambda c: version_key(c.version), reverse=True)
+        return found
+
+    def identify(self, requirement_or_candidate) -> str:
+        return requirement_or_candidate.name
+
+    def get_preference(self, identifier, resolutions, candidates, information, backtrack_causes):
+        causes = {cause.requirement.name for cause in backtrack_causes}
+        return (identifier not in causes, sum(1 for _ in candidates[identifier]), identifier)
+
+    def find_matches(self, identifier, requirements, incompatibilities):
+        wanted = list(requirements[identifier])
+        excluded = {candidate.version for candidate in incompatibilities[identifier]}
+        matches = [c for c in self.candidates(identifier) if c.version not in excluded and all(r.constraint.allows(c.version) for r in wanted)]
+        kept = self.preferred.get(identifier)
+        matches.sort(key=lambda c: c.version != kept)  # stable: the locked pin first, then newest first
+        return matches
+
+    def is_satisfied_by(self, requirement, candidate) -> bool:
+        return requirement.constraint.allows(candidate.version)
+
+    def get_dependencies(self, candidate: Candidate):
+        requirements = []
+        for dependency in candidate.definition.dependencies:
+            requirement = TaskRequirement(dependency.name, dependency.constraint, candidate.definition.key, dependency.optional)
+            if dependency.optional and not any(dependency.constraint.allows(c.version) for c in self.candidates(dependency.name)):
+                continue  # optional and not available: skipped
+            requirements.append(requirement)
+        return requirements
+
+    def narrow_requirement_selection(self, identifiers, resolutions, candidates, information, backtrack_causes):
+        return identifiers
+
+
+def _resolved(result, provider: _Provider) -> dict[str, ResolvedTask]:
+    resolved = {}
+    for name in sorted(result.mapping):
+        candidate = result.mapping[name]
+        constraints = {}
+        for information in result.criteria[name].information:
+            parent = information.parent
+            if parent is None:
+                constraints[ROOT] = information.requirement.constraint.text
+            elif result.mapping.get(parent.name) is parent:
+                constraints[parent.name] = information.requirement.constraint.text
+        dependencies = {d.name: result.mapping[d.name].version for d in candidate.definition.dependencies if d.name in result.mapping}
+        resolved[name] = ResolvedTask(candidate, dict(sorted(constraints.items())), dict(sorted(dependencies.items())))
+    return resolved
+
+
+def _conflict_message(causes, provider: _Provider) -> str:
+    """"no version of X satisfies A (required by p@1) and B (required by q@2); available: …"."""
+    by_name: dict[str, list] = {}
+    for cause in causes:
+        by_name.setdefault(cause.requirement.name, []).append(cause)
+    name, group = max(by_name.items(), key=lambda item: len(item[1]))
+    asked = []
+    for cause in group:
+        who = cause.parent.definition.key if cause.parent is not None else "the roots"
+        text = f"{cause.requirement.constraint.text} (required by {who})"
+        if text not in asked:
+            asked.append(text)
+    available = [c.version for c in reversed(provider.candidates(name))]
+    if not available:
+        sources = ", ".join(source.describe() for source in provider.sources) or "no sources configured"
+        return f"task {name} not found in any source ({sources}); required as {' and '.join(asked)}"
+    return f"no version of {name} satisfies {' and '.join(asked)}; available: {', '.join(available)}"
+
+
+def _refuse_cycles(mapping, graph) -> None:
+    """Raise on the first dependency cycle, showing its path ``a -> b -> c -> a``.
+
+    Depth-first, with an explicit stack: chains of a thousand tasks exceed Python's recursion limit.
+    """
+    done: set[str] = set()
+    for start in sorted(mapping):
+        if start in done:
+            continue
+        path, on_path = [start], {start}
+        stack = [iter(sorted(graph.iter_children(start)))]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                done.add(path[-1])
+                on_path.discard(path.pop())
+            elif child in on_path:
+                cycle = path[path.index(child) :] + [child]
+                raise LockgateError(f"dependency cycle: {' -> '.join(cycle)}")
+            elif child not in done:
+                path.append(child)
+                on_path.add(child)
+                stack.append(iter(sorted(graph.iter_children(child))))

@@ -1,0 +1,106 @@
+"""Where task definitions come from.
+
+Every source answers the same questions (:class:`TaskSource`): which versions of a task it
+has, the definition of one, how a lock records it, and where a locked entry's file is now.
+Local folders are here; git repositories and HTTP registries implement the same interface.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import LockgateError
+from .definition import TaskDefinition, load_task
+
+LOCAL = "local"
+
+
+class TaskSource:
+    """The interface of a task source.
+
+    Attributes:
+        kind: ``"local"``, ``"git"`` or ``"registry"`` (the lock's ``source.type``).
+        priority: higher is searched first; equal priorities keep configuration order.
+    """
+
+    kind = ""
+    priority = 0
+
+    def versions(self, name: str) -> list[str]:
+        """The versions of task ``name`` this source has (any order)."""
+        raise NotImplementedError
+
+    def definition(self, name: str, version: str) -> TaskDefinition:
+        """The definition of ``name@version``; only for a version :meth:`versions` listed."""
+        raise NotImplementedError
+
+    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> dict:
+        """The lock's ``source`` mapping for a definition from here (paths relative to ``lock_dir``)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for messages, e.g. ``local tasks/``."""
+        raise NotImplementedError
+
+
+class LocalSource(TaskSource):
+    """A folder of ``*.task.yaml`` files (searched recursively).
+
+    Args:
+        folder: the folder; a missing one holds no tasks.
+        priority: higher is searched first.
+
+    Raises (on first use):
+        LockgateError: an invalid task file, or the same name@version twice (naming both files).
+    """
+
+    kind = LOCAL
+
+    def __init__(self, folder: str, priority: int = 0):
+        self.folder = folder
+        self.priority = priority
+        self._index: dict[str, dict[str, TaskDefinition]] | None = None
+
+    def index(self) -> dict[str, dict[str, TaskDefinition]]:
+        """name -> version -> definition, for every task file under the folder (read once)."""
+        if self._index is None:
+            self._index = {}
+            for path in sorted(_task_files(self.folder)):
+                task = load_task(path)
+                versions = self._index.setdefault(task.name, {})
+                if task.version in versions:
+                    raise LockgateError(f"{task.key} is defined twice in {self.folder}: {versions[task.version].path} and {path}", path)
+                versions[task.version] = task
+        return self._index
+
+    def versions(self, name: str) -> list[str]:
+        return list(self.index().get(name, {}))
+
+    def definition(self, name: str, version: str) -> TaskDefinition:
+        return self.index()[name][version]
+
+    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> dict:
+        return {"type": LOCAL, "path": relative_path(definition.path, lock_dir)}
+
+    def describe(self) -> str:
+        return f"local {self.folder}"
+
+
+def relative_path(path: str, folder: str) -> str:
+    """``path`` relative to ``folder``, ``/``-separated (what a lock records; never absolute)."""
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(folder)).replace(os.sep, "/")
+
+
+def locked_file(source: dict, lock_dir: str) -> str | None:
+    """The file a lock's local ``source`` names now, or None for other source types."""
+    if source.get("type") == LOCAL and isinstance(source.get("path"), str):
+        return os.path.normpath(os.path.join(lock_dir, source["path"]))
+    return None
+
+
+def _task_files(folder: str):
+    for parent, subfolders, files in os.walk(folder):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".") or name == ".claude"]
+        for name in files:
+            if name.endswith(".task.yaml"):
+                yield os.path.join(parent, name)
