@@ -132,9 +132,10 @@ def verify_tasks(config: TasksConfig) -> Report:
     """
     locked = _read_existing(config)
     lock_dir = os.path.dirname(os.path.abspath(config.lockfile))
-    findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir)}
+    current: dict = {}
+    findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current)}
     try:
-        fresh = _fresh_lock(config, locked)
+        fresh = locked if not findings and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
     except LockgateError as error:  # a task gone from every source, a new conflict: reported, not raised
         findings[RESOLUTION] = Finding(DEPENDENCY_MISMATCH, RESOLUTION, None, None, f"a fresh resolution fails: {error}", fails=True)
         fresh = locked
@@ -153,7 +154,10 @@ def tasks_status(config: TasksConfig) -> list[str]:
     if not os.path.exists(config.lockfile):
         return [f"no lock at {config.lockfile}"]
     locked = read_task_lock(config.lockfile)
-    reasons = differences_between(locked, _fresh_lock(config, locked))
+    current: dict = {}
+    changed = list(_checksum_findings(locked, os.path.dirname(os.path.abspath(config.lockfile)), current))
+    fresh = locked if not changed and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
+    reasons = differences_between(locked, fresh)
     if locked.version != FORMAT_VERSION:
         reasons.append(f"format {locked.version}; lockgate tasks lock writes {FORMAT_VERSION}")
     return reasons
@@ -202,14 +206,60 @@ def _fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
     return build_lock(resolution, locked, list(roots) if locked.roots or config.roots else [], os.path.dirname(os.path.abspath(config.lockfile)))
 
 
+def _still_resolves(locked: TaskLock, current: dict, config: TasksConfig) -> bool:
+    """True when a fresh resolution is sure to give the lock back, judged from the locked
+    files alone: every root and dependency constraint allows the locked version, the recorded
+    dependencies and constraints are what the files say, every locked task is reachable, and no
+    higher-priority source could shadow a locked file. Reading every file of every source (what
+    a resolution needs) is then unnecessary; anything less certain returns False.
+    """
+    if len(current) != len(locked.tasks):
+        return False  # a task from git or a registry, or a file that is gone
+    roots = [parse_root(root) for root in (locked.roots or config.roots)]
+    wanted: dict[str, dict[str, str]] = {name: {} for name in locked.tasks}
+    for root in roots:
+        task = locked.tasks.get(root.name)
+        if task is None or not root.constraint.allows(task.version):
+            return False
+        wanted[root.name]["(root)"] = root.constraint.text
+    for name, definition in current.items():
+        dependencies = {}
+        for dependency in definition.dependencies:
+            pinned = locked.tasks.get(dependency.name)
+            if pinned is None or not dependency.constraint.allows(pinned.version):
+                return False  # an optional one may be available now: only a resolution can tell
+            dependencies[dependency.name] = pinned.version
+            wanted[dependency.name][name] = dependency.constraint.text
+        if dependencies != locked.tasks[name].dependencies:
+            return False
+    if any(wanted[name] != task.constraints or not wanted[name] for name, task in locked.tasks.items()):
+        return False
+    return _no_shadowing(current, config.sources)
+
+
+def _no_shadowing(current: dict, sources) -> bool:
+    """Every locked file lies in the first source folder that exists (the highest priority):
+    no other source can offer the same version ahead of it."""
+    from .sources import LocalSource
+
+    if not all(isinstance(source, LocalSource) for source in sources):
+        return False
+    existing = [source.folder for source in sources if os.path.isdir(source.folder)]
+    if not existing:
+        return False
+    top = os.path.join(os.path.abspath(existing[0]), "")
+    return all(os.path.abspath(definition.path).startswith(top) for definition in current.values())
+
+
 def _implied_roots(locked: TaskLock) -> list[str]:
     """Tasks no other locked task depends on: the roots of a 1.0.0 file, which records none."""
     needed = {dependency for task in locked.tasks.values() for dependency in task.dependencies}
     return [name for name in locked.tasks if name not in needed]
 
 
-def _checksum_findings(locked: TaskLock, lock_dir: str):
-    """``(name, finding)`` for each locked local task whose file is gone, renamed or changed."""
+def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict):
+    """``(name, finding)`` for each locked local task whose file is gone, renamed or changed;
+    the definitions read are left in ``current`` (name -> TaskDefinition)."""
     from .definition import load_task
     from .sources import locked_file
 
@@ -220,7 +270,7 @@ def _checksum_findings(locked: TaskLock, lock_dir: str):
         if not os.path.isfile(path):
             yield name, Finding(CHECKSUM_FAILED, name, task.checksum, None, f"{task.source['path']} is gone", fails=True)
             continue
-        definition = load_task(path)
+        definition = current[name] = load_task(path)
         if (definition.name, definition.version) != (name, task.version):
             message = f"{task.source['path']} now defines {definition.key}"
             yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, message, fails=True)
