@@ -5,6 +5,9 @@ The library API (imported on first use, so ``import lockgate`` stays cheap):
 - :func:`lockgate.verify.verify` -> :class:`lockgate.report.Report`
 - :func:`lockgate.readers.read_lockfile` -> :class:`lockgate.model.Lockfile`
 - :func:`lockgate.interpreter.find_interpreter`, :func:`lockgate.inventory.scan_inventory`
+- :func:`lockgate.integrity.check_integrity` (installed files against RECORD)
+- :func:`lockgate.generate.generate`, :func:`lockgate.generate.check` (uv-backed lockfiles)
+- :mod:`lockgate.tasks.api` (task locks: lock, verify, status, tree)
 """
 
 __version__ = "0.1.0"
