@@ -17,6 +17,14 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 TEMPLATE = Path(__file__).resolve().parent / "project_template"
 
 
+@pytest.fixture(autouse=True)
+def task_cache(tmp_path_factory, monkeypatch) -> Path:
+    """A cache folder of each test's own for git mirrors and registry files (LOCKGATE_CACHE_DIR)."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("LOCKGATE_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not (CORPUS / "SOURCES.md").is_file():

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import lockgate
+from taskmaker import write_task
 
 from lockgate.errors import LockgateError
 from lockgate.tasks import api
@@ -21,21 +22,6 @@ from lockgate.tasks.definition import load_task
 from lockgate.tasks.lockfile import read_task_lock
 from lockgate.tasks.resolve import parse_root, resolve
 from lockgate.tasks.sources import LocalSource
-
-
-def write_task(folder: Path, name: str, version: str, deps=(), **extra) -> Path:
-    """A task/v1 file; ``deps`` are ``(name, constraint)`` or ``(name, constraint, optional)``."""
-    dependencies = [{"name": d[0], "version": d[1], **({"optional": True} if len(d) > 2 and d[2] else {})} for d in deps]
-    document = {
-        "apiVersion": "task/v1",
-        "kind": "PredefinedTask",
-        "metadata": {"name": name, "version": version, "description": f"{name} task", "author": "tests", "license": "MIT"},
-        "spec": {"agent_template": {"description": f"do {name}"}, "dependencies": dependencies, **extra},
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}-{version}.task.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return path
 
 
 def resolved(folder: Path, *roots: str, preferred=None) -> dict[str, str]:
@@ -339,5 +325,5 @@ def test_default_sources_command_line_sources_and_errors(tmp_path):
     for args, message in ((["lock"], "no tasks to lock"), (["lock", "Bad@1"], "task reference 'Bad@1'"), (["tree", "--lockfile", "none.yaml"], "no tasks lock at none.yaml")):
         result = lockgate("tasks", *args, cwd=tmp_path)
         assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
-    (tmp_path / "lockgate.toml").write_text('[[tasks.sources]]\ntype = "git"\npath = "x"\n')
+    (tmp_path / "lockgate.toml").write_text('[[tasks.sources]]\ntype = "ftp"\npath = "x"\n')
     assert "tasks.sources[0].type" in lockgate("tasks", "lock", "a", cwd=tmp_path).stderr

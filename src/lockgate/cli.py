@@ -245,21 +245,37 @@ def _check_generated(args: argparse.Namespace, options) -> int:
     return EXIT_PASSED if passed else EXIT_FAILED
 
 
+_TASK_COMMANDS = {
+    "lock": "resolve the roots and write tasks.lock.yaml",
+    "update": "fetch git sources and registries, then relock to the newest allowed versions",
+    "verify": "check locked tasks against their checksums and a fresh resolution",
+    "status": "exit 1 when the lock is stale",
+    "tree": "show the locked graph",
+    "fetch": "write every locked task, checked against its checksum, into a folder",
+    "outdated": "newer versions the constraints allow, and the newest there are",
+    "publish": "write a static registry (index.json and files) from a folder of task files",
+}
+
+
 def _configure_tasks(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="tasks_command", metavar="COMMAND", prog="lockgate tasks")
-    helps = {
-        "lock": "resolve the roots and write tasks.lock.yaml",
-        "verify": "check locked tasks against their checksums and a fresh resolution",
-        "status": "exit 1 when the lock is stale",
-        "tree": "show the locked graph",
-    }
-    for name, summary in helps.items():
+    for name, summary in _TASK_COMMANDS.items():
         sub = commands.add_parser(name, help=summary, description=summary, formatter_class=_HelpFormatter)
-        sub.add_argument("--source", metavar="DIR", action="append", default=[], help="a folder of *.task.yaml searched before the configured sources (repeatable)")
-        sub.add_argument("--lockfile", metavar="PATH", help="the lock file (default: tasks.lockfile of lockgate.toml, else tasks.lock.yaml)")
         sub.set_defaults(handler=_run_tasks)
-    commands.choices["lock"].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT to resolve (default: tasks.roots)")
+        if name == "publish":
+            sub.add_argument("folder", metavar="DIR", help="a folder of *.task.yaml files")
+            sub.add_argument("--registry-dir", metavar="OUT", required=True, help="where to write index.json and the files")
+            continue
+        sub.add_argument("--source", metavar="DIR", action="append", default=[], help="a folder of *.task.yaml searched before the configured sources (repeatable)")
+        sub.add_argument("--source-git", metavar="URL[@REF][#SUBPATH]", action="append", default=[], help="a git repository of task files (repeatable)")
+        sub.add_argument("--source-registry", metavar="URL", action="append", default=[], help="an HTTP task registry (repeatable)")
+        sub.add_argument("--lockfile", metavar="PATH", help="the lock file (default: tasks.lockfile of lockgate.toml, else tasks.lock.yaml)")
+        sub.add_argument("--offline", action="store_true", help="use cached git mirrors and registry files only")
+    for name in ("lock", "update"):
+        commands.choices[name].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT to resolve (default: tasks.roots)")
     commands.choices["lock"].add_argument("--frozen", action="store_true", help="fail (exit 1) instead of changing the lock")
+    commands.choices["fetch"].add_argument("--frozen", action="store_true", help="fail (exit 1) when the lock is stale")
+    commands.choices["fetch"].add_argument("--dest", metavar="DIR", default=".lockgate/tasks", help="where to write the tasks (default: .lockgate/tasks)")
     commands.choices["verify"].add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     commands.choices["verify"].add_argument("-q", "--quiet", action="store_true", help="print only failures")
 
@@ -268,11 +284,18 @@ def _run_tasks(args: argparse.Namespace) -> int:
     from .tasks import api
     from .tasks.config import load_tasks_config
 
-    config = load_tasks_config(sources=args.source, lockfile=args.lockfile)
-    if args.tasks_command == "lock":
-        outcome = api.lock_tasks(config, args.roots, frozen=args.frozen)
+    if args.tasks_command == "publish":
+        from .tasks.registry_source import publish
+
+        print(f"lockgate tasks publish: {publish(args.folder, args.registry_dir)} task files and index.json in {args.registry_dir}")
+        return EXIT_PASSED
+    frozen = getattr(args, "frozen", False)
+    config = load_tasks_config(sources=args.source, git_sources=args.source_git, registries=args.source_registry, lockfile=args.lockfile,
+                               fetch=args.tasks_command == "update", offline=args.offline, frozen=frozen)  # fmt: skip
+    if args.tasks_command in ("lock", "update"):
+        outcome = api.lock_tasks(config, args.roots, frozen=frozen, update=args.tasks_command == "update")
         verb = "wrote" if outcome.changed else "unchanged:"
-        print(f"lockgate tasks lock: {verb} {outcome.path} ({len(outcome.lock.tasks)} tasks)")
+        print(f"lockgate tasks {args.tasks_command}: {verb} {outcome.path} ({len(outcome.lock.tasks)} tasks)")
         return EXIT_PASSED
     if args.tasks_command == "verify":
         from .render import render_json, render_text
@@ -287,7 +310,22 @@ def _run_tasks(args: argparse.Namespace) -> int:
         for reason in reasons:
             print(f"  {reason}")
         return EXIT_FAILED if reasons else EXIT_PASSED
+    if args.tasks_command == "fetch":
+        written = api.fetch_locked_tasks(config, args.dest, offline=args.offline, frozen=frozen)
+        print(f"lockgate tasks fetch: {len(written)} tasks, checksums verified, in {args.dest}")
+        return EXIT_PASSED
+    if args.tasks_command == "outdated":
+        return _print_outdated(api.outdated_tasks(config))
     sys.stdout.write(api.tasks_tree(config))
+    return EXIT_PASSED
+
+
+def _print_outdated(rows: list[dict]) -> int:
+    header = ("task", "locked", "allowed", "latest")
+    table = [header, *[(r["name"], r["locked"], r["compatible"] or "-", r["latest"] or "-") for r in rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return EXIT_PASSED
 
 
@@ -312,7 +350,7 @@ COMMANDS = {
         _configure_generate,
     ),
     "tasks": (
-        "lock task definitions (task/v1 YAML): lock, verify, status, tree",
+        "lock task definitions (task/v1 YAML): lock, update, verify, status, tree, fetch, outdated, publish",
         "Resolve task/v1 definitions by SemVer constraints into tasks.lock.yaml, and check it.",
         _configure_tasks,
     ),

@@ -37,13 +37,16 @@ class LockOutcome:
         self.changed = changed
 
 
-def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False) -> LockOutcome:
+def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update: bool = False) -> LockOutcome:
     """Resolve the roots and write the lock, under a file lock that makes writers wait.
 
     Args:
         config: :func:`~lockgate.tasks.config.load_tasks_config`.
         roots: ``name@constraint`` strings; None or empty is ``config.roots``.
         frozen: fail instead of changing an existing lock (or creating one).
+        update: take the newest versions the constraints allow and the git refs' current
+            commits, instead of keeping the locked ones (``tasks update``; build ``config`` with
+            ``fetch=True`` so git mirrors are fetched first).
 
     Returns:
         A :class:`LockOutcome`. With nothing changed the file is rewritten byte for byte
@@ -59,7 +62,9 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False) -> Lock
     requirements = [parse_root(root) for root in roots]
     with lock_file_guard(config.lockfile):
         previous = read_task_lock(config.lockfile) if os.path.exists(config.lockfile) else None
-        preferred = {name: task.version for name, task in (previous.tasks if previous else {}).items()}
+        preferred = {name: task.version for name, task in (previous.tasks if previous and not update else {}).items()}
+        if not update:
+            _pin_git_commits(config.sources, previous)
         new = build_lock(resolve(requirements, config.sources, preferred), previous, roots, os.path.dirname(os.path.abspath(config.lockfile)))
         changed = previous is None or previous.content() != new.content() or previous.version != FORMAT_VERSION
         if frozen and changed:
@@ -133,7 +138,7 @@ def verify_tasks(config: TasksConfig) -> Report:
     locked = _read_existing(config)
     lock_dir = os.path.dirname(os.path.abspath(config.lockfile))
     current: dict = {}
-    findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current)}
+    findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current, config.sources)}
     try:
         fresh = locked if not findings and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
     except LockgateError as error:  # a task gone from every source, a new conflict: reported, not raised
@@ -155,7 +160,7 @@ def tasks_status(config: TasksConfig) -> list[str]:
         return [f"no lock at {config.lockfile}"]
     locked = read_task_lock(config.lockfile)
     current: dict = {}
-    changed = list(_checksum_findings(locked, os.path.dirname(os.path.abspath(config.lockfile)), current))
+    changed = list(_checksum_findings(locked, os.path.dirname(os.path.abspath(config.lockfile)), current, config.sources))
     fresh = locked if not changed and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
     reasons = differences_between(locked, fresh)
     if locked.version != FORMAT_VERSION:
@@ -192,6 +197,43 @@ def tasks_tree(config: TasksConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
+def outdated_tasks(config: TasksConfig) -> list[dict]:
+    """For each locked task, the newest version its recorded constraints allow and the newest
+    there is: ``[{"name", "locked", "compatible", "latest"}]`` (versions, or None when the
+    sources have none), sorted by name."""
+    from .constraints import parse_constraint
+    from .resolve import _Provider
+
+    locked = _read_existing(config)
+    provider = _Provider(sorted(config.sources, key=lambda s: -s.priority), {})
+    rows = []
+    for name, task in locked.tasks.items():
+        versions = [candidate.version for candidate in provider.candidates(name)]  # newest first
+        constraints = [parse_constraint(text) for text in task.constraints.values()]
+        compatible = next((v for v in versions if all(c.allows(v) for c in constraints)), None)
+        latest = next((v for v in versions if "-" not in v), versions[0] if versions else None)
+        rows.append({"name": name, "locked": task.version, "compatible": compatible, "latest": latest})
+    return rows
+
+
+def fetch_locked_tasks(config: TasksConfig, destination: str, *, offline: bool = False, frozen: bool = False) -> list[str]:
+    """Write every locked task, exactly as locked and checked against its checksum, into
+    ``destination``; with ``frozen``, refuse a stale lock first. Returns the paths written.
+
+    Raises:
+        FrozenLockError: ``frozen`` and the lock is stale (the reasons in ``detail``).
+        LockgateError: a source cannot give the locked content, or it does not match.
+    """
+    from .fetch import fetch_tasks
+
+    locked = _read_existing(config)
+    if frozen:
+        reasons = tasks_status(config)
+        if reasons:
+            raise FrozenLockError(f"--frozen: the lock is stale ({len(reasons)} reasons); run lockgate tasks lock", config.lockfile, detail="\n".join(reasons))
+    return fetch_tasks(locked, os.path.dirname(os.path.abspath(config.lockfile)), destination, offline=offline, sources=config.sources)
+
+
 def _read_existing(config: TasksConfig) -> TaskLock:
     if not os.path.exists(config.lockfile):
         raise LockgateError(f"no tasks lock at {config.lockfile}; create it with: lockgate tasks lock")
@@ -202,6 +244,7 @@ def _fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
     """The lock ``tasks lock`` would write now, keeping the locked versions that still fit."""
     roots = locked.roots or config.roots or [f"{name}@={locked.tasks[name].version}" for name in _implied_roots(locked)]
     preferred = {name: task.version for name, task in locked.tasks.items()}
+    _pin_git_commits(config.sources, locked)
     resolution = resolve([parse_root(root) for root in roots], config.sources, preferred)
     return build_lock(resolution, locked, list(roots) if locked.roots or config.roots else [], os.path.dirname(os.path.abspath(config.lockfile)))
 
@@ -257,7 +300,91 @@ def _implied_roots(locked: TaskLock) -> list[str]:
     return [name for name in locked.tasks if name not in needed]
 
 
-def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict):
+def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=()):
+    """``(name, finding)`` for each locked task whose file is gone, renamed or changed in its
+    source; the definitions read are left in ``current`` (name -> TaskDefinition)."""
+    from .definition import parse_task
+    from .fetch import locked_text
+
+    for name, task in locked.tasks.items():
+        try:
+            text, origin = locked_text(task, lock_dir, sources=sources)
+        except LockgateError as error:
+            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, None, str(error), fails=True)
+            continue
+        definition = current[name] = parse_task(text, origin)
+        if (definition.name, definition.version) != (name, task.version):
+            yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
+        elif definition.checksum != task.checksum:
+            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
+
+
+def _pin_git_commits(sources, locked: TaskLock | None) -> None:
+    """Git sources read the commit the lock recorded for them (as Cargo keeps a git pin)."""
+    from .git_source import GitSource
+
+    for source in sources:
+        if not isinstance(source, GitSource) or source.pinned or source.fetch or locked is None:
+            continue
+        for task in locked.tasks.values():
+            entry = task.source
+            if entry.get("type") == "git" and (entry.get("url"), entry.get("ref"), entry.get("subpath", "")) == (source.url, source.ref or "HEAD", source.subpath):
+                source.pinned = entry.get("commit")
+                break
+
+
+def _still_resolves(locked: TaskLock, current: dict, config: TasksConfig) -> bool:
+    """True when a fresh resolution is sure to give the lock back, judged from the locked
+    files alone: every root and dependency constraint allows the locked version, the recorded
+    dependencies and constraints are what the files say, every locked task is reachable, and no
+    higher-priority source could shadow a locked file. Reading every file of every source (what
+    a resolution needs) is then unnecessary; anything less certain returns False.
+    """
+    if len(current) != len(locked.tasks):
+        return False  # a task from git or a registry, or a file that is gone
+    roots = [parse_root(root) for root in (locked.roots or config.roots)]
+    wanted: dict[str, dict[str, str]] = {name: {} for name in locked.tasks}
+    for root in roots:
+        task = locked.tasks.get(root.name)
+        if task is None or not root.constraint.allows(task.version):
+            return False
+        wanted[root.name]["(root)"] = root.constraint.text
+    for name, definition in current.items():
+        dependencies = {}
+        for dependency in definition.dependencies:
+            pinned = locked.tasks.get(dependency.name)
+            if pinned is None or not dependency.constraint.allows(pinned.version):
+                return False  # an optional one may be available now: only a resolution can tell
+            dependencies[dependency.name] = pinned.version
+            wanted[dependency.name][name] = dependency.constraint.text
+        if dependencies != locked.tasks[name].dependencies:
+            return False
+    if any(wanted[name] != task.constraints or not wanted[name] for name, task in locked.tasks.items()):
+        return False
+    return _no_shadowing(current, config.sources)
+
+
+def _no_shadowing(current: dict, sources) -> bool:
+    """Every locked file lies in the first source folder that exists (the highest priority):
+    no other source can offer the same version ahead of it."""
+    from .sources import LocalSource
+
+    if not all(isinstance(source, LocalSource) for source in sources):
+        return False
+    existing = [source.folder for source in sources if os.path.isdir(source.folder)]
+    if not existing:
+        return False
+    top = os.path.join(os.path.abspath(existing[0]), "")
+    return all(os.path.abspath(definition.path).startswith(top) for definition in current.values())
+
+
+def _implied_roots(locked: TaskLock) -> list[str]:
+    """Tasks no other locked task depends on: the roots of a 1.0.0 file, which records none."""
+    needed = {dependency for task in locked.tasks.values() for dependency in task.dependencies}
+    return [name for name in locked.tasks if name not in needed]
+
+
+def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=()):
     """``(name, finding)`` for each locked local task whose file is gone, renamed or changed;
     the definitions read are left in ``current`` (name -> TaskDefinition)."""
     from .definition import load_task

@@ -8,6 +8,12 @@ pyproject.toml::
     type = "local"
     path = "tasks"                  # relative to the configuration file
     priority = 10                   # higher is searched first
+    [[tasks.sources]]
+    type = "git"                    # url, ref (branch, tag or commit), subpath, priority
+    url = "https://example.org/tasks.git"
+    [[tasks.sources]]
+    type = "registry"               # url, priority, token_env, timeout (seconds)
+    url = "https://tasks.example.org/registry"
 
 Without ``[[tasks.sources]]`` the local sources are ``./.claude/tasks`` (periplon's place) and
 ``./tasks``, in that order. Sources given on the command line come before all of them.
@@ -42,13 +48,18 @@ class TasksConfig:
         self.sources: list[TaskSource] = sources
 
 
-def load_tasks_config(directory: str = ".", *, sources=(), lockfile: str | None = None) -> TasksConfig:
+def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), registries=(), lockfile: str | None = None,
+                      fetch: bool = False, offline: bool = False, frozen: bool = False) -> TasksConfig:  # fmt: skip
     """The project's task settings, with command-line overrides.
 
     Args:
         directory: the project folder (where lockgate.toml or pyproject.toml is).
         sources: folders given with ``--source``, first highest; they come before the configured.
+        git_sources: ``URL[@REF][#SUBPATH]`` strings (``--source-git``), after ``sources``.
+        registries: registry URLs (``--source-registry``), after ``git_sources``.
         lockfile: ``--lockfile``, overriding ``tasks.lockfile``.
+        fetch, offline, frozen: how git sources use their cache and pinned commits
+            (:class:`~lockgate.tasks.git_source.GitSource`).
 
     Raises:
         LockgateError: a malformed ``[tasks]`` table (naming the file and the field).
@@ -62,9 +73,20 @@ def load_tasks_config(directory: str = ".", *, sources=(), lockfile: str | None 
     roots = tasks.get("roots", [])
     if not isinstance(roots, list) or not all(isinstance(root, str) for root in roots):
         raise LockgateError(f"{where}.roots: must be a list of NAME@CONSTRAINT strings")
-    configured = _configured_sources(tasks.get("sources"), base, where)
+    modes = {"fetch": fetch, "offline": offline, "frozen": frozen}
+    configured = _configured_sources(tasks.get("sources"), base, where, modes)
     top = max((source.priority for source in configured), default=0)
-    given = [LocalSource(folder, top + len(sources) - index) for index, folder in enumerate(sources)]
+    count = len(sources) + len(git_sources) + len(registries)
+    given: list[TaskSource] = [LocalSource(folder, top + count - index) for index, folder in enumerate(sources)]
+    for text in git_sources:
+        from .git_source import GitSource, parse_git_argument
+
+        url, ref, subpath = parse_git_argument(text)
+        given.append(GitSource(url, ref, subpath, top + count - len(given), **modes))
+    for url in registries:
+        from .registry_source import RegistrySource
+
+        given.append(RegistrySource(url, top + count - len(given), offline=offline))
     path_setting = tasks.get("lockfile", DEFAULT_LOCKFILE)
     if not isinstance(path_setting, str):
         raise LockgateError(f"{where}.lockfile: must be a path")
@@ -72,7 +94,7 @@ def load_tasks_config(directory: str = ".", *, sources=(), lockfile: str | None 
     return TasksConfig(list(roots), lockfile or os.path.normpath(os.path.join(base, path_setting)), ordered)
 
 
-def _configured_sources(entries, base: str, where: str) -> list[TaskSource]:
+def _configured_sources(entries, base: str, where: str, modes: dict) -> list[TaskSource]:
     if entries is None:
         count = len(DEFAULT_FOLDERS)
         return [LocalSource(os.path.join(base, folder), count - index) for index, folder in enumerate(DEFAULT_FOLDERS)]
@@ -87,9 +109,46 @@ def _configured_sources(entries, base: str, where: str) -> list[TaskSource]:
         if not isinstance(priority, int) or isinstance(priority, bool):
             raise LockgateError(f"{field}.priority: must be a whole number")
         kind = entry.get("type", "local")
+        if kind == "git":
+            sources.append(_git_source(entry, field, priority, modes))
+            continue
+        if kind == "registry":
+            sources.append(_registry_source(entry, field, priority, modes["offline"]))
+            continue
         if kind != "local":
-            raise LockgateError(f"{field}.type: {kind!r} is not a source type this lockgate has; use \"local\"")
+            raise LockgateError(f"{field}.type: {kind!r} is not a source type; use \"local\", \"git\" or \"registry\"")
         if not isinstance(entry.get("path"), str):
             raise LockgateError(f"{field}.path: a folder of *.task.yaml files is required")
         sources.append(LocalSource(os.path.join(base, entry["path"]), priority))
     return sources
+
+
+def _git_source(entry: dict, field: str, priority: int, modes: dict) -> TaskSource:
+    from .git_source import GitSource
+
+    for key in ("url", "ref", "subpath"):
+        if key in entry and not isinstance(entry[key], str):
+            raise LockgateError(f"{field}.{key}: must be a string")
+    if "url" not in entry:
+        raise LockgateError(f"{field}.url: a git source needs the repository's url")
+    try:
+        return GitSource(entry["url"], entry.get("ref"), entry.get("subpath", ""), priority, **modes)
+    except LockgateError as error:
+        raise LockgateError(f"{field}: {error}") from None
+
+
+def _registry_source(entry: dict, field: str, priority: int, offline: bool) -> TaskSource:
+    from .registry_source import DEFAULT_TIMEOUT, RegistrySource
+
+    if not isinstance(entry.get("url"), str):
+        raise LockgateError(f"{field}.url: a registry source needs the registry's base URL")
+    token_env = entry.get("token_env")
+    if token_env is not None and not isinstance(token_env, str):
+        raise LockgateError(f"{field}.token_env: must be the name of an environment variable")
+    timeout = entry.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise LockgateError(f"{field}.timeout: must be a number of seconds above 0")
+    try:
+        return RegistrySource(entry["url"], priority, token_env=token_env, timeout=float(timeout), offline=offline)
+    except LockgateError as error:
+        raise LockgateError(f"{field}: {error}") from None

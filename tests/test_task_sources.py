@@ -1,0 +1,286 @@
+"""Task sources beyond local folders: a bare git repository and an HTTP registry on 127.0.0.1,
+both made in fixtures; provenance in the lock, caching, --frozen, --offline, and refusals."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import lockgate, run
+from taskmaker import write_task
+
+GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"]
+
+
+def git(work: Path, *args: str) -> str:
+    return run([*GIT, "-C", str(work), *args]).stdout.strip()
+
+
+@pytest.fixture
+def task_repo(tmp_path):
+    """``(bare, work, first, tag_commit)``: tasks under ``catalog/`` on branch main; tag v1 has
+    util 1.0.0 and app 1.0.0 only, main adds util 1.1.0."""
+    work = tmp_path / "work"
+    catalog = work / "catalog"
+    write_task(catalog, "app", "1.0.0", [("util", "^1")])
+    write_task(catalog, "util", "1.0.0")
+    run([*GIT, "init", "-q", str(work)])
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "v1")
+    git(work, "tag", "v1")
+    first = git(work, "rev-parse", "HEAD")
+    bare = tmp_path / "tasks.git"
+    run(["git", "clone", "-q", "--bare", str(work), str(bare)])
+    git(work, "remote", "add", "origin", str(bare))
+    return bare, work, first
+
+
+def push_util(work: Path, version: str) -> str:
+    write_task(work / "catalog", "util", version)
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", f"util {version}")
+    git(work, "push", "-q", "origin", "main")
+    return git(work, "rev-parse", "HEAD")
+
+
+def project_with(tmp_path: Path, source: str) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "lockgate.toml").write_text(f'[tasks]\nroots = ["app@^1"]\n\n[[tasks.sources]]\n{source}')
+    return project
+
+
+def test_git_source_locks_the_commit_and_keeps_it_until_update(tmp_path, task_repo):
+    bare, work, first = task_repo
+    project = project_with(tmp_path, f'type = "git"\nurl = "{bare}"\nref = "main"\nsubpath = "catalog"\n')
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    lock = yaml.safe_load((project / "tasks.lock.yaml").read_text())
+    assert lock["tasks"]["util"]["source"] == {"type": "git", "url": str(bare), "ref": "main", "commit": first,
+                                               "subpath": "catalog", "path": "catalog/util-1.0.0.task.yaml"}  # fmt: skip
+    second = push_util(work, "1.1.0")  # the branch moves
+    assert "unchanged" in lockgate("tasks", "lock", cwd=project).stdout  # no silent fetch: the pin holds
+    assert lockgate("tasks", "verify", cwd=project).returncode == 0
+    assert lockgate("tasks", "update", cwd=project).returncode == 0
+    lock = yaml.safe_load((project / "tasks.lock.yaml").read_text())
+    assert lock["tasks"]["util"]["version"] == "1.1.0" and lock["tasks"]["util"]["source"]["commit"] == second
+
+    fetched = lockgate("tasks", "fetch", "--dest", "out", cwd=project)
+    assert fetched.returncode == 0, fetched.stderr
+    assert sorted(p.name for p in (project / "out").iterdir()) == ["app-1.0.0.task.yaml", "util-1.1.0.task.yaml"]
+    assert lockgate("tasks", "fetch", "--offline", "--dest", "again", cwd=project).returncode == 0  # from the cached mirror
+
+
+def test_tag_and_command_line_git_source(tmp_path, task_repo):
+    bare, work, first = task_repo
+    push_util(work, "1.1.0")
+    project = tmp_path / "p"
+    project.mkdir()
+    result = lockgate("tasks", "lock", "app@^1", "--source-git", f"{bare}@v1#catalog", cwd=project)
+    assert result.returncode == 0, result.stderr
+    util = yaml.safe_load((project / "tasks.lock.yaml").read_text())["tasks"]["util"]
+    assert util["version"] == "1.0.0" and util["source"]["ref"] == "v1" and util["source"]["commit"] == first
+
+
+def test_a_force_pushed_away_commit_fails_frozen(tmp_path, task_repo, task_cache, monkeypatch):
+    bare, work, first = task_repo
+    project = project_with(tmp_path, f'type = "git"\nurl = "{bare}"\nref = "main"\nsubpath = "catalog"\n')
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    git(work, "commit", "-q", "--amend", "-m", "rewritten")  # same tree, another commit
+    git(work, "push", "-q", "--force", "origin", "main")
+    git(work, "tag", "-d", "v1")
+    run(["git", "-C", str(bare), "tag", "-d", "v1"])
+    run(["git", "-C", str(bare), "reflog", "expire", "--expire=now", "--all"])
+    run(["git", "-C", str(bare), "gc", "-q", "--prune=now"])
+    monkeypatch.setenv("LOCKGATE_CACHE_DIR", str(tmp_path / "new-cache"))  # another host: a fresh clone
+    frozen = lockgate("tasks", "lock", "--frozen", cwd=project)
+    assert frozen.returncode == 2 and f"commit {first} of {bare} is gone" in frozen.stderr
+    fetch = lockgate("tasks", "fetch", cwd=project)
+    assert fetch.returncode == 2 and "is gone" in fetch.stderr
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0  # without --frozen: relocked
+    assert yaml.safe_load((project / "tasks.lock.yaml").read_text())["tasks"]["util"]["source"]["commit"] != first
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("--upload-pack=touch {marker}", "starts with '-', which git would read as an option"),
+        ("{bare}@--upload-pack=touch {marker}#catalog", "is not a plain branch, tag or commit name"),
+        ("ext::sh -c touch% {marker}", "remote-helper transport"),
+        ("{bare}@main#../../etc", "leaves the repository"),
+        ("{bare}@main#/etc", "leaves the repository"),
+    ],
+)
+def test_unsafe_git_sources_are_refused_before_git_runs(tmp_path, task_repo, argument, message):
+    bare, work, first = task_repo
+    marker = tmp_path / "pwned"
+    result = lockgate("tasks", "lock", "app", "--source-git", argument.format(bare=bare, marker=marker), cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not marker.exists()
+
+
+def test_symlinks_in_the_repository_are_refused(tmp_path, task_repo):
+    bare, work, first = task_repo
+    (work / "linked").symlink_to("catalog")
+    (work / "catalog" / "evil.task.yaml").symlink_to("/etc/hostname")
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "links")
+    git(work, "push", "-q", "origin", "main")
+    by_folder = lockgate("tasks", "lock", "app", "--source-git", f"{bare}@main#linked", cwd=tmp_path)
+    assert by_folder.returncode == 2 and "subpath 'linked' is a symlink; refused" in by_folder.stderr
+    by_file = lockgate("tasks", "lock", "app", "--source-git", f"{bare}@main#catalog", cwd=tmp_path)
+    assert by_file.returncode == 2 and "catalog/evil.task.yaml is a symlink" in by_file.stderr
+
+
+class RegistryServer:
+    """A static file server on 127.0.0.1 with a few misbehaving paths."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        handler = self._handler()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.seen_auth: list[str | None] = []
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _handler(self):
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=str(server.root), **kwargs)
+
+            def do_GET(self):
+                server.seen_auth.append(self.headers.get("Authorization"))
+                if "/fail500/" in self.path:
+                    self.send_error(500, "broken")
+                elif "/slow/" in self.path:
+                    time.sleep(2)
+                    self.send_error(404)
+                elif self.path.startswith("/private/") and self.headers.get("Authorization") != "Bearer s3cret":
+                    self.send_error(401, "token required")
+                else:
+                    super().do_GET()
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def registry(tmp_path):
+    """A published registry under ``/reg``, a copy under ``/private`` that wants a token."""
+    tasks = tmp_path / "published-tasks"
+    write_task(tasks, "app", "1.0.0", [("util", "^1")])
+    write_task(tasks, "util", "1.0.0")
+    write_task(tasks, "util", "1.2.0")
+    root = tmp_path / "www"
+    assert lockgate("tasks", "publish", str(tasks), "--registry-dir", str(root / "reg")).returncode == 0
+    shutil.copytree(root / "reg", root / "private")
+    server = RegistryServer(root)
+    yield server
+    server.close()
+
+
+def edit_index(root: Path, change) -> None:
+    index = root / "index.json"
+    document = json.loads(index.read_text())
+    change(document["tasks"])
+    index.write_text(json.dumps(document))
+
+
+def test_registry_publish_lock_verify_fetch_and_offline(tmp_path, registry):
+    index = json.loads((registry.root / "reg" / "index.json").read_text())
+    assert index["schema"] == "lockgate.registry/1"
+    assert index["tasks"]["util"]["1.2.0"]["url"] == "tasks/util/util-1.2.0.task.yaml" and len(index["tasks"]["util"]["1.2.0"]["sha256"]) == 64
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/reg"\n')
+    result = lockgate("tasks", "lock", cwd=project)
+    assert result.returncode == 0, result.stderr
+    util = yaml.safe_load((project / "tasks.lock.yaml").read_text())["tasks"]["util"]
+    assert util["version"] == "1.2.0"
+    assert util["source"] == {"type": "registry", "url": f"{registry.url}/reg/", "file": "tasks/util/util-1.2.0.task.yaml",
+                              "sha256": index["tasks"]["util"]["1.2.0"]["sha256"]}  # fmt: skip
+    assert lockgate("tasks", "verify", cwd=project).returncode == 0
+    registry.close()  # from here on, only the cache
+    offline = lockgate("tasks", "fetch", "--offline", "--dest", "out", cwd=project)
+    assert offline.returncode == 0, offline.stderr
+    assert (project / "out" / "util-1.2.0.task.yaml").read_bytes() == (tmp_path / "published-tasks" / "util-1.2.0.task.yaml").read_bytes()
+    assert lockgate("tasks", "lock", "--offline", cwd=project).returncode == 0
+
+
+def test_a_tampered_file_is_an_error_naming_its_url(tmp_path, registry):
+    (registry.root / "reg" / "tasks" / "util" / "util-1.2.0.task.yaml").write_text("tampered: true\n")
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/reg"\n')
+    result = lockgate("tasks", "lock", cwd=project)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
+    assert f"{registry.url}/reg/tasks/util/util-1.2.0.task.yaml: sha256 " in result.stderr and "refused" in result.stderr
+    assert not (project / "tasks.lock.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "config", "message"),
+    [
+        (lambda t: t["util"]["1.2.0"].update(url="tasks/util/missing.task.yaml"), "", "tasks/util/missing.task.yaml: HTTP 404"),
+        (lambda t: t["util"]["1.2.0"].update(url="fail500/util.task.yaml"), "", "fail500/util.task.yaml: HTTP 500"),
+        (lambda t: t["util"]["1.2.0"].update(url="slow/util.task.yaml"), "timeout = 0.5\n", "slow/util.task.yaml: no answer within 0.5 s"),
+        (lambda t: t["util"]["1.2.0"].update(url="http://198.51.100.7/util.task.yaml"), "", "points outside the registry"),
+        (lambda t: t["util"]["1.2.0"].update(url="../private/tasks/util/util-1.2.0.task.yaml"), "", "points outside the registry"),
+        (lambda t: t["util"]["1.2.0"].update(sha256="0" * 64), "", "is not the 0000"),
+    ],
+)
+def test_registry_failures_are_one_line_errors(tmp_path, registry, change, config, message):
+    edit_index(registry.root / "reg", change)
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/reg"\n{config}')
+    result = lockgate("tasks", "lock", cwd=project)
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_bearer_token_from_the_environment_never_in_the_lock(tmp_path, registry):
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/private"\ntoken_env = "TASKS_TOKEN"\n')
+    missing = lockgate("tasks", "lock", cwd=project)
+    assert missing.returncode == 2 and "needs a token in $TASKS_TOKEN" in missing.stderr
+    result = lockgate("tasks", "lock", cwd=project, env={"TASKS_TOKEN": "s3cret"})
+    assert result.returncode == 0, result.stderr
+    assert "Bearer s3cret" in registry.seen_auth
+    assert "s3cret" not in (project / "tasks.lock.yaml").read_text()
+    wrong = lockgate("tasks", "lock", "--lockfile", "other.yaml", cwd=project, env={"TASKS_TOKEN": "nope"})
+    assert wrong.returncode == 2 and "HTTP 401" in wrong.stderr and "nope" not in wrong.stderr
+
+
+def test_outdated_lists_allowed_and_latest(tmp_path):
+    tasks = tmp_path / "tasks"
+    write_task(tasks, "app", "1.0.0", [("util", "~1.0")])
+    write_task(tasks, "util", "1.0.0")
+    assert lockgate("tasks", "lock", "app@^1", cwd=tmp_path).returncode == 0
+    write_task(tasks, "util", "1.0.3")
+    write_task(tasks, "util", "2.0.0")
+    result = lockgate("tasks", "outdated", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == ["task  locked  allowed  latest", "app   1.0.0   1.0.0    1.0.0", "util  1.0.0   1.0.3    2.0.0"]
+
+
+@pytest.mark.parametrize(
+    ("argument", "parsed"),
+    [
+        ("https://user@example.org/tasks.git@v2#catalog", ("https://user@example.org/tasks.git", "v2", "catalog")),
+        ("git@example.org:org/tasks.git@main", ("git@example.org:org/tasks.git", "main", "")),
+        ("git@example.org:org/tasks.git#sub/dir", ("git@example.org:org/tasks.git", None, "sub/dir")),
+        ("/srv/tasks.git", ("/srv/tasks.git", None, "")),
+    ],
+)
+def test_source_git_argument(argument, parsed):
+    from lockgate.tasks.git_source import parse_git_argument
+
+    assert parse_git_argument(argument) == parsed
