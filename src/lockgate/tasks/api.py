@@ -249,76 +249,6 @@ def _fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
     return build_lock(resolution, locked, list(roots) if locked.roots or config.roots else [], os.path.dirname(os.path.abspath(config.lockfile)))
 
 
-def _still_resolves(locked: TaskLock, current: dict, config: TasksConfig) -> bool:
-    """True when a fresh resolution is sure to give the lock back, judged from the locked
-    files alone: every root and dependency constraint allows the locked version, the recorded
-    dependencies and constraints are what the files say, every locked task is reachable, and no
-    higher-priority source could shadow a locked file. Reading every file of every source (what
-    a resolution needs) is then unnecessary; anything less certain returns False.
-    """
-    if len(current) != len(locked.tasks):
-        return False  # a task from git or a registry, or a file that is gone
-    roots = [parse_root(root) for root in (locked.roots or config.roots)]
-    wanted: dict[str, dict[str, str]] = {name: {} for name in locked.tasks}
-    for root in roots:
-        task = locked.tasks.get(root.name)
-        if task is None or not root.constraint.allows(task.version):
-            return False
-        wanted[root.name]["(root)"] = root.constraint.text
-    for name, definition in current.items():
-        dependencies = {}
-        for dependency in definition.dependencies:
-            pinned = locked.tasks.get(dependency.name)
-            if pinned is None or not dependency.constraint.allows(pinned.version):
-                return False  # an optional one may be available now: only a resolution can tell
-            dependencies[dependency.name] = pinned.version
-            wanted[dependency.name][name] = dependency.constraint.text
-        if dependencies != locked.tasks[name].dependencies:
-            return False
-    if any(wanted[name] != task.constraints or not wanted[name] for name, task in locked.tasks.items()):
-        return False
-    return _no_shadowing(current, config.sources)
-
-
-def _no_shadowing(current: dict, sources) -> bool:
-    """Every locked file lies in the first source folder that exists (the highest priority):
-    no other source can offer the same version ahead of it."""
-    from .sources import LocalSource
-
-    if not all(isinstance(source, LocalSource) for source in sources):
-        return False
-    existing = [source.folder for source in sources if os.path.isdir(source.folder)]
-    if not existing:
-        return False
-    top = os.path.join(os.path.abspath(existing[0]), "")
-    return all(os.path.abspath(definition.path).startswith(top) for definition in current.values())
-
-
-def _implied_roots(locked: TaskLock) -> list[str]:
-    """Tasks no other locked task depends on: the roots of a 1.0.0 file, which records none."""
-    needed = {dependency for task in locked.tasks.values() for dependency in task.dependencies}
-    return [name for name in locked.tasks if name not in needed]
-
-
-def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=()):
-    """``(name, finding)`` for each locked task whose file is gone, renamed or changed in its
-    source; the definitions read are left in ``current`` (name -> TaskDefinition)."""
-    from .definition import parse_task
-    from .fetch import locked_text
-
-    for name, task in locked.tasks.items():
-        try:
-            text, origin = locked_text(task, lock_dir, sources=sources)
-        except LockgateError as error:
-            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, None, str(error), fails=True)
-            continue
-        definition = current[name] = parse_task(text, origin)
-        if (definition.name, definition.version) != (name, task.version):
-            yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
-        elif definition.checksum != task.checksum:
-            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
-
-
 def _pin_git_commits(sources, locked: TaskLock | None) -> None:
     """Git sources read the commit the lock recorded for them (as Cargo keeps a git pin)."""
     from .git_source import GitSource
@@ -385,25 +315,23 @@ def _implied_roots(locked: TaskLock) -> list[str]:
 
 
 def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=()):
-    """``(name, finding)`` for each locked local task whose file is gone, renamed or changed;
+    """``(name, finding)`` for each locked task whose file is gone, renamed or changed in its
+    source (a local file, the locked git commit, the registry file with the locked sha256);
     the definitions read are left in ``current`` (name -> TaskDefinition)."""
-    from .definition import load_task
-    from .sources import locked_file
+    from .definition import parse_task
+    from .fetch import locked_text
 
     for name, task in locked.tasks.items():
-        path = locked_file(task.source, lock_dir)
-        if path is None:
-            continue  # git and registry entries are checked when fetched
-        if not os.path.isfile(path):
-            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, None, f"{task.source['path']} is gone", fails=True)
+        try:
+            text, origin = locked_text(task, lock_dir, sources=sources)
+        except LockgateError as error:
+            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, None, str(error), fails=True)
             continue
-        definition = current[name] = load_task(path)
+        definition = current[name] = parse_task(text, origin)
         if (definition.name, definition.version) != (name, task.version):
-            message = f"{task.source['path']} now defines {definition.key}"
-            yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, message, fails=True)
+            yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
         elif definition.checksum != task.checksum:
-            message = f"{task.source['path']} changed since it was locked"
-            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, message, fails=True)
+            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
 
 
 def _describe(source: dict) -> str:

@@ -91,13 +91,6 @@ def relative_path(path: str, folder: str) -> str:
     return os.path.relpath(os.path.abspath(path), os.path.abspath(folder)).replace(os.sep, "/")
 
 
-def locked_file(source: dict, lock_dir: str) -> str | None:
-    """The file a lock's local ``source`` names now, or None for other source types."""
-    if source.get("type") == LOCAL and isinstance(source.get("path"), str):
-        return os.path.normpath(os.path.join(lock_dir, source["path"]))
-    return None
-
-
 def _task_files(folder: str):
     for parent, subfolders, files in os.walk(folder):
         subfolders[:] = [name for name in subfolders if not name.startswith(".") or name == ".claude"]
