@@ -202,13 +202,12 @@ def outdated_tasks(config: TasksConfig) -> list[dict]:
     there is: ``[{"name", "locked", "compatible", "latest"}]`` (versions, or None when the
     sources have none), sorted by name."""
     from .constraints import parse_constraint
-    from .resolve import _Provider
+    from .resolve import available_versions
 
     locked = _read_existing(config)
-    provider = _Provider(sorted(config.sources, key=lambda s: -s.priority), {})
     rows = []
     for name, task in locked.tasks.items():
-        versions = [candidate.version for candidate in provider.candidates(name)]  # newest first
+        versions = available_versions(config.sources, name)
         constraints = [parse_constraint(text) for text in task.constraints.values()]
         compatible = next((v for v in versions if all(c.allows(v) for c in constraints)), None)
         latest = next((v for v in versions if "-" not in v), versions[0] if versions else None)

@@ -19,7 +19,7 @@ from .constraints import Constraint, is_semver, parse_constraint
 
 API_VERSION = "task/v1"
 KIND = "PredefinedTask"
-_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # a task name: no leading, trailing or double hyphen
 
 
 class TaskDependency:
@@ -148,7 +148,7 @@ def _check(document, path: str) -> tuple[str, str, list[TaskDependency]]:
         fail("kind", f"must be {KIND!r}, found {document.get('kind')!r}")
     metadata = _mapping(document, "metadata", fail, required=True)
     name = metadata.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
         fail("metadata.name", f"{name!r} is not a task name: lowercase letters, digits and single hyphens inside")
     version = metadata.get("version")
     if not is_semver(version):
@@ -185,7 +185,7 @@ def _dependencies(entries, fail, path: str) -> list[TaskDependency]:
         if not isinstance(entry, dict):
             fail(field, "must be a mapping with name, version and optional")
         name = entry.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
             fail(f"{field}.name", f"{name!r} is not a task name")
         optional = entry.get("optional", False)
         if not isinstance(optional, bool):

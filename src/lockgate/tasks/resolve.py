@@ -74,10 +74,10 @@ def parse_root(text: str) -> TaskRequirement:
     Raises:
         LockgateError: a malformed reference.
     """
-    name, _, constraint = str(text).partition("@")
-    from .definition import _NAME
+    from .definition import NAME_PATTERN
 
-    if not _NAME.match(name.strip()):
+    name, _, constraint = str(text).partition("@")
+    if not NAME_PATTERN.match(name.strip()):
         raise LockgateError(f"task reference {text!r}: expected NAME@CONSTRAINT, e.g. app@^1.0")
     return TaskRequirement(name.strip(), parse_constraint(constraint or "*", f"task reference {text!r}"))
 
@@ -108,6 +108,11 @@ def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: 
         raise LockgateError("task resolution gave up after too many rounds; narrow the constraints") from None
     _refuse_cycles(result.mapping, result.graph)
     return _resolved(result, provider)
+
+
+def available_versions(sources: list[TaskSource], name: str) -> list[str]:
+    """Every version of task ``name`` the sources offer, newest first."""
+    return [candidate.version for candidate in _Provider(sorted(sources, key=lambda s: -s.priority), {}).candidates(name)]
 
 
 class _Provider:
