@@ -63,7 +63,14 @@ def _configure_verify(parser: argparse.ArgumentParser) -> None:
     add_verify_options(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, only failures otherwise")
+    _add_mpi_options(parser)
     parser.set_defaults(handler=_run_verify)
+
+
+def _add_mpi_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies, rank 0 prints one report (lockgate[mpi])")
+    parser.add_argument("--compare", action="store_true", help="with --mpi and no lockfile: report version drift between hosts")
+    parser.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="with --mpi: how long rank 0 waits for every rank (default: 300)")
 
 
 def add_verify_options(parser: argparse.ArgumentParser) -> None:
@@ -152,6 +159,15 @@ def _run_run(args: argparse.Namespace) -> int:
 def _run_verify(args: argparse.Namespace) -> int:
     from .render import render_json, render_text
     from .verify import verify
+
+    if args.mpi:
+        from .cluster import verify_across_ranks
+
+        lockfile = args.lockfile if args.lockfile or args.compare else None
+        return verify_across_ranks(lockfile, _verify_options(args), compare=args.compare, timeout=args.timeout,
+                                   output_format=args.format, quiet=args.quiet)  # fmt: skip
+    if args.compare:
+        raise LockgateError("--compare compares hosts: use it with --mpi under mpiexec, or lockgate cluster verify")
 
     report = _verify_with_progress(verify, args.lockfile, args, show=args.format == "text" and not args.quiet)
     if args.format == "json":
@@ -243,6 +259,38 @@ def _check_generated(args: argparse.Namespace, options) -> int:
             elif not args.quiet:
                 print(f"{path}: fresh")
     return EXIT_PASSED if passed else EXIT_FAILED
+
+
+def _configure_cluster(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="cluster_command", metavar="COMMAND", prog="lockgate cluster")
+    summary = "run lockgate verify --mpi on hosts through mpiexec; one report, drift between hosts"
+    sub = commands.add_parser("verify", help=summary, description=summary, formatter_class=_HelpFormatter)
+    sub.add_argument("--hosts", required=True, metavar="H1,H2:4", help="hosts and their rank counts (HOST or HOST:SLOTS, comma-separated)")
+    sub.add_argument("-l", "--lockfile", metavar="PATH", help="the lockfile every host must match (omit with --compare)")
+    add_verify_options(sub)
+    sub.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    sub.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    sub.add_argument("--compare", action="store_true", help="no lockfile: report version drift between hosts")
+    sub.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="how long rank 0 waits for every rank (default: 300)")
+    sub.add_argument("--mpiexec", metavar="PATH", help="the mpiexec to run (default: lockgate[mpi]'s, else PATH's)")
+    sub.add_argument("--mpi-args", metavar="ARGS", default="", help="more mpiexec arguments; write --mpi-args=\"--oversubscribe …\" (with =)")
+    sub.set_defaults(handler=_run_cluster)
+
+
+def _run_cluster(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from .cluster import mpiexec_command
+    from .run import command_without_verification
+
+    passthrough = args.argv[2:]
+    for flag in ("--hosts", "--mpiexec", "--mpi-args"):
+        passthrough = command_without_verification(passthrough, flag)
+    command = mpiexec_command(args.hosts, passthrough, mpiexec=args.mpiexec, mpi_args=args.mpi_args)
+    try:
+        return subprocess.call(command)
+    except OSError as error:
+        raise LockgateError(f"cannot run {command[0]}: {error.strerror}") from None
 
 
 _TASK_COMMANDS = {
@@ -349,6 +397,11 @@ COMMANDS = {
         "lock is stale or was edited by hand.",
         _configure_generate,
     ),
+    "cluster": (
+        "verify every host of an MPI job: one report, drift between hosts",
+        "Run lockgate verify --mpi on the given hosts through mpiexec and print one report.",
+        _configure_cluster,
+    ),
     "tasks": (
         "lock task definitions (task/v1 YAML): lock, update, verify, status, tree, fetch, outdated, publish",
         "Resolve task/v1 definitions by SemVer constraints into tasks.lock.yaml, and check it.",
@@ -378,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         parser = build_parser()
         args = parser.parse_args(argv)
-    args.command = command
+    args.command, args.argv = command, argv
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR

