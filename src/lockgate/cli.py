@@ -128,6 +128,8 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verify-lockfile", metavar="LOCK", required=True, help="the lockfile the environment must match")
     add_verify_options(parser)
     parser.add_argument("--record", metavar="PATH", help="write an attestation JSON here before the command starts; updated when it ends")
+    parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies; all pass or no rank starts COMMAND (lockgate[mpi])")
+    parser.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="with --mpi: how long rank 0 waits for every rank (default: 300)")
     parser.set_defaults(handler=_run_run)
 
 
@@ -140,6 +142,10 @@ def _run_run(args: argparse.Namespace) -> int:
 
     if not args.command:
         raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
+    if args.mpi:
+        from .cluster import gate_ranks
+
+        return gate_ranks(args.verify_lockfile, _verify_options(args), args.command, timeout=args.timeout, record=args.record)
     report, inventory = _verify_with_progress(verify_environment, args.verify_lockfile, args, show=True)
     record = attestation(report, inventory.fingerprint(), args.command) if args.record else None
     if record:

@@ -177,6 +177,59 @@ def verify_across_ranks(lockfile: str | None, options: dict, *, compare: bool, t
     return 0 if passed else 1
 
 
+def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: float, record: str | None = None) -> int:
+    """``run --verify-lockfile LOCK --mpi -- COMMAND`` on every rank: verify across ranks as
+    :func:`verify_across_ranks`; if any rank fails, no rank starts COMMAND (exit 1). If all
+    pass, each rank finalizes MPI and becomes COMMAND (``exec``), which can initialise MPI
+    again as the same rank of the same job. Rank 0 writes the attestation to ``record``
+    first (the cluster report; no exit code, since the process is replaced).
+
+    Raises:
+        LockgateError: mpi4py is missing, or COMMAND cannot be started.
+    """
+    from .errors import LockgateError
+
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise LockgateError("--mpi needs mpi4py: pip install 'lockgate[mpi]' (or mpi4py with a system MPI)") from None
+    comm = MPI.COMM_WORLD
+    results = gather(comm, local_result(lockfile, options, compare=False), timeout)
+    if comm.Get_rank() == 0:
+        data = cluster_report(results)
+        if record:
+            _write_record(record, data, command)
+        if not data["passed"]:
+            sys.stdout.write(render_cluster_text(data))
+            sys.stdout.write("the command was not started on any rank\n")
+        else:
+            print(f"lockgate: {len(results)} ranks verified against {lockfile}", file=sys.stderr)
+        sys.stdout.flush()
+        if any(r["error"] and r["error"].startswith("no result within") for r in results):
+            comm.Abort(1)
+        passed = comm.bcast(data["passed"], root=0)
+    else:
+        passed = comm.bcast(None, root=0)
+    if not passed:
+        return 1
+    MPI.Finalize()
+    try:
+        os.execvp(command[0], command)
+    except OSError as error:
+        raise LockgateError(f"cannot start {command[0]}: {error.strerror}") from None
+    return 0  # pragma: no cover - exec does not return
+
+
+def _write_record(path: str, data: dict, command: list[str]) -> None:
+    import json
+
+    from ._io import write_atomic
+
+    record = {"schema": "lockgate.attestation/1", "cluster": data, "command": list(command),
+              "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "exit_code": None, "wall_seconds": None}  # fmt: skip
+    write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
+
+
 def _print_report(data: dict, output_format: str, quiet: bool) -> None:
     if output_format == "json":
         import json
