@@ -155,26 +155,15 @@ def verify_across_ranks(lockfile: str | None, options: dict, *, compare: bool, t
     Raises:
         LockgateError: mpi4py is missing.
     """
-    from .errors import LockgateError
 
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        raise LockgateError("--mpi needs mpi4py: pip install 'lockgate[mpi]' (or mpi4py with a system MPI)") from None
-    comm = MPI.COMM_WORLD
-    results = gather(comm, local_result(lockfile, options, compare=compare), timeout)
-    if comm.Get_rank() == 0:
-        data = cluster_report(results)
+    def show(data: dict) -> bool:
         if compare:
             data["passed"] = data["passed"] and not data["drift"]
         _print_report(data, output_format, quiet)
-        if any(r["error"] and r["error"].startswith("no result within") for r in results):
-            sys.stdout.flush()
-            comm.Abort(1)  # a rank that never answered cannot take part in the broadcast
-        passed = comm.bcast(data["passed"], root=0)
-    else:
-        passed = comm.bcast(None, root=0)
-    return 0 if passed else 1
+        return data["passed"]
+
+    comm = _mpi().COMM_WORLD
+    return 0 if _decide(comm, gather(comm, local_result(lockfile, options, compare=compare), timeout), show) else 1
 
 
 def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: float, record: str | None = None) -> int:
@@ -189,28 +178,18 @@ def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: flo
     """
     from .errors import LockgateError
 
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        raise LockgateError("--mpi needs mpi4py: pip install 'lockgate[mpi]' (or mpi4py with a system MPI)") from None
-    comm = MPI.COMM_WORLD
-    results = gather(comm, local_result(lockfile, options, compare=False), timeout)
-    if comm.Get_rank() == 0:
-        data = cluster_report(results)
+    def show(data: dict) -> bool:
         if record:
             _write_record(record, data, command)
-        if not data["passed"]:
-            sys.stdout.write(render_cluster_text(data))
-            sys.stdout.write("the command was not started on any rank\n")
+        if data["passed"]:
+            print(f"lockgate: {len(data['hosts'])} ranks verified against {lockfile}", file=sys.stderr)
         else:
-            print(f"lockgate: {len(results)} ranks verified against {lockfile}", file=sys.stderr)
-        sys.stdout.flush()
-        if any(r["error"] and r["error"].startswith("no result within") for r in results):
-            comm.Abort(1)
-        passed = comm.bcast(data["passed"], root=0)
-    else:
-        passed = comm.bcast(None, root=0)
-    if not passed:
+            sys.stdout.write(render_cluster_text(data) + "the command was not started on any rank\n")
+        return data["passed"]
+
+    MPI = _mpi()
+    comm = MPI.COMM_WORLD
+    if not _decide(comm, gather(comm, local_result(lockfile, options, compare=False), timeout), show):
         return 1
     MPI.Finalize()
     try:
@@ -218,6 +197,32 @@ def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: flo
     except OSError as error:
         raise LockgateError(f"cannot start {command[0]}: {error.strerror}") from None
     return 0  # pragma: no cover - exec does not return
+
+
+def _mpi():
+    """mpi4py's MPI module (initialising MPI). Raises LockgateError when mpi4py is missing."""
+    from .errors import LockgateError
+
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise LockgateError("--mpi needs mpi4py: pip install 'lockgate[mpi]' (or mpi4py with a system MPI)") from None
+    return MPI
+
+
+def _decide(comm, results: list[dict] | None, show) -> bool:
+    """Rank 0 builds the report and ``show(report) -> passed``; every rank gets that verdict.
+
+    A rank that never answered cannot take part in the broadcast: rank 0 aborts the job then.
+    """
+    if comm.Get_rank() != 0:
+        return comm.bcast(None, root=0)
+    passed = show(cluster_report(results))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(r["error"] and r["error"].startswith("no result within") for r in results):
+        comm.Abort(1)
+    return comm.bcast(passed, root=0)
 
 
 def _write_record(path: str, data: dict, command: list[str]) -> None:
