@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import lockgate, run
 
-from lockgate.generate import GenerateOptions, check, generate
+from lockgate.generate import check
 from lockgate.provenance import read_provenance
 from lockgate.verify import verify
 

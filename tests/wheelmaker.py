@@ -35,7 +35,7 @@ def make_wheel(
     folder.mkdir(parents=True, exist_ok=True)
     escaped = name.replace("-", "_").replace(".", "_")
     dist_info = f"{escaped}-{version}.dist-info"
-    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     metadata += [f"Requires-Dist: {r}" for r in requires]
     for extra, extra_requires in (extras or {}).items():
         metadata.append(f"Provides-Extra: {extra}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from .inventory import InstalledDistribution, Inventory
-from .model import DIRECTORY, INDEX, URL, VCS, LockedPackage, Lockfile
+from .model import INDEX, URL, VCS, LockedPackage, Lockfile
 from .report import EXTRA, MATCHED, MISMATCHED, MISSING, NOT_APPLICABLE, SKIPPED, Finding
 
 
