@@ -318,11 +318,12 @@ def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=(
     source (a local file, the locked git commit, the registry file with the locked sha256);
     the definitions read are left in ``current`` (name -> TaskDefinition)."""
     from .definition import parse_task
-    from .fetch import locked_text
+    from .fetch import LockedReader
 
+    reader = LockedReader(lock_dir, sources=sources)
     for name, task in locked.tasks.items():
         try:
-            text, origin = locked_text(task, lock_dir, sources=sources)
+            text, origin = reader.text(task)
         except LockgateError as error:
             yield name, Finding(CHECKSUM_FAILED, name, task.checksum, None, str(error), fails=True)
             continue

@@ -9,37 +9,65 @@ from ..errors import LockgateError
 from .lockfile import LockedTask, TaskLock
 
 
-def locked_text(task: LockedTask, lock_dir: str, *, offline: bool = False, sources=()) -> tuple[str, str]:
-    """``(text, origin)`` of a locked task's file as its source holds it now: a local file, the
+class LockedReader:
+    """Reads locked tasks back from their sources as their lock entries say: a local file, the
     blob at the locked git commit, or the registry file with the locked sha256.
 
-    ``sources`` (the configured ones) lend a registry entry its token.
+    One git reader serves every task of a repository and commit (a few git processes in all,
+    not a few per task); a registry entry is read through the configured source of that
+    registry, so it gets its token and timeout.
 
-    Raises:
-        LockgateError: the file, commit or download is gone or does not match, or the source
-            type is unknown.
+    Args:
+        lock_dir: the lock file's folder (local paths are relative to it).
+        offline: git mirrors and registry files from the cache only.
+        sources: the configured sources.
     """
-    source = task.source
-    kind = source.get("type")
-    if kind == "local":
-        from .._io import read_text
 
-        path = os.path.normpath(os.path.join(lock_dir, str(source.get("path", ""))))
-        if not os.path.isfile(path):
-            raise LockgateError(f"{source.get('path')} is gone")
-        return read_text(path), source["path"]
-    if kind == "git":
+    def __init__(self, lock_dir: str, *, offline: bool = False, sources=()):
+        self.lock_dir = lock_dir
+        self.offline = offline
+        self.sources = list(sources)
+        self._git: dict[tuple, object] = {}
+
+    def text(self, task: LockedTask) -> tuple[str, str]:
+        """``(text, origin)`` of the task's file as its source holds it now.
+
+        Raises:
+            LockgateError: the file, commit or download is gone or does not match, or the
+                source type is unknown.
+        """
+        source = task.source
+        kind = source.get("type")
+        path = str(source.get("path", ""))
+        if kind == "local":
+            from .._io import read_text
+
+            full = os.path.normpath(os.path.join(self.lock_dir, path))
+            if not os.path.isfile(full):
+                raise LockgateError(f"{path} is gone")
+            return read_text(full), path
+        if kind == "git":
+            git = self._git_reader(source)
+            return git.read(path), f"{git.url}@{git.commit()[:12]}:{path}"
+        if kind == "registry":
+            registry = self._registry(str(source.get("url", "")))
+            return registry.read_file(str(source.get("file", "")), str(source.get("sha256", "")))
+        raise LockgateError(f"tasks.{task.name}.source: unknown type {kind!r}")
+
+    def _git_reader(self, source: dict):
         from .git_source import GitSource
 
-        git = GitSource(source.get("url", ""), source.get("ref"), source.get("subpath", ""), commit=source.get("commit"), frozen=True, offline=offline)
-        return git.read(str(source.get("path", ""))), f"{git.url}@{str(source.get('commit', ''))[:12]}:{source.get('path')}"
-    if kind == "registry":
-        from .registry_source import read_locked
+        key = (source.get("url", ""), source.get("ref"), source.get("subpath", ""), source.get("commit"))
+        if key not in self._git:
+            self._git[key] = GitSource(*key[:3], commit=key[3], frozen=True, offline=self.offline)
+        return self._git[key]
 
-        base = str(source.get("url", "")).rstrip("/") + "/"
-        token_env = next((s.token_env for s in sources if getattr(s, "base", None) == base), None)
-        return read_locked(source, offline=offline, token_env=token_env)
-    raise LockgateError(f"tasks.{task.name}.source: unknown type {kind!r}")
+    def _registry(self, url: str):
+        from .registry_source import RegistrySource
+
+        base = url.rstrip("/") + "/"
+        configured = next((s for s in self.sources if isinstance(s, RegistrySource) and s.base == base), None)
+        return configured or RegistrySource(base, offline=self.offline)
 
 
 def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: bool = False, sources=()) -> list[str]:
@@ -54,9 +82,10 @@ def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: boo
     from .definition import parse_task
 
     os.makedirs(destination, exist_ok=True)
+    reader = LockedReader(lock_dir, offline=offline, sources=sources)
     written = []
     for name, task in lock.tasks.items():
-        text, origin = locked_text(task, lock_dir, offline=offline, sources=sources)
+        text, origin = reader.text(task)
         definition = parse_task(text, origin)
         if definition.checksum != task.checksum or (definition.name, definition.version) != (name, task.version):
             raise LockgateError(f"{name}@{task.version}: {origin} does not match the lock's checksum {task.checksum}; refused")

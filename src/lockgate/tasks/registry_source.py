@@ -80,8 +80,7 @@ class RegistrySource(TaskSource):
         key = f"{name}@{version}"
         if key not in self._definitions:
             entry = self.index()[name][version]
-            url = file_url(self.base, entry["url"])
-            text = fetch_file(url, entry["sha256"], self.base, self._token(), self.timeout, self.offline)
+            text, url = self.read_file(entry["url"], entry["sha256"])
             definition = parse_task(text, url)
             if (definition.name, definition.version) != (name, version):
                 raise LockgateError(f"{url} defines {definition.key}, but the registry index lists it as {key}; refused")
@@ -92,6 +91,12 @@ class RegistrySource(TaskSource):
         entry = self.index()[definition.name][definition.version]
         return {"type": REGISTRY, "url": self.base, "file": entry["url"], "sha256": entry["sha256"]}
 
+    def read_file(self, reference: str, sha256: str) -> tuple[str, str]:
+        """``(text, url)`` of a file of this registry (``reference`` relative or absolute),
+        from the cache or downloaded, checked against ``sha256``."""
+        url = file_url(self.base, reference)
+        return fetch_file(url, sha256, self.base, self._token(), self.timeout, self.offline), url
+
     def _token(self) -> str | None:
         if not self.token_env:
             return None
@@ -99,14 +104,6 @@ class RegistrySource(TaskSource):
         if not token:
             raise LockgateError(f"registry {self.base} needs a token in ${self.token_env}, which is not set")
         return token
-
-
-def read_locked(source: dict, *, offline: bool = False, token_env: str | None = None) -> tuple[str, str]:
-    """``(text, url)`` of a locked registry entry, checked against its recorded sha256."""
-    base = str(source.get("url", "")).rstrip("/") + "/"
-    url = file_url(base, str(source.get("file", "")))
-    token = os.environ.get(token_env) if token_env else None
-    return fetch_file(url, str(source.get("sha256", "")), base, token, DEFAULT_TIMEOUT, offline), url
 
 
 def file_url(base: str, reference: str) -> str:
