@@ -38,7 +38,6 @@ class DistributionIntegrity:
     Attributes:
         name: PEP 503 name.
         has_record: False when the distribution has no RECORD (unverifiable).
-        files_checked: RECORD rows with a hash (files hashed, or found missing).
         problems: ``{"path", "problem", "expected", "found"}`` dicts, ``problem`` one of
             ``hash``, ``size``, ``missing``, ``unreadable`` (these fail), ``outside`` (a RECORD
             path that resolves outside the environment; not opened) and ``unlisted`` (a file in
@@ -46,12 +45,11 @@ class DistributionIntegrity:
             them (relative to the site folder), sizes in bytes.
     """
 
-    __slots__ = ("name", "has_record", "files_checked", "problems")
+    __slots__ = ("name", "has_record", "problems")
 
     def __init__(self, name: str, has_record: bool):
         self.name = name
         self.has_record = has_record
-        self.files_checked = 0
         self.problems: list[dict] = []
 
     @property
@@ -158,7 +156,6 @@ def _listed_files(dist, rows, prefix: str) -> tuple[DistributionIntegrity, list[
             continue
         size = int(row[2]) if len(row) > 2 and row[2].isdigit() else None
         listed.append(_Listed(result, row[0], full, algorithm.lower(), digest.rstrip("="), size, allowed))
-    result.files_checked = len(listed)
     return result, listed
 
 

@@ -10,7 +10,7 @@ from .interpreter import Interpreter, find_interpreter
 from .inventory import Inventory, scan_inventory
 from .model import INDEX, Lockfile, normalize_name
 from .readers import find_default_lockfile, read_lockfile
-from .report import INTEGRITY_STATUSES, MATCHED, MISMATCHED, MODIFIED, UNVERIFIABLE, VERIFY_STATUSES, Report
+from .report import INTEGRITY_STATUSES, MATCHED, MISMATCHED, MODIFIED, SKIPPED, UNVERIFIABLE, VERIFY_STATUSES, Report
 
 SCHEMA = "lockgate.verify/1"
 
@@ -112,7 +112,7 @@ def _check_files(report: Report, inventory: Inventory, interpreter: Interpreter,
     """Run the RECORD check and fold its result into the findings of the same distributions."""
     from .integrity import check_integrity
 
-    by_name = {f.subject: f for f in report.findings if f.subject in inventory.distributions and f.status != "skipped"}
+    by_name = {f.subject: f for f in report.findings if f.subject in inventory.distributions and f.status != SKIPPED}
     checked = by_name if every else {name: f for name, f in by_name.items() if f.status in (MATCHED, MISMATCHED)}
     distributions = [inventory.distributions[name] for name in checked]
     result = check_integrity(distributions, inventory.distributions.values(), interpreter.prefix, jobs=jobs, progress=progress)

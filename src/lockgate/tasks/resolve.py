@@ -21,13 +21,12 @@ _MAX_ROUNDS = 100_000  # resolvelib pins about one task a round; this bounds onl
 class TaskRequirement:
     """``name`` at ``constraint``, asked for by ``parent`` (``name@version``, or None for a root)."""
 
-    __slots__ = ("name", "constraint", "parent", "optional")
+    __slots__ = ("name", "constraint", "parent")
 
-    def __init__(self, name: str, constraint: Constraint, parent: str | None = None, optional: bool = False):
+    def __init__(self, name: str, constraint: Constraint, parent: str | None = None):
         self.name = name
         self.constraint = constraint
         self.parent = parent
-        self.optional = optional
 
     def __repr__(self) -> str:
         return f"{self.name}@{self.constraint.text}"
@@ -122,7 +121,6 @@ class _Provider:
         self.sources = sources
         self.preferred = preferred
         self._candidates: dict[str, list[Candidate]] = {}
-        self.skipped_optional: dict[str, list[TaskRequirement]] = {}
 
     def candidates(self, name: str) -> list[Candidate]:
         """Every version of ``name``, newest first; a version in two sources comes from the higher."""
@@ -157,7 +155,7 @@ class _Provider:
     def get_dependencies(self, candidate: Candidate):
         requirements = []
         for dependency in candidate.definition.dependencies:
-            requirement = TaskRequirement(dependency.name, dependency.constraint, candidate.definition.key, dependency.optional)
+            requirement = TaskRequirement(dependency.name, dependency.constraint, candidate.definition.key)
             if dependency.optional and not any(dependency.constraint.allows(c.version) for c in self.candidates(dependency.name)):
                 continue  # optional and not available: skipped
             requirements.append(requirement)
