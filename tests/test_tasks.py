@@ -216,10 +216,14 @@ def test_an_unchanged_entry_keeps_its_timestamp(project):
     text = lock.read_text().replace("resolved_at: '20", "resolved_at: '19")  # pretend they are old
     lock.write_text(text)
     write_task(project / "tasks", "logger", "0.2.0")
-    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    util = project / "tasks" / "util-1.2.5.task.yaml"
+    util.write_text(util.read_text().replace("util task", "util task, edited"))  # util's entry changes
+    result = lockgate("tasks", "lock", cwd=project)
+    assert result.returncode == 0 and "wrote" in result.stdout  # the file is rewritten
     data = yaml.safe_load(lock.read_text())
     assert data["tasks"]["logger"]["version"] == "0.1.0"  # the locked pin still fits: kept
-    assert all(task["resolved_at"].startswith("19") for task in data["tasks"].values())
+    assert all(data["tasks"][name]["resolved_at"].startswith("19") for name in ("app", "auth-helper", "logger"))
+    assert data["tasks"]["util"]["resolved_at"].startswith("20") and data["generated_at"].startswith("20")
 
 
 def test_status_is_stale_on_checksum_or_constraint_change_and_frozen_refuses(project):
@@ -327,3 +331,10 @@ def test_default_sources_command_line_sources_and_errors(tmp_path):
         assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
     (tmp_path / "lockgate.toml").write_text('[[tasks.sources]]\ntype = "ftp"\npath = "x"\n')
     assert "tasks.sources[0].type" in lockgate("tasks", "lock", "a", cwd=tmp_path).stderr
+
+
+def test_an_os_error_is_one_line_too(project):
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    (project / "occupied").write_text("a file, not a folder\n")
+    result = lockgate("tasks", "fetch", "--dest", "occupied", cwd=project)
+    assert result.returncode == 2 and result.stderr.startswith("lockgate: error: occupied: ") and len(result.stderr.splitlines()) == 1

@@ -70,6 +70,10 @@ def _configure_verify(parser: argparse.ArgumentParser) -> None:
 def _add_mpi_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies, rank 0 prints one report (lockgate[mpi])")
     parser.add_argument("--compare", action="store_true", help="with --mpi and no lockfile: report version drift between hosts")
+    _add_rank_timeout(parser)
+
+
+def _add_rank_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="with --mpi: how long rank 0 waits for every rank (default: 300)")
 
 
@@ -129,7 +133,7 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     add_verify_options(parser)
     parser.add_argument("--record", metavar="PATH", help="write an attestation JSON here before the command starts; updated when it ends")
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies; all pass or no rank starts COMMAND (lockgate[mpi])")
-    parser.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="with --mpi: how long rank 0 waits for every rank (default: 300)")
+    _add_rank_timeout(parser)
     parser.set_defaults(handler=_run_run)
 
 
@@ -277,7 +281,7 @@ def _configure_cluster(parser: argparse.ArgumentParser) -> None:
     sub.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     sub.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     sub.add_argument("--compare", action="store_true", help="no lockfile: report version drift between hosts")
-    sub.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="how long rank 0 waits for every rank (default: 300)")
+    _add_rank_timeout(sub)
     sub.add_argument("--mpiexec", metavar="PATH", help="the mpiexec to run (default: lockgate[mpi]'s, else PATH's)")
     sub.add_argument("--mpi-args", metavar="ARGS", default="", help="more mpiexec arguments; write --mpi-args=\"--oversubscribe …\" (with =)")
     sub.set_defaults(handler=_run_cluster)
@@ -452,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_PASSED
+    except OSError as error:  # a folder that cannot be made, a file lock that times out: still one line
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+        print(f"lockgate: error: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover
