@@ -115,12 +115,14 @@ def test_run_gates_the_job_on_every_rank(cluster, tmp_path):
     program.write_text("from mpi4py import MPI\nc = MPI.COMM_WORLD\nprint(f'job rank {c.Get_rank()} of {c.Get_size()}', flush=True)\n")
     gate = [sys.executable, "-m", "lockgate", "run", "--verify-lockfile", str(lock), "--mpi"]
     record = tmp_path / "attestation.json"
-    result = mpiexec((3, [*gate, "--python", str(good), "--record", str(record), "--", sys.executable, str(program)]))
+    # The job needs this venv's mpi4py, not the verified one's: a shell command is opaque to the
+    # gate, so --python is what it verifies (a Python COMMAND would have to run from --python).
+    job = ["sh", "-c", f'exec "{sys.executable}" "{program}"']
+    result = mpiexec((3, [*gate, "--python", str(good), "--record", str(record), "--", *job]))
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(line for line in result.stdout.splitlines() if line.startswith("job")) == [f"job rank {n} of 3" for n in range(3)]
     attestation = json.loads(record.read_text())
     assert attestation["cluster"]["schema"] == "lockgate.cluster/1" and attestation["cluster"]["passed"] is True
-    refused = mpiexec((2, [*gate, "--python", str(good), "--", sys.executable, str(program)]),
-                      (1, [*gate, "--python", str(drifted), "--", sys.executable, str(program)]))  # fmt: skip
+    refused = mpiexec((2, [*gate, "--python", str(good), "--", *job]), (1, [*gate, "--python", str(drifted), "--", *job]))
     assert refused.returncode == 1 and "job rank" not in refused.stdout
     assert "the command was not started on any rank" in refused.stdout

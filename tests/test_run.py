@@ -26,8 +26,9 @@ def matching(tmp_path, make_venv):
     return venv, str(good), str(bad)
 
 
-def child(code: str) -> list[str]:
-    return [sys.executable, "-c", code]
+def child(code: str, venv=None) -> list[str]:
+    """A Python command run by ``venv``'s interpreter: the environment the gate verifies."""
+    return [str(venv / "bin" / "python") if venv else sys.executable, "-c", code]
 
 
 @pytest.mark.parametrize("exit_code", [0, 3, 137])
@@ -35,7 +36,7 @@ def test_passing_gate_runs_the_command_and_returns_its_exit_code(matching, tmp_p
     venv, good, _ = matching
     marker = tmp_path / "ran"
     result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--",
-                      *child(f"open({str(marker)!r}, 'w').close(); print('hello'); raise SystemExit({exit_code})"))  # fmt: skip
+                      *child(f"open({str(marker)!r}, 'w').close(); print('hello'); raise SystemExit({exit_code})", venv))  # fmt: skip
     assert result.returncode == exit_code and marker.exists()
     assert result.stdout == "hello\n"
     assert result.stderr.startswith(f"lockgate: 1 packages verified against {good}")
@@ -44,7 +45,7 @@ def test_passing_gate_runs_the_command_and_returns_its_exit_code(matching, tmp_p
 def test_failing_gate_never_starts_the_command(matching, tmp_path):
     venv, _, bad = matching
     marker = tmp_path / "ran"
-    command = child(f"open({str(marker)!r}, 'w').close()")
+    command = child(f"open({str(marker)!r}, 'w').close()", venv)
     result = lockgate("run", f"--verify-lockfile={bad}", "--python", str(venv), "--", *command)
     assert result.returncode == 1 and not marker.exists()
     assert "mismatched  alpha" in result.stderr and "uv pip install" in result.stderr
@@ -67,7 +68,7 @@ def test_sigterm_reaches_the_child(matching, tmp_path):
         f"pathlib.Path({str(ready)!r}).touch()\n"
         "time.sleep(60)\n"
     )
-    process = subprocess.Popen([sys.executable, "-m", "lockgate", "run", "--verify-lockfile", good, "--python", str(venv), "--", *child(code)],
+    process = subprocess.Popen([sys.executable, "-m", "lockgate", "run", "--verify-lockfile", good, "--python", str(venv), "--", *child(code, venv)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     deadline = time.monotonic() + 30
     while not ready.exists() and time.monotonic() < deadline:
@@ -79,7 +80,7 @@ def test_sigterm_reaches_the_child(matching, tmp_path):
 
 def test_child_killed_by_a_signal_gives_128_plus_n(matching):
     venv, good, _ = matching
-    result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--", *child("import os, signal; os.kill(os.getpid(), signal.SIGKILL)"))
+    result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--", *child("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", venv))
     assert result.returncode == 128 + signal.SIGKILL
 
 
@@ -88,7 +89,7 @@ def test_record_is_written_before_and_updated_after(matching, tmp_path):
     record = tmp_path / "attestation.json"
     seen = tmp_path / "seen.json"
     code = f"import shutil; shutil.copy({str(record)!r}, {str(seen)!r}); raise SystemExit(4)"
-    result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--record", str(record), "--", *child(code))
+    result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--record", str(record), "--", *child(code, venv))
     assert result.returncode == 4
     before, after = json.loads(seen.read_text()), json.loads(record.read_text())
     assert before["schema"] == "lockgate.attestation/1" and before["exit_code"] is None and before["wall_seconds"] is None
@@ -109,8 +110,10 @@ EXAMPLE = str(ROOT / "examples" / "benchmark_cli.py")
 
 @pytest.mark.parametrize("workload", ["training", "checkpointing"])
 def test_example_harness_runs_when_the_lock_matches(tmp_path, workload):
+    from importlib.metadata import version
+
     lock = tmp_path / "requirements.txt"
-    lock.write_text("")  # everything installed is an extra: passes unless --strict
+    lock.write_text(f"pytest=={version('pytest')}\n")  # the rest installed is extra: passes unless --strict
     out = tmp_path / "out"
     result = subprocess.run([sys.executable, EXAMPLE, workload, "run", "--results-dir", str(out), "--exit-code", "3",
                              "--verify-lockfile", str(lock)], capture_output=True, text=True)  # fmt: skip

@@ -36,7 +36,8 @@ def test_matching_venv_passes_with_json_shape(tmp_path, make_venv):
     data = json.loads(result.stdout)
     assert list(data) == ["schema", "lockfile", "lockfile_sha256", "environment", "passed", "summary", "packages"]
     assert data["schema"] == "lockgate.verify/1" and data["passed"] is True
-    assert set(data["environment"]) == {"python", "python_version", "platform", "hostname"}
+    assert set(data["environment"]) == {"python", "python_version", "platform", "hostname", "selected_by"}
+    assert data["environment"]["selected_by"] == "--python"
     assert data["summary"] == {"matched": 4, "mismatched": 0, "missing": 0, "extra": 0, "skipped": 0, "not_applicable": 0}
     assert len(data["lockfile_sha256"]) == 64
     assert all(set(p) == {"name", "status", "expected", "found", "message"} for p in data["packages"])

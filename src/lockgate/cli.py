@@ -79,7 +79,7 @@ def _add_rank_timeout(parser: argparse.ArgumentParser) -> None:
 
 def add_verify_options(parser: argparse.ArgumentParser) -> None:
     """The options every verifying command shares (verify, run), but the lockfile's."""
-    parser.add_argument("--python", metavar="PATH", help="interpreter or venv folder to check (default: active venv, else this Python)")
+    parser.add_argument("--python", metavar="PATH", help="interpreter or venv folder to check (default: $VIRTUAL_ENV, else the nearest .venv, else lockgate's Python)")
     parser.add_argument("--skip", metavar="NAME", action="append", default=[], help="leave NAME unchecked (repeatable; adds to verify.skip in lockgate.toml)")
     parser.add_argument("--allow-missing", action="store_true", help="locked distributions that are not installed do not fail")
     parser.add_argument("--strict", action="store_true", help="also fail on extra distributions and local-version differences")
@@ -110,6 +110,7 @@ def _verify_options(args: argparse.Namespace) -> dict:
         "integrity": args.integrity,
         "integrity_all": args.integrity_all,
         "jobs": args.jobs,
+        "selected_by": getattr(args, "selected_by", None),
     }
 
 
@@ -141,11 +142,12 @@ def _run_run(args: argparse.Namespace) -> int:
     from shlex import join
 
     from .render import render_text
-    from .run import attestation, run_command, verified_summary, write_record
+    from .run import attestation, gate_target, run_command, verified_summary, write_record
     from .verify import verify_environment
 
     if not args.command:
         raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
+    args.python, args.selected_by = gate_target(args.python, args.command)
     if args.mpi:
         from .cluster import gate_ranks
 
@@ -184,7 +186,7 @@ def _run_verify(args: argparse.Namespace) -> int:
         sys.stdout.write(render_json(report))
     else:
         environment = report.header["environment"]
-        target = f"{report.header['lockfile']} vs {environment['python']} (Python {environment['python_version']})"
+        target = f"{report.header['lockfile']} vs {environment['python']} (Python {environment['python_version']}; target: {environment['selected_by']})"
         sys.stdout.write(render_text(report, title="lockgate verify", target=target, quiet=args.quiet))
     return EXIT_PASSED if report.passed else EXIT_FAILED
 
@@ -432,8 +434,61 @@ def _split_command(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 passed, 1 failed, 2 bad input)."""
-    argv = sys.argv[1:] if argv is None else argv
+    """Run the command line; returns the exit code (0 passed, 1 failed, 2 bad input).
+
+    The exit code is the verdict whatever happens to the output: a reader that closes the pipe
+    early (``| head``) or a closed stdout loses the text, never the code.
+    """
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ClosedPipeSafe(sys.stdout), _ClosedPipeSafe(sys.stderr)
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        for guard in (sys.stdout, sys.stderr):
+            guard.flush()
+        sys.stdout, sys.stderr = streams
+
+
+class _ClosedPipeSafe:
+    """A text stream that drops what it cannot deliver: once a write or flush finds the reader
+    gone (EPIPE) or the stream closed, the descriptor is pointed at /dev/null so that
+    Python's own flush at exit cannot fail either."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.lost = stream is None
+
+    def write(self, text: str) -> int:
+        if not self.lost:
+            try:
+                return self.stream.write(text)
+            except (BrokenPipeError, ValueError):
+                self._lose()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.lost:
+            try:
+                self.stream.flush()
+            except (BrokenPipeError, ValueError):
+                self._lose()
+
+    def _lose(self) -> None:
+        import os
+
+        self.lost = True
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.stream.fileno())
+            os.close(null)
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def _main(argv: list[str]) -> int:
     argv, command = _split_command(argv)
     if argv and argv[0] in COMMANDS:
         parser = build_command_parser(argv[0])
@@ -454,11 +509,13 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_PASSED
     except OSError as error:  # a folder that cannot be made, a file lock that times out: still one line
         where = f"{error.filename}: " if getattr(error, "filename", None) else ""
         print(f"lockgate: error: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as error:  # noqa: BLE001 - the last resort: a bug is a failure, in one line, never a pass
+        words = " ".join(argv[:1] + [word for word in argv[1:] if not word.startswith("-")][:2])
+        print(f"lockgate: error: lockgate {words}: unexpected {type(error).__name__}: {error}; nothing was decided", file=sys.stderr)
         return EXIT_ERROR
 
 

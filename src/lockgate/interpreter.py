@@ -49,15 +49,18 @@ class Interpreter:
         prefix: ``sys.prefix`` of the target (the venv folder for a venv).
         version: ``platform.python_version()`` of the target, e.g. ``"3.11.7"``.
         site_dirs: the site-packages folders it reads, in ``sys.path`` order (user site last).
+        selected_by: why this interpreter is the target (``"--python"``, ``"VIRTUAL_ENV"``,
+            ``"nearest .venv"``, ``"lockgate's interpreter"``, or what the caller said).
     """
 
-    __slots__ = ("executable", "prefix", "version", "site_dirs", "_marker_environment")
+    __slots__ = ("executable", "prefix", "version", "site_dirs", "selected_by", "_marker_environment")
 
     def __init__(self, executable: str, prefix: str, version: str, site_dirs: list[str], marker_environment=None):
         self.executable = executable
         self.prefix = prefix
         self.version = version
         self.site_dirs = site_dirs
+        self.selected_by = "lockgate's interpreter"
         self._marker_environment = marker_environment
 
     def marker_environment(self) -> dict[str, str]:
@@ -79,24 +82,46 @@ class Interpreter:
         return f"Interpreter({self.executable!r}, {self.version})"
 
 
-def find_interpreter(python: str | None = None) -> Interpreter:
+def find_interpreter(python: str | None = None, *, selected_by: str = "--python") -> Interpreter:
     """Resolve the target interpreter.
 
     Args:
-        python: an interpreter path or a venv folder; None means the active venv
-            (``VIRTUAL_ENV``) if one is set, else the interpreter running lockgate.
+        python: an interpreter path or a venv folder. None means, as uv looks: the active venv
+            (``VIRTUAL_ENV``), else the ``.venv`` of the current folder or the nearest folder
+            above it, else the interpreter running lockgate.
+        selected_by: what named ``python``, for reports (when it is given).
 
     Returns:
-        An :class:`Interpreter`.
+        An :class:`Interpreter` whose ``selected_by`` says which rule chose it.
 
     Raises:
         LockgateError: the path is neither an interpreter nor a venv, or it does not run.
     """
     if python is None:
-        active = os.environ.get("VIRTUAL_ENV")
-        if not active or _same_path(active, sys.prefix):
-            return current_interpreter()
-        python = active
+        python, selected_by = default_target()
+    interpreter = _interpreter_at(python) if python is not None else current_interpreter()
+    interpreter.selected_by = selected_by
+    return interpreter
+
+
+def default_target() -> tuple[str | None, str]:
+    """``(path or None, rule)``: the target when none is named: ``VIRTUAL_ENV``, then the
+    nearest ``.venv`` from the current folder up, then None (lockgate's own interpreter)."""
+    active = os.environ.get("VIRTUAL_ENV")
+    if active:
+        return active, "VIRTUAL_ENV"
+    folder = os.getcwd()
+    while True:
+        candidate = os.path.join(folder, ".venv")
+        if os.path.isfile(os.path.join(candidate, "pyvenv.cfg")):
+            return candidate, "nearest .venv"
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None, "lockgate's interpreter"
+        folder = parent
+
+
+def _interpreter_at(python: str) -> Interpreter:
     venv = _venv_folder(python)
     if venv is not None:
         if _same_path(venv, sys.prefix):

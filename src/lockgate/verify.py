@@ -6,13 +6,31 @@ import os
 
 from .compare import CompareOptions, compare
 from .config import configured_skip
+from .errors import LockgateError
 from .interpreter import Interpreter, find_interpreter
 from .inventory import Inventory, scan_inventory
 from .model import INDEX, Lockfile, normalize_name
 from .readers import find_default_lockfile, read_lockfile
-from .report import INTEGRITY_STATUSES, MATCHED, MISMATCHED, MODIFIED, SKIPPED, UNVERIFIABLE, VERIFY_STATUSES, Report
+from .report import INTEGRITY_STATUSES, MATCHED, MISMATCHED, MISSING, MODIFIED, SKIPPED, UNVERIFIABLE, VERIFY_STATUSES, Report
 
 SCHEMA = "lockgate.verify/1"
+_SELECTED = (MATCHED, MISMATCHED, MISSING, SKIPPED)  # statuses of locked entries that apply to the target
+
+
+class NothingSelectedError(LockgateError):
+    """The lock selects no distribution for the target (every entry in an unselected group or
+    extra, or under a false marker): nothing could be checked, so the check fails (exit 1)."""
+
+    exit_code = 1
+
+
+def _nothing_selected(lock: Lockfile, interpreter: Interpreter) -> str:
+    environment = interpreter.marker_environment()
+    where = f"Python {environment['python_full_version']} on {environment['sys_platform']}"
+    message = f"selects no distribution for {where} ({len(lock.packages)} entries, none applies), so nothing was verified"
+    choices = [f"--{flag} NAME ({', '.join(names)})" for flag, names in
+               (("group", lock.options.get("dependency_groups")), ("extra", lock.options.get("extras"))) if names]  # fmt: skip
+    return f"{message}; select with {' or '.join(choices)}" if choices else message
 
 
 def verify(lockfile: str | None = None, **options) -> Report:
@@ -37,13 +55,15 @@ def verify_environment(
     integrity_all: bool = False,
     jobs: int | None = None,
     progress=None,
+    selected_by: str | None = None,
 ) -> tuple[Report, Inventory]:
     """Check the target interpreter's installed distributions against a lockfile. Read-only.
 
     Args:
         lockfile: requirements.txt, pylock.toml (PEP 751) or uv.lock; None looks for
             ``requirements.txt`` then ``pylock.toml`` in the current folder.
-        python: interpreter path or venv folder; None is the active venv or this interpreter.
+        python: interpreter path or venv folder; None is the active venv, else the nearest
+            ``.venv``, else this interpreter (:func:`~lockgate.interpreter.find_interpreter`).
         skip: distribution names to leave unchecked, added to ``verify.skip`` of the
             project's lockgate.toml / ``[tool.lockgate]``.
         allow_missing: locked distributions that are not installed do not fail.
@@ -59,6 +79,7 @@ def verify_environment(
         integrity_all: the same for every installed distribution.
         jobs: hashing threads for the integrity check; None is the core count.
         progress: ``callable(bytes_done, bytes_total)`` told how hashing goes, or None.
+        selected_by: what named ``python``, for the report's ``environment.selected_by``.
 
     Returns:
         ``(report, inventory)``: a :class:`~lockgate.report.Report` with schema
@@ -67,11 +88,12 @@ def verify_environment(
         failure) and the :class:`~lockgate.inventory.Inventory` it was checked against.
 
     Raises:
+        NothingSelectedError: no entry of the lock applies to the target (exit code 1).
         LockgateError: the lockfile is missing or invalid, or the interpreter cannot be used.
     """
     path = lockfile or find_default_lockfile()
     lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()))
-    interpreter = find_interpreter(python)
+    interpreter = find_interpreter(python, selected_by=selected_by or "--python")
     inventory = scan_inventory(interpreter.site_dirs)
     options = CompareOptions(
         skip=configured_skip() | {normalize_name(name) for name in skip},
@@ -81,6 +103,8 @@ def verify_environment(
         groups=groups,
     )
     findings = compare(lock, inventory, interpreter.marker_environment, options)
+    if not any(finding.status in _SELECTED for finding in findings):
+        raise NothingSelectedError(_nothing_selected(lock, interpreter), path)
     header = {"lockfile": path, "lockfile_sha256": lock.sha256, "environment": describe_environment(interpreter)}
     report = Report(SCHEMA, VERIFY_STATUSES, findings, header)
     if cpu_only:
@@ -151,12 +175,14 @@ def _fold_integrity(finding, integrity, strict: bool) -> None:
 
 
 def describe_environment(interpreter: Interpreter) -> dict[str, str]:
-    """``{"python", "python_version", "platform", "hostname"}`` of the target, for reports."""
+    """``{"python", "python_version", "platform", "hostname", "selected_by"}`` of the target,
+    for reports (``selected_by``: the rule that chose it, see :func:`~lockgate.interpreter.find_interpreter`)."""
     return {
         "python": interpreter.executable,
         "python_version": interpreter.version,
         "platform": interpreter.platform(),
         "hostname": _hostname(),
+        "selected_by": interpreter.selected_by,
     }
 
 
