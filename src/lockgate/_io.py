@@ -25,18 +25,25 @@ def read_text(path: str) -> str:
 def write_atomic(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old file or the new one, never a mix.
 
-    Writes a temporary file in the same folder, fsyncs it, renames it over ``path`` and fsyncs
-    the folder. On any failure the temporary file is removed and ``path`` is left as it was.
-    The file keeps the mode of the one it replaces; a new one gets the umask's (not mkstemp's 0600).
+    Writes a temporary file in the target's folder, fsyncs it, renames it over the target and
+    fsyncs the folder. On any failure the temporary file is removed and the target is left as
+    it was. The file keeps the mode of the one it replaces; a new one gets the umask's.
+
+    A symlink is written through: its target is replaced, atomically, and the link stays. A
+    character device or FIFO (``/dev/stdout``, a named pipe) is written directly. Anything else
+    that is not a regular file (a folder, a socket) is refused, never replaced.
 
     Raises:
-        LockgateError: the folder is not writable or the disk is full.
+        LockgateError: not a regular file, the folder is not writable, or the disk is full.
     """
     import os
 
-    folder = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
-    mode = _mode_for(path)
+    target = write_target(path)
+    if target is None:
+        return _write_directly(path, data)
+    folder = os.path.dirname(target)
+    temporary = os.path.join(folder, f".{os.path.basename(target)}.{os.urandom(6).hex()}.tmp")
+    mode = _mode_for(target)
     try:  # not tempfile.mkstemp: importing tempfile costs more than the write
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
     except OSError as error:
@@ -47,7 +54,7 @@ def write_atomic(path: str, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as error:
         os.unlink(temporary)
         raise LockgateError(f"cannot write: {error.strerror}", path) from None
@@ -59,6 +66,38 @@ def write_atomic(path: str, data: bytes) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def write_target(path: str) -> str | None:
+    """Where :func:`write_atomic` puts ``path``: the real path of the regular file (through any
+    symlinks, a dangling one included), or None for a character device or FIFO, which is
+    written in place.
+
+    Raises:
+        LockgateError: ``path`` exists and is neither (a folder, a socket, a block device).
+    """
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return os.path.realpath(path)
+    except OSError as error:
+        raise LockgateError(f"cannot write: {error.strerror}", path) from None
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or path.startswith("/dev/"):
+        return None
+    if not stat.S_ISREG(mode):
+        raise LockgateError("not a regular file; it is left as it is: name a file to write", path)
+    return os.path.realpath(path)
+
+
+def _write_directly(path: str, data: bytes) -> None:
+    try:
+        with open(path, "wb") as stream:
+            stream.write(data)
+    except OSError as error:
+        raise LockgateError(f"cannot write: {error.strerror}", path) from None
 
 
 def _mode_for(path: str) -> int:

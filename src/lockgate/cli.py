@@ -245,9 +245,11 @@ def _run_generate(args: argparse.Namespace) -> int:
         results = lock.generate_all(pyproject, args.output, format=args.format, options=options)
     else:
         results = [lock.generate(pyproject, args.output, format=args.format, options=options)]
-    if not args.quiet:
-        for result in results:
-            print(f"lockgate generate: wrote {result.path} ({result.packages} packages, {result.format}) from {pyproject}")
+    for result in results:
+        for warning in result.warnings:
+            print(f"lockgate generate: warning: {warning}", file=sys.stderr)
+        if not args.quiet:
+            print(f"lockgate generate: wrote {result.path} ({result.packages} packages, {result.format}) from {pyproject}", file=sys.stderr)
     return EXIT_PASSED
 
 

@@ -13,6 +13,14 @@ REQUIREMENTS, PYLOCK = "requirements.txt", "pylock.toml"
 CHECK_SCHEMA = "lockgate.generate.check/1"
 FRESH, STALE, HAND_EDITED = "fresh", "stale", "hand_edited"
 CHECK_STATUSES = (FRESH, STALE, HAND_EDITED, MISMATCHED)
+#: Lock names other tools own: never written by generate; ``(tool, command that checks it)``.
+FOREIGN_LOCKS = {
+    "uv.lock": ("uv", "uv lock --check"),
+    "poetry.lock": ("Poetry", "poetry check --lock"),
+    "pdm.lock": ("PDM", "pdm lock --check"),
+    "Pipfile.lock": ("Pipenv", "pipenv verify"),
+    "pixi.lock": ("pixi", "pixi lock --check"),
+}
 
 
 class GenerateOptions:
@@ -70,7 +78,9 @@ class GenerateOptions:
 
         URLs lose their credentials when ``redact`` (they must never reach a lockfile).
         """
-        url = _without_credentials if redact else (lambda text: text)
+        from .urls import without_credentials
+
+        url = without_credentials if redact else (lambda text: text)
         words = []
         for extra in self.extras:
             words += ["--extra", extra]
@@ -102,14 +112,6 @@ def _pair(flag: str, value) -> list[str]:
     return [flag, value] if value else []
 
 
-def _without_credentials(url: str) -> str:
-    scheme, separator, rest = url.partition("://")
-    if not separator:
-        return url
-    host, slash, path = rest.partition("/")
-    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
-
-
 class GenerateResult:
     """One lockfile written by :func:`generate`.
 
@@ -118,15 +120,18 @@ class GenerateResult:
         format: ``"requirements.txt"`` or ``"pylock.toml"``.
         packages: how many entries it pins.
         provenance: the :class:`~lockgate.provenance.Provenance` written into it.
+        warnings: what the user should hear: uv's own warnings (a missing extra, a yanked
+            version) and lockgate's (a hand-edited lock whose pins were not kept), one line each.
     """
 
-    __slots__ = ("path", "format", "packages", "provenance")
+    __slots__ = ("path", "format", "packages", "provenance", "warnings")
 
-    def __init__(self, path, format, packages, provenance):
+    def __init__(self, path, format, packages, provenance, warnings=()):
         self.path = path
         self.format = format
         self.packages = packages
         self.provenance = provenance
+        self.warnings = list(warnings)
 
 
 class NotCpuOnlyError(LockgateError):
@@ -139,9 +144,14 @@ def output_format(output: str, format: str | None = None) -> str:
     """The lockfile format: ``format`` when given, else from the name (``*.toml`` is PEP 751).
 
     Raises:
-        LockgateError: a pylock.toml name that PEP 751 forbids, or an unknown format.
+        LockgateError: a pylock.toml name that PEP 751 forbids, another tool's lock name
+            (``uv.lock``, ``poetry.lock``…: :data:`FOREIGN_LOCKS`), or an unknown format.
     """
     name = os.path.basename(output)
+    if name in FOREIGN_LOCKS:
+        tool, check_command = FOREIGN_LOCKS[name]
+        raise LockgateError(f"{name} is {tool}'s own lock format: lockgate reads it (verify -l {name}) but writes only requirements.txt "
+                            f"or pylock.toml; check it with: {check_command}", output)  # fmt: skip
     chosen = format or (PYLOCK if name.endswith(".toml") else REQUIREMENTS)
     if chosen not in (REQUIREMENTS, PYLOCK):
         raise LockgateError(f"unknown --format {chosen}: use requirements.txt or pylock.toml")
@@ -196,10 +206,14 @@ def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, fo
     format = output_format(output, format)
     if not os.path.isfile(pyproject):
         _load_pyproject(pyproject)  # raises the one-line error
-    runner = _UvRunner(pyproject, os.path.dirname(os.path.abspath(output)), regenerate_command(output, pyproject, options.arguments()))
+    from ._io import write_atomic, write_target
+
+    target = write_target(output)  # a folder is refused before uv runs; a device is never read as preferences
+    folder = os.path.dirname(target if target else os.path.abspath(pyproject))
+    runner = _UvRunner(pyproject, folder, regenerate_command(output, pyproject, options.arguments()))
     inspect = _cpu_problems if options.torch_backend == "cpu" else None
     inputs = []  # the pyproject is parsed and hashed while uv resolves (2 cores: it costs no wall time)
-    body, problems = runner.compile(format, options, seed=output, inspect=inspect, meanwhile=lambda: inputs.append(_inputs_sha256(pyproject)))
+    body, problems = runner.compile(format, options, seed=target, inspect=inspect, meanwhile=lambda: inputs.extend(_inputs(pyproject, options.arguments())))
     if problems:
         if format == PYLOCK:  # pylock.toml has no `# via`: resolve once more as requirements to say why
             problems = _with_via(problems, runner.compile(REQUIREMENTS, options)[0])
@@ -213,12 +227,12 @@ def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, fo
         _relative(pyproject, os.path.dirname(os.path.abspath(output))),
         options.arguments(),
         inputs[0],
+        uv_settings=inputs[1],
     )
-    from ._io import write_atomic
     from .provenance import stamp
 
     write_atomic(output, stamp(body, format, provenance).encode())
-    return GenerateResult(output, format, _count_packages(body, format), provenance)
+    return GenerateResult(output, format, _count_packages(body, format), provenance, runner.warnings)
 
 
 def generate_all(pyproject: str = "pyproject.toml", output: str | None = None, *, format: str | None = None,
@@ -284,6 +298,7 @@ def _freshness(output: str, text: str, format: str, provenance, pyproject: str, 
     """The one ``fresh`` / ``stale`` / ``hand_edited`` finding of a lock; a hand edit is named
     first, since the recorded hashes no longer describe the file."""
     from .provenance import body_sha256, inputs_sha256
+    from .uv_settings import describe_change
 
     rerun = regenerate_command(output, pyproject, provenance.options)
     body = body_sha256(text, format)
@@ -298,7 +313,18 @@ def _freshness(output: str, text: str, format: str, provenance, pyproject: str, 
     if inputs != provenance.inputs_sha256:
         message = f"stale: dependency inputs changed in {pyproject}; run: {rerun}"
         return Finding(STALE, output, provenance.inputs_sha256, inputs, message, fails=True)
+    settings = _uv_settings(pyproject, provenance.options)
+    if settings != provenance.uv_settings:
+        changed = describe_change(provenance.uv_settings, settings)
+        message = f"stale: uv settings from outside the command line changed ({changed}); with the settings you want, run: {rerun}"
+        return Finding(STALE, output, _json(provenance.uv_settings), _json(settings), message, fails=True)
     return Finding(FRESH, output, provenance.inputs_sha256, inputs, "")
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def regenerate_command(output: str, pyproject: str, options: list[str]) -> str:
@@ -315,10 +341,19 @@ def _recorded_torch_backend(options: list[str]) -> str | None:
     return options[options.index("--torch-backend") + 1] if "--torch-backend" in options[:-1] else None
 
 
-def _inputs_sha256(pyproject: str) -> str:
+def _inputs(pyproject: str, options: list[str]) -> tuple[str, dict]:
+    """``(inputs-sha256, uv settings)``: everything besides the options that steers uv."""
     from .provenance import inputs_sha256
 
-    return inputs_sha256(_load_pyproject(pyproject))
+    return inputs_sha256(_load_pyproject(pyproject)), _uv_settings(pyproject, options)
+
+
+def _uv_settings(pyproject: str, options: list[str]) -> dict:
+    """The uv settings from outside the command line that steer a lock made with ``options``."""
+    from .uv_settings import resolution_settings
+
+    one_python = ("--no-universal" in options or "--python-platform" in options) and "--python-version" not in options
+    return resolution_settings(pyproject, interpreter_matters=one_python)
 
 
 def _load_pyproject(pyproject: str) -> dict:
@@ -354,6 +389,7 @@ class _UvRunner:
         self.pyproject = pyproject
         self.folder = folder
         self.header = header
+        self.warnings: list[str] = []
 
     def version(self) -> str:
         """``0.13.9``: the uv wheel's version, else the second word of ``uv --version``, or ``unknown``."""
@@ -381,10 +417,10 @@ class _UvRunner:
         name = f"pylock.lockgate{os.urandom(6).hex()}.toml" if format == PYLOCK else f".lockgate-{os.urandom(6).hex()}.txt"
         temporary = os.path.join(self.folder, name)
         command = [self.uv, "pip", "compile", os.path.basename(self.pyproject), "--output-file", temporary, "--format", format,
-                   "--quiet", "--no-progress", "--color", "never", "--custom-compile-command", self.header, *options.uv_arguments()]  # fmt: skip
+                   "--no-progress", "--color", "never", "--custom-compile-command", self.header, *options.uv_arguments()]  # fmt: skip
         try:
             if seed:
-                _seed(seed, temporary)
+                self.warnings.extend(_seed(seed, temporary, format))
             folder = os.path.dirname(os.path.abspath(self.pyproject))
             process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             with process:
@@ -397,7 +433,9 @@ class _UvRunner:
                 stdout, stderr = process.communicate()
             if process.returncode != 0:
                 message = f"uv could not lock {self.pyproject} (uv pip compile exit {process.returncode})"
-                raise LockgateError(message, detail=stderr or stdout)
+                raise LockgateError(message, detail=stderr)
+            # uv prints the lock on stdout too; of its stderr, the warnings are for the user
+            self.warnings.extend(f"uv: {line.strip()}" for line in stderr.splitlines() if line.startswith("warning:"))
             with open(temporary, encoding="utf-8") as handle:
                 text = handle.read()
             return text, inspect(temporary, format) if inspect else []
@@ -408,20 +446,31 @@ class _UvRunner:
                 os.unlink(temporary)
 
 
-def _seed(output: str, temporary: str) -> None:
-    """Copy the current lock where uv reads its preferences, if lockgate wrote it: uv refuses
-    to run on a preferences file it cannot parse, and only ours are known to parse."""
-    from .provenance import PYLOCK_TABLE, REQUIREMENTS_PREFIX
+def _seed(output: str, temporary: str, format: str) -> list[str]:
+    """Copy the current lock where uv reads its preferences, if lockgate wrote it and nobody
+    edited it since: uv refuses a preferences file it cannot parse (only ours are known to
+    parse), and a hand-edited pin must not survive into a lock stamped fresh.
 
+    Returns:
+        A warning when the lock was not used, else nothing.
+    """
+    from ._io import read_text
+    from .provenance import body_sha256, read_provenance
+
+    if not os.path.isfile(output):
+        return []
     try:
-        with open(output, "rb") as source:
-            data = source.read()
-    except OSError:
-        return
-    if f"\n{REQUIREMENTS_PREFIX}".encode() not in data and f"\n{PYLOCK_TABLE}".encode() not in data:
-        return
+        text = read_text(output)
+        provenance = read_provenance(text, format, output)
+    except LockgateError as error:
+        return [f"{output}: not used as preferences ({error.message}); resolved afresh"]
+    if provenance is None:
+        return []
+    if body_sha256(text, format) != provenance.body_sha256:
+        return [f"{output} was edited by hand since lockgate wrote it: its pins were not kept; resolved afresh"]
     with open(temporary, "xb") as target:
-        target.write(data)
+        target.write(text.encode())
+    return []
 
 
 def _cpu_problems(path: str, format: str) -> list[tuple[str, str, str]]:

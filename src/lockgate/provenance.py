@@ -6,7 +6,11 @@ In a requirements.txt, as comment lines after uv's header (pip and uv ignore com
     # lockgate: pyproject=pyproject.toml
     # lockgate: options=--extra full --torch-backend cpu
     # lockgate: inputs-sha256=<hex>
+    # lockgate: uv-settings={"environment":{"UV_EXCLUDE_NEWER":"2025-01-01"}}
     # lockgate: body-sha256=<hex>
+
+``uv-settings`` (present only when there are any) is canonical JSON of the uv settings from
+outside the command line that steered the resolution (:mod:`lockgate.uv_settings`).
 
 In a pylock.toml, as the ``[tool.lockgate]`` table at the end of the file (PEP 751 reserves
 ``[tool]`` for tools), with the same keys (``options`` a list of strings).
@@ -25,11 +29,6 @@ import json
 REQUIREMENTS_PREFIX = "# lockgate: "
 PYLOCK_TABLE = "[tool.lockgate]"
 
-# [tool.uv] settings that change what `uv pip compile` resolves from a pyproject.
-_UV_KEYS = (
-    "sources", "index", "environments", "required-environments", "constraint-dependencies",
-    "override-dependencies", "dependency-metadata", "conflicts", "pip",
-)  # fmt: skip
 
 
 class Provenance:
@@ -41,16 +40,20 @@ class Provenance:
         options: the ``lockgate generate`` options that made it (no output path), canonical order.
         inputs_sha256: hex sha256 of :func:`dependency_inputs` as canonical JSON.
         body_sha256: hex sha256 of the lockfile without its provenance (see the module doc).
+        uv_settings: the uv settings from the environment and configuration files that steered
+            the resolution (:func:`lockgate.uv_settings.resolution_settings`); ``{}`` when none.
     """
 
-    __slots__ = ("generated_by", "pyproject", "options", "inputs_sha256", "body_sha256")
+    __slots__ = ("generated_by", "pyproject", "options", "inputs_sha256", "body_sha256", "uv_settings")
 
-    def __init__(self, generated_by: str, pyproject: str, options: list[str], inputs_sha256: str, body_sha256: str = ""):
+    def __init__(self, generated_by: str, pyproject: str, options: list[str], inputs_sha256: str, body_sha256: str = "",
+                 uv_settings: dict | None = None):  # fmt: skip
         self.generated_by = generated_by
         self.pyproject = pyproject
         self.options = list(options)
         self.inputs_sha256 = inputs_sha256
         self.body_sha256 = body_sha256
+        self.uv_settings = uv_settings or {}
 
 
 def dependency_inputs(document: dict) -> dict:
@@ -61,9 +64,12 @@ def dependency_inputs(document: dict) -> dict:
         "dependency-groups", "dynamic", "tool.uv"}``: the project's own fields (PEP 621,
         PEP 735), which of dependencies / optional-dependencies are dynamic (their values live
         in a build backend, out of lockgate's sight), and the ``[tool.uv]`` settings that steer
-        resolution (sources, indexes, environments, constraints, overrides…).
+        resolution (:data:`lockgate.uv_settings.RESOLUTION_KEYS`: sources, indexes,
+        environments, constraints, overrides, exclude-newer, prerelease…).
     """
     project = document.get("project") or {}
+    from .uv_settings import RESOLUTION_KEYS
+
     uv = (document.get("tool") or {}).get("uv") or {}
     dynamic = project.get("dynamic") or []
     return {
@@ -73,7 +79,7 @@ def dependency_inputs(document: dict) -> dict:
         "optional-dependencies": project.get("optional-dependencies"),
         "dependency-groups": document.get("dependency-groups"),
         "dynamic": [field for field in dynamic if field in ("dependencies", "optional-dependencies")],
-        "tool.uv": {key: uv[key] for key in _UV_KEYS if key in uv},
+        "tool.uv": {key: uv[key] for key in sorted(RESOLUTION_KEYS) if key in uv},
     }
 
 
@@ -147,17 +153,28 @@ def read_provenance(text: str, format: str, path: str) -> Provenance | None:
     missing = [key for key in ("generated-by", "pyproject", "inputs-sha256", "body-sha256") if not isinstance(fields.get(key), str)]
     if missing or not isinstance(fields.get("options"), list):
         raise LockgateError(f"lockgate provenance lines are damaged ({', '.join(missing) or 'options'}); run lockgate generate again", path)
-    return Provenance(fields["generated-by"], fields["pyproject"], fields["options"], fields["inputs-sha256"], fields["body-sha256"])
+    settings = fields.get("uv-settings", "{}")
+    try:
+        uv_settings = json.loads(settings) if isinstance(settings, str) else None
+    except ValueError:
+        uv_settings = None
+    if not isinstance(uv_settings, dict):
+        raise LockgateError("lockgate provenance: uv-settings is not a JSON object; run lockgate generate again", path)
+    return Provenance(fields["generated-by"], fields["pyproject"], fields["options"], fields["inputs-sha256"], fields["body-sha256"],
+                      uv_settings)  # fmt: skip
 
 
 def _fields(provenance: Provenance) -> dict:
-    return {
+    fields = {
         "generated-by": provenance.generated_by,
         "pyproject": provenance.pyproject,
         "options": provenance.options,
         "inputs-sha256": provenance.inputs_sha256,
-        "body-sha256": provenance.body_sha256,
     }
+    if provenance.uv_settings:
+        fields["uv-settings"] = json.dumps(provenance.uv_settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    fields["body-sha256"] = provenance.body_sha256
+    return fields
 
 
 def _toml_value(value) -> str:
