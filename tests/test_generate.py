@@ -321,3 +321,77 @@ def test_pre_commit_hook_is_declared():
     hooks = yaml.safe_load((Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml").read_text())
     (hook,) = [h for h in hooks if h["id"] == "lockgate-check"]
     assert hook["entry"].split() == ["lockgate", "generate", "--check"] and hook["pass_filenames"] is False
+
+
+def test_output_through_a_symlink_replaces_the_target_and_keeps_the_link(project, local):
+    (project / "locks").mkdir()
+    (project / "locks" / "real.txt").write_text("old\n")
+    link = project / "requirements.txt"
+    link.symlink_to("locks/real.txt")
+    assert lockgate("generate", *local, cwd=project).returncode == 0
+    assert link.is_symlink() and Path(str(link.readlink())) == Path("locks/real.txt")
+    assert "alpha==1.1.0" in (project / "locks" / "real.txt").read_text()
+    assert lockgate("generate", "--check", cwd=project).returncode == 0
+    assert sorted(p.name for p in (project / "locks").iterdir()) == ["real.txt"]  # no temporary left
+
+
+def test_output_to_a_pipe_is_written_in_place(project, local):
+    result = subprocess.run([sys.executable, "-m", "lockgate", "generate", *local, "-o", "/dev/stdout", "-q"],
+                            cwd=project, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "alpha==1.1.0" in result.stdout and "# lockgate: body-sha256=" in result.stdout
+    assert Path("/dev/stdout").is_symlink()  # the device link is left as it was
+
+
+def test_output_that_is_not_a_file_is_refused_before_uv_runs(project, local):
+    (project / "requirements.txt").mkdir()
+    result = lockgate("generate", *local, cwd=project)
+    assert result.returncode == 2
+    assert result.stderr == "lockgate: error: requirements.txt: not a regular file; it is left as it is: name a file to write\n"
+    assert (project / "requirements.txt").is_dir()
+
+
+@pytest.mark.parametrize(("name", "advice"), [("uv.lock", "uv lock --check"), ("poetry.lock", "poetry check --lock")])
+def test_other_tools_lock_names_are_refused_with_a_command_that_works(project, local, name, advice):
+    result = lockgate("generate", *local, "-o", name, cwd=project)
+    assert result.returncode == 2 and not (project / name).exists()
+    assert f"{name} is " in result.stderr and f"check it with: {advice}" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_check_on_a_real_uv_lock_names_uv_s_own_check(corpus):
+    result = lockgate("generate", "--check", "-o", str(corpus / "mlpstorage" / "uv.lock"))
+    assert result.returncode == 2 and "check it with: uv lock --check" in result.stderr
+    assert "lockgate generate -o" not in result.stderr
+
+
+def test_uv_settings_from_the_environment_are_recorded_and_checked(project, local):
+    newer = {"UV_EXCLUDE_NEWER": "2030-01-01T00:00:00Z"}
+    assert lockgate("generate", *local, cwd=project, env=newer).returncode == 0
+    text = (project / "requirements.txt").read_text()
+    assert '# lockgate: uv-settings={"environment":{"UV_EXCLUDE_NEWER":"2030-01-01T00:00:00Z"}}' in text
+    assert lockgate("generate", "--check", cwd=project, env=newer).returncode == 0
+    stale = lockgate("generate", "--check", cwd=project)
+    assert stale.returncode == 1
+    assert "stale: uv settings from outside the command line changed (environment UV_EXCLUDE_NEWER)" in stale.stderr
+
+
+def test_a_uv_toml_above_the_project_is_recorded_and_its_change_makes_the_lock_stale(tmp_path, local):
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    config = tmp_path / "uv.toml"
+    config.write_text('cache-keys = []\n[pip]\nprerelease = "if-necessary"\n')
+    assert lockgate("generate", *local, cwd=project).returncode == 0
+    assert '"../uv.toml":{"pip":{"prerelease":"if-necessary"}}' in (project / "requirements.txt").read_text()
+    assert lockgate("generate", "--check", cwd=project).returncode == 0
+    config.write_text('cache-keys = []\n[pip]\nprerelease = "allow"\n')
+    stale = lockgate("generate", "--check", cwd=project)
+    assert stale.returncode == 1 and "(../uv.toml pip)" in stale.stderr
+
+
+def test_top_level_tool_uv_resolution_settings_are_dependency_inputs(project, local):
+    assert lockgate("generate", *local, cwd=project).returncode == 0
+    (project / "pyproject.toml").write_text(PYPROJECT + '\n[tool.uv]\nprerelease = "allow"\n')
+    stale = lockgate("generate", "--check", cwd=project)
+    assert stale.returncode == 1 and "stale: dependency inputs changed" in stale.stderr

@@ -146,3 +146,18 @@ def test_run_gate_refuses_a_patched_environment(tmp_path, make_venv):
     assert result.returncode == 1 and not marker.exists()
     assert "modified" in result.stderr and "alpha/__init__.py" in result.stderr
     assert lockgate("run", "--verify-lockfile", lock, "--python", str(venv), "--", "touch", str(marker)).returncode == 0
+
+
+def test_dangling_symlink_and_fifo_are_file_problems_not_aborts(tmp_path, make_venv):
+    venv = make_venv(*LOCK)
+    site = site_packages(venv)
+    (site / "payload" / "dangling.py").symlink_to(tmp_path / "nowhere.py")  # unlisted, points nowhere
+    listed = site / "payload" / "part3.py"
+    listed.unlink()
+    os.mkfifo(listed)  # listed in RECORD; opening it for reading would wait forever
+    result = lockgate("verify", "-l", write_lock(tmp_path, *LOCK), "--python", str(venv), "--integrity", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    (payload,) = [p for p in json.loads(result.stdout)["packages"] if p["name"] == "payload"]
+    problems = {(item["path"], item["problem"], item["found"]) for item in payload["files"]}
+    assert ("payload/part3.py", "unreadable", "not a regular file") in problems
+    assert any(path == "payload/dangling.py" and problem == "unlisted" for path, problem, _ in problems)

@@ -283,3 +283,15 @@ def test_source_git_argument(argument, parsed):
     from lockgate.tasks.git_source import parse_git_argument
 
     assert parse_git_argument(argument) == parsed
+
+
+def test_a_lock_made_with_source_git_verifies_without_repeating_the_flag(tmp_path, task_repo):
+    bare, _, _ = task_repo
+    project = tmp_path / "project"
+    project.mkdir()
+    made = lockgate("tasks", "lock", "app@^1", "--source-git", f"{bare}@main#catalog", cwd=project)
+    assert made.returncode == 0, made.stderr
+    for command in (["verify"], ["status"], ["lock"], ["tree"]):
+        result = lockgate("tasks", *command, cwd=project)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+    assert "unchanged" in lockgate("tasks", "lock", cwd=project).stdout

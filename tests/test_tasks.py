@@ -326,7 +326,7 @@ def test_default_sources_command_line_sources_and_errors(tmp_path):
     custom = tmp_path / "custom.lock.yaml"
     assert lockgate("tasks", "lock", "a@~1.0", "--source", "mine", "--lockfile", str(custom), cwd=tmp_path).returncode == 0
     assert yaml.safe_load(custom.read_text())["tasks"]["a"]["source"] == {"type": "local", "path": "mine/a-1.0.5.task.yaml"}
-    for args, message in ((["lock"], "no tasks to lock"), (["lock", "Bad@1"], "task reference 'Bad@1'"), (["tree", "--lockfile", "none.yaml"], "no tasks lock at none.yaml")):
+    for args, message in ((["lock", "--lockfile", "none.yaml"], "no tasks to lock"), (["lock", "Bad@1"], "task reference 'Bad@1'"), (["tree", "--lockfile", "none.yaml"], "no tasks lock at none.yaml")):
         result = lockgate("tasks", *args, cwd=tmp_path)
         assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
     (tmp_path / "lockgate.toml").write_text('[[tasks.sources]]\ntype = "ftp"\npath = "x"\n')
@@ -338,3 +338,26 @@ def test_an_os_error_is_one_line_too(project):
     (project / "occupied").write_text("a file, not a folder\n")
     result = lockgate("tasks", "fetch", "--dest", "occupied", cwd=project)
     assert result.returncode == 2 and result.stderr.startswith("lockgate: error: occupied: ") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("roots", ['["app@^1.0", "logger@*"]', '["app@^9"]'])
+def test_changed_roots_make_status_and_verify_fail_as_frozen_lock_does(project, roots):
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    config = project / "lockgate.toml"
+    config.write_text(config.read_text().replace('roots = ["app@^1.0"]', f"roots = {roots}"))
+    frozen = lockgate("tasks", "lock", "--frozen", cwd=project)
+    status = lockgate("tasks", "status", cwd=project)
+    verify = lockgate("tasks", "verify", cwd=project)
+    assert frozen.returncode in (1, 2)  # 2: an unsatisfiable root cannot be locked at all
+    assert status.returncode == 1 and "stale" in status.stdout, status.stdout + status.stderr
+    assert verify.returncode == 1 and "(roots)" in verify.stdout and "tasks.roots changed" in verify.stdout
+
+
+def test_lock_and_update_without_roots_use_the_recorded_ones(project):
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    config = project / "lockgate.toml"
+    config.write_text(config.read_text().replace('roots = ["app@^1.0"]\n', ""))
+    for command in ("lock", "update"):
+        result = lockgate("tasks", command, cwd=project)
+        assert result.returncode == 0 and "unchanged" in result.stdout, result.stderr
+    assert yaml.safe_load((project / "tasks.lock.yaml").read_text())["roots"] == ["app@^1.0"]

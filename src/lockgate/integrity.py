@@ -285,6 +285,9 @@ def _check_file(item: _Listed) -> tuple[dict | None, int]:
     descriptor = _open(item)
     if descriptor is None:
         return _problem(item.path, OUTSIDE, item.full, None), 0
+    if not _is_regular(descriptor):
+        os.close(descriptor)
+        return _problem(item.path, UNREADABLE, item.size, "not a regular file"), 0
     try:
         digest, size = _digest(descriptor, item.size, constructor)
     finally:
@@ -298,7 +301,10 @@ def _check_file(item: _Listed) -> tuple[dict | None, int]:
 
 
 def _open(item: _Listed) -> int | None:
-    """A read descriptor for the file, or None when it is a symlink out of the environment."""
+    """A read descriptor for the file, or None when it is a symlink out of the environment.
+
+    Non-blocking, so a FIFO or device in the way is opened without waiting and then refused by
+    :func:`_is_regular`, never read."""
     import errno
 
     try:
@@ -307,10 +313,17 @@ def _open(item: _Listed) -> int | None:
         if error.errno != errno.ELOOP:
             raise
     real = os.path.realpath(item.full)
-    return os.open(real, os.O_RDONLY) if real.startswith(item.allowed) else None
+    return os.open(real, os.O_RDONLY | _NONBLOCKING) if real.startswith(item.allowed) else None
 
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+def _is_regular(descriptor: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(os.fstat(descriptor).st_mode)
+
+
+_NONBLOCKING = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | _NONBLOCKING
 
 
 def _digest(descriptor: int, expected_size: int | None, constructor):
@@ -380,7 +393,7 @@ def _find_unlisted(distributions, installed, records, results: dict[str, Distrib
                 owner = _owner(folder, site_dir, folder_owner)
                 if owner in results and results[owner].has_record:
                     path = os.path.relpath(full, site_dir).replace(os.sep, "/")
-                    results[owner].problems.append(_problem(path, UNLISTED, None, os.path.getsize(full)))
+                    results[owner].problems.append(_problem(path, UNLISTED, None, os.lstat(full).st_size))  # a dangling link too
 
 
 def _paths(rows) -> list[str]:

@@ -16,6 +16,7 @@ DEPENDENCY_MISMATCH = "dependency_mismatch"
 CHECKSUM_FAILED = "checksum_failed"
 SOURCE_MISMATCH = "source_mismatch"
 RESOLUTION = "(resolution)"
+ROOTS = "(roots)"
 VERIFY_STATUSES = (MATCHED, MISSING, EXTRA, VERSION_MISMATCH, DEPENDENCY_MISMATCH, CHECKSUM_FAILED, SOURCE_MISMATCH)
 
 
@@ -42,7 +43,8 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
 
     Args:
         config: :func:`~lockgate.tasks.config.load_tasks_config`.
-        roots: ``name@constraint`` strings; None or empty is ``config.roots``.
+        roots: ``name@constraint`` strings; None or empty is ``config.roots``, else the roots
+            the existing lock records (its top-level tasks for a 1.0.0 lock).
         frozen: fail instead of changing an existing lock (or creating one).
         update: take the newest versions the constraints allow and the git refs' current
             commits, instead of keeping the locked ones (``tasks update``; build ``config`` with
@@ -56,12 +58,14 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         FrozenLockError: ``frozen`` and the lock would change (the differences in ``detail``).
         LockgateError: no roots, a conflict, a cycle, or an invalid task or lock file.
     """
-    roots = list(roots or config.roots)
-    if not roots:
-        raise LockgateError("no tasks to lock: name them (lockgate tasks lock app@^1.0) or set tasks.roots in lockgate.toml")
-    requirements = [parse_root(root) for root in roots]
     with lock_file_guard(config.lockfile):
         previous = read_task_lock(config.lockfile) if os.path.exists(config.lockfile) else None
+        roots = list(roots or config.roots or (previous and (previous.roots or _implied_roots(previous))) or [])
+        if not roots:
+            raise LockgateError("no tasks to lock: name them (lockgate tasks lock app@^1.0) or set tasks.roots in lockgate.toml")
+        requirements = [parse_root(root) for root in roots]
+        if previous:
+            _add_locked_sources(config, previous)
         preferred = {name: task.version for name, task in (previous.tasks if previous and not update else {}).items()}
         if not update:
             _pin_git_commits(config.sources, previous)
@@ -136,9 +140,13 @@ def verify_tasks(config: TasksConfig) -> Report:
         LockgateError: no lock, or an invalid task file, lock or resolution.
     """
     locked = _read_existing(config)
+    _add_locked_sources(config, locked)
     lock_dir = os.path.dirname(os.path.abspath(config.lockfile))
     current: dict = {}
     findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current, config.sources)}
+    if _roots_changed(config, locked):
+        message = f"tasks.roots changed since the lock was made; run lockgate tasks lock"
+        findings[ROOTS] = Finding(DEPENDENCY_MISMATCH, ROOTS, _roots_text(locked.roots), _roots_text(config.roots), message, fails=True)
     try:
         fresh = locked if not findings and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
     except LockgateError as error:  # a task gone from every source, a new conflict: reported, not raised
@@ -153,15 +161,19 @@ def verify_tasks(config: TasksConfig) -> Report:
 
 
 def tasks_status(config: TasksConfig) -> list[str]:
-    """Why the lock is stale (empty when fresh): a missing lock, changed roots, a task whose
-    version, checksum, source, dependencies or constraints a fresh resolution would change, or
-    an older file format."""
+    """Why the lock is stale (empty when fresh): a missing lock, roots that ``tasks.roots`` has
+    changed, a fresh resolution that fails, a task whose version, checksum, source,
+    dependencies or constraints a fresh resolution would change, or an older file format."""
     if not os.path.exists(config.lockfile):
         return [f"no lock at {config.lockfile}"]
     locked = read_task_lock(config.lockfile)
+    _add_locked_sources(config, locked)
     current: dict = {}
     changed = list(_checksum_findings(locked, os.path.dirname(os.path.abspath(config.lockfile)), current, config.sources))
-    fresh = locked if not changed and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
+    try:
+        fresh = locked if not changed and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
+    except LockgateError as error:  # a new conflict, an unsatisfiable root: stale, and why
+        return [f"a fresh resolution fails: {error}"]
     reasons = differences_between(locked, fresh)
     if locked.version != FORMAT_VERSION:
         reasons.append(f"format {locked.version}; lockgate tasks lock writes {FORMAT_VERSION}")
@@ -241,7 +253,7 @@ def _read_existing(config: TasksConfig) -> TaskLock:
 
 def _fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
     """The lock ``tasks lock`` would write now, keeping the locked versions that still fit."""
-    roots = locked.roots or config.roots or [f"{name}@={locked.tasks[name].version}" for name in _implied_roots(locked)]
+    roots = config.roots or locked.roots or [f"{name}@={locked.tasks[name].version}" for name in _implied_roots(locked)]
     preferred = {name: task.version for name, task in locked.tasks.items()}
     _pin_git_commits(config.sources, locked)
     resolution = resolve([parse_root(root) for root in roots], config.sources, preferred)
@@ -269,8 +281,8 @@ def _still_resolves(locked: TaskLock, current: dict, config: TasksConfig) -> boo
     higher-priority source could shadow a locked file. Reading every file of every source (what
     a resolution needs) is then unnecessary; anything less certain returns False.
     """
-    if len(current) != len(locked.tasks):
-        return False  # a task from git or a registry, or a file that is gone
+    if len(current) != len(locked.tasks) or _roots_changed(config, locked):
+        return False  # a task from git or a registry, a file that is gone, new roots
     roots = [parse_root(root) for root in (locked.roots or config.roots)]
     wanted: dict[str, dict[str, str]] = {name: {} for name in locked.tasks}
     for root in roots:
@@ -305,6 +317,40 @@ def _no_shadowing(current: dict, sources) -> bool:
         return False
     top = os.path.join(os.path.abspath(existing[0]), "")
     return all(os.path.abspath(definition.path).startswith(top) for definition in current.values())
+
+
+def _roots_changed(config: TasksConfig, locked: TaskLock) -> bool:
+    """``tasks.roots`` is set and differs from the roots the lock was made for: configured
+    roots win over recorded ones."""
+    return bool(config.roots) and sorted(config.roots) != sorted(locked.roots)
+
+
+def _roots_text(roots: list[str]) -> str:
+    return ", ".join(roots) or "none recorded"
+
+
+def _add_locked_sources(config: TasksConfig, locked: TaskLock) -> None:
+    """Add the git repositories and registries the lock records but the configuration does
+    not name, below every configured source: a lock made with ``--source-git URL`` is read,
+    verified and relocked without repeating the flag."""
+    from .git_source import GitSource
+    from .registry_source import RegistrySource
+
+    known = {(s.url, s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
+    known |= {s.base for s in config.sources if isinstance(s, RegistrySource)}
+    priority = min((source.priority for source in config.sources), default=0) - 1
+    for task in locked.tasks.values():
+        entry = task.source
+        if entry.get("type") == "git":
+            key = (str(entry.get("url", "")), str(entry.get("ref") or "HEAD"), str(entry.get("subpath", "")))
+            if key not in known:
+                known.add(key)
+                config.sources.append(GitSource(key[0], None if key[1] == "HEAD" else key[1], key[2], priority, **config.modes))
+        elif entry.get("type") == "registry":
+            base = str(entry.get("url", "")).rstrip("/") + "/"
+            if base not in known:
+                known.add(base)
+                config.sources.append(RegistrySource(base, priority, offline=config.modes["offline"]))
 
 
 def _implied_roots(locked: TaskLock) -> list[str]:

@@ -38,14 +38,17 @@ class TasksConfig:
         roots: root references (``name@constraint``) from the configuration.
         lockfile: path of the lock file.
         sources: :class:`~lockgate.tasks.sources.TaskSource` list, highest priority first.
+        modes: ``{"fetch", "offline", "frozen"}``: how git sources use their cache, for the
+            sources a lock records that the configuration does not name.
     """
 
-    __slots__ = ("roots", "lockfile", "sources")
+    __slots__ = ("roots", "lockfile", "sources", "modes")
 
-    def __init__(self, roots, lockfile, sources):
+    def __init__(self, roots, lockfile, sources, modes=None):
         self.roots: list[str] = roots
         self.lockfile: str = lockfile
         self.sources: list[TaskSource] = sources
+        self.modes: dict[str, bool] = modes or {"fetch": False, "offline": False, "frozen": False}
 
 
 def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), registries=(), lockfile: str | None = None,
@@ -91,7 +94,7 @@ def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), regis
     if not isinstance(path_setting, str):
         raise LockgateError(f"{where}.lockfile: must be a path")
     ordered = sorted([*given, *configured], key=lambda source: -source.priority)
-    return TasksConfig(list(roots), lockfile or os.path.normpath(os.path.join(base, path_setting)), ordered)
+    return TasksConfig(list(roots), lockfile or os.path.normpath(os.path.join(base, path_setting)), ordered, modes)
 
 
 def _configured_sources(entries, base: str, where: str, modes: dict) -> list[TaskSource]:
