@@ -73,7 +73,7 @@ def test_json_shape(cluster):
                      (2, lockgate_rank("-l", str(lock), "--python", str(drifted), "--format", "json")))  # fmt: skip
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    assert list(data) == ["schema", "passed", "hosts", "drift", "differing_findings"]
+    assert list(data) == ["schema", "passed", "hosts", "drift", "differing_findings", "common_findings"]
     assert data["schema"] == "lockgate.cluster/1" and data["passed"] is False
     assert [host["rank"] for host in data["hosts"]] == [0, 1, 2, 3]
     assert all(host["schema"] == "lockgate.verify/1" and host["environment_fingerprint"].startswith("sha256:") for host in data["hosts"])
@@ -126,3 +126,33 @@ def test_run_gates_the_job_on_every_rank(cluster, tmp_path):
     refused = mpiexec((2, [*gate, "--python", str(good), "--", *job]), (1, [*gate, "--python", str(drifted), "--", *job]))
     assert refused.returncode == 1 and "job rank" not in refused.stdout
     assert "the command was not started on any rank" in refused.stdout
+
+
+def test_every_rank_failing_the_same_way_still_names_the_distribution(cluster):
+    lock, _, drifted = cluster
+    result = mpiexec((2, lockgate_rank("-l", str(lock), "--python", str(drifted))))
+    assert result.returncode == 1, result.stderr
+    assert "findings on every host:\n  mismatched  alpha  expected 1.1.0  found 2.0.0" in result.stdout
+
+
+def cluster_verify(lock, good, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "lockgate", "cluster", "verify", "--hosts", "localhost:2", *extra, "-l", str(lock), "--python", str(good)]
+    return subprocess.run(command, capture_output=True, text=True, env=env or mpi_environment(), timeout=120)
+
+
+def test_mpiexec_that_cannot_start_the_job_is_exit_2_with_its_own_message(cluster):
+    lock, good, _ = cluster
+    result = cluster_verify(lock, good, "--mpi-args=--no-such-mpiexec-option")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no-such-mpiexec-option" in result.stderr  # mpiexec's own words
+    assert result.stderr.rstrip().splitlines()[-1].startswith("lockgate: error: mpiexec exited")
+    assert "before any rank reported; nothing was verified" in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="Open MPI refuses root only")
+def test_mpiexec_refusing_root_is_exit_2_not_a_failed_check(cluster):
+    lock, good, _ = cluster
+    environment = {k: v for k, v in mpi_environment().items() if not k.startswith("OMPI_ALLOW_RUN_AS_ROOT")}
+    result = cluster_verify(lock, good, "--mpi-args=--oversubscribe", env=environment)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "root" in result.stderr and "nothing was verified" in result.stderr

@@ -69,6 +69,7 @@ def _configure_verify(parser: argparse.ArgumentParser) -> None:
 
 def _add_mpi_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies, rank 0 prints one report (lockgate[mpi])")
+    parser.add_argument("--verdict-line", action="store_true", help=argparse.SUPPRESS)  # for lockgate cluster verify
     parser.add_argument("--compare", action="store_true", help="with --mpi and no lockfile: report version drift between hosts")
     _add_rank_timeout(parser)
 
@@ -177,7 +178,7 @@ def _run_verify(args: argparse.Namespace) -> int:
 
         lockfile = args.lockfile if args.lockfile or args.compare else None
         return verify_across_ranks(lockfile, _verify_options(args), compare=args.compare, timeout=args.timeout,
-                                   output_format=args.format, quiet=args.quiet)  # fmt: skip
+                                   output_format=args.format, quiet=args.quiet, verdict_line=args.verdict_line)  # fmt: skip
     if args.compare:
         raise LockgateError("--compare compares hosts: use it with --mpi under mpiexec, or lockgate cluster verify")
 
@@ -292,19 +293,13 @@ def _configure_cluster(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_cluster(args: argparse.Namespace) -> int:
-    import subprocess
-
-    from .cluster import mpiexec_command
+    from .cluster import mpiexec_command, run_mpiexec
     from .run import command_without_verification
 
     passthrough = args.argv[2:]
     for flag in ("--hosts", "--mpiexec", "--mpi-args"):
         passthrough = command_without_verification(passthrough, flag)
-    command = mpiexec_command(args.hosts, passthrough, mpiexec=args.mpiexec, mpi_args=args.mpi_args)
-    try:
-        return subprocess.call(command)
-    except OSError as error:
-        raise LockgateError(f"cannot run {command[0]}: {error.strerror}") from None
+    return run_mpiexec(mpiexec_command(args.hosts, passthrough, mpiexec=args.mpiexec, mpi_args=args.mpi_args))
 
 
 _TASK_COMMANDS = {

@@ -99,6 +99,16 @@ def drift(results: list[dict]) -> list[dict]:
 def differing_findings(results: list[dict]) -> list[dict]:
     """Failing verify findings grouped by the hosts that have them, leaving out those every
     rank shares: ``[{"name", "status", "expected", "found", "message", "hosts": [...]}]``."""
+    return _grouped_findings(results, shared=False)
+
+
+def common_findings(results: list[dict]) -> list[dict]:
+    """The failing findings every reporting rank has (of two or more): a lock no host
+    matches; same shape as :func:`differing_findings`."""
+    return _grouped_findings(results, shared=True)
+
+
+def _grouped_findings(results: list[dict], *, shared: bool) -> list[dict]:
     groups: dict[tuple, list[str]] = {}
     reported = [r for r in results if r["verify"]]
     for r in reported:
@@ -106,10 +116,11 @@ def differing_findings(results: list[dict]) -> list[dict]:
             if item["status"] not in ("matched", "not_applicable", "skipped"):
                 key = (item["name"], item["status"], item["expected"], item["found"], item["message"])
                 groups.setdefault(key, []).append(label(r))
+    everywhere = len(reported) > 1
     return [
         {"name": k[0], "status": k[1], "expected": k[2], "found": k[3], "message": k[4], "hosts": hosts}
         for k, hosts in groups.items()
-        if len(hosts) < len(reported) or len(reported) == 1
+        if (everywhere and len(hosts) == len(reported)) == shared
     ]
 
 
@@ -121,7 +132,8 @@ def cluster_report(results: list[dict]) -> dict:
         hosts.append({**entry, "rank": r["rank"], "hostname": r["hostname"], "python": r["python"],
                       "environment_fingerprint": r["fingerprint"], "error": r["error"]})  # fmt: skip
     return {"schema": SCHEMA, "passed": all(r["passed"] and not r["error"] for r in results), "hosts": hosts,
-            "drift": drift(results), "differing_findings": differing_findings(results)}  # fmt: skip
+            "drift": drift(results), "differing_findings": differing_findings(results),
+            "common_findings": common_findings(results)}  # fmt: skip
 
 
 def render_cluster_text(data: dict) -> str:
@@ -143,14 +155,26 @@ def render_cluster_text(data: dict) -> str:
         lines.append("findings that differ between hosts:")
         for item in data["differing_findings"]:
             lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}  on {', '.join(item['hosts'])}")
+    if data.get("common_findings"):
+        lines.append("findings on every host:")
+        for item in data["common_findings"]:
+            lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}")
     failed = [f"{h['hostname']}:{h['rank']}" for h in data["hosts"] if h["error"] or not h["passed"]]
     verdict = "passed: every rank matches" if data["passed"] else f"FAILED: {len(failed)} of {len(data['hosts'])} ranks ({', '.join(failed)})"
     lines.append(f"lockgate cluster: {verdict}")
     return "\n".join(lines) + "\n"
 
 
-def verify_across_ranks(lockfile: str | None, options: dict, *, compare: bool, timeout: float, output_format: str, quiet: bool) -> int:
+VERDICT_PREFIX = "lockgate-cluster-verdict: "
+
+
+def verify_across_ranks(lockfile: str | None, options: dict, *, compare: bool, timeout: float, output_format: str, quiet: bool,
+                        verdict_line: bool = False) -> int:  # fmt: skip
     """``verify --mpi``: run on every rank; returns this rank's exit code (0 only if all passed).
+
+    With ``verdict_line``, rank 0 also writes ``lockgate-cluster-verdict: passed|failed`` on
+    stderr, so that ``lockgate cluster verify`` can tell a decided verdict from an mpiexec
+    that never ran the job.
 
     Raises:
         LockgateError: mpi4py is missing.
@@ -160,6 +184,8 @@ def verify_across_ranks(lockfile: str | None, options: dict, *, compare: bool, t
         if compare:
             data["passed"] = data["passed"] and not data["drift"]
         _print_report(data, output_format, quiet)
+        if verdict_line:
+            print(f"{VERDICT_PREFIX}{'passed' if data['passed'] else 'failed'}", file=sys.stderr, flush=True)
         return data["passed"]
 
     comm = _mpi().COMM_WORLD
@@ -264,7 +290,44 @@ def mpiexec_command(hosts: str, arguments: list[str], *, mpiexec: str | None = N
     program = mpiexec or _bundled_mpiexec() or shutil.which("mpiexec")
     if not program:
         raise LockgateError("mpiexec not found: pip install 'lockgate[mpi]' or pass --mpiexec PATH")
-    return [program, "--host", hosts, "-n", str(slots), *shlex.split(mpi_args), sys.executable, "-m", "lockgate", "verify", "--mpi", *arguments]
+    try:
+        extra = shlex.split(mpi_args)
+    except ValueError as error:
+        raise LockgateError(f"--mpi-args {mpi_args!r}: {error}") from None
+    return [program, "--host", hosts, "-n", str(slots), *extra, sys.executable, "-m", "lockgate", "verify", "--mpi", "--verdict-line", *arguments]
+
+
+def run_mpiexec(command: list[str]) -> int:
+    """Run the :func:`mpiexec_command` line: rank 0's report on stdout, every other line of
+    stderr passed on; returns 0 when the job decided every rank passed, 1 when it decided one
+    failed.
+
+    Raises:
+        LockgateError: mpiexec could not be started, or it ended without a verdict (it could
+            not launch the ranks: as root without ``OMPI_ALLOW_RUN_AS_ROOT``, a bad argument,
+            an unreachable host); its own message is on stderr above the error.
+    """
+    import subprocess
+
+    from .errors import LockgateError
+
+    try:
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace")
+    except OSError as error:
+        raise LockgateError(f"cannot run {command[0]}: {error.strerror}") from None
+    verdict = None
+    with process:
+        for line in process.stderr:
+            if line.startswith(VERDICT_PREFIX):
+                verdict = line[len(VERDICT_PREFIX) :].strip()
+            else:
+                sys.stderr.write(line)
+    if verdict is None:
+        raise LockgateError(f"{os.path.basename(command[0])} exited {process.returncode} before any rank reported; nothing was verified "
+                            "(its message is above)")  # fmt: skip
+    if verdict == "passed" and process.returncode != 0:
+        raise LockgateError(f"{os.path.basename(command[0])} exited {process.returncode} after every rank passed; see its message above")
+    return 0 if verdict == "passed" else 1
 
 
 def _bundled_mpiexec() -> str | None:
