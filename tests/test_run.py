@@ -150,3 +150,28 @@ def test_example_harness_checks_installed_files_on_request(tmp_path):
                              "--verify-lockfile", str(lock), "--verify-integrity"], capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "--verify-integrity" in subprocess.run([sys.executable, EXAMPLE, "training", "run", "--help"], capture_output=True, text=True).stdout
+
+
+def test_example_harness_missing_lock_is_one_line_exit_2_not_a_traceback(tmp_path):
+    result = subprocess.run([sys.executable, EXAMPLE, "training", "run", "--results-dir", str(tmp_path / "out"),
+                             "--verify-lockfile", str(tmp_path / "nope.txt")], capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
+    assert result.stderr == f"benchmark_cli: lockfile not found: {tmp_path / 'nope.txt'}; create one with: lockgate generate\n"
+
+
+def test_example_harness_gates_rerun_prints_one_line_and_records(tmp_path):
+    from importlib.metadata import version
+
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"pytest=={version('pytest')}\n")
+    out, record = tmp_path / "out", tmp_path / "attestation.json"
+    result = subprocess.run([sys.executable, EXAMPLE, "checkpointing", "rerun", "--results-dir", str(out), "--exit-code", "4",
+                             "--verify-lockfile", str(lock), "--verify-record", str(record)], capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert result.stderr.startswith(f"benchmark_cli: lockgate: 1 packages verified against {lock} in {sys.executable}")
+    data = json.loads(record.read_text())
+    assert data["schema"] == "lockgate.attestation/1" and data["exit_code"] == 4 and data["verify"]["passed"] is True
+    lock.write_text("not-installed-anywhere==1.0\n")
+    refused = subprocess.run([sys.executable, EXAMPLE, "checkpointing", "rerun", "--results-dir", str(out), "--verify-lockfile", str(lock)],
+                             capture_output=True, text=True)  # fmt: skip
+    assert refused.returncode == 1 and "not-installed-anywhere" in refused.stderr

@@ -58,8 +58,21 @@ def test_drift_upgraded_downgraded_removed_extra(tmp_path, make_venv):
     result = lockgate("verify", "-l", path, "--python", str(venv))
     assert result.returncode == 1
     assert "mismatched  alpha" in result.stdout and "missing" in result.stdout
-    assert "uv pip install" in result.stdout and "-m pip install -r" in result.stdout
+    assert "uv pip install" in result.stdout
+    assert "-m pip install -r" not in result.stdout  # uv's venvs have no pip: only commands that exist there
     assert "uninstall" not in result.stdout  # never removes what the lock does not name unless --strict
+
+
+def test_fix_commands_name_pip_only_where_it_is_installed(tmp_path, make_venv):
+    from wheelmaker import make_wheel
+
+    venv = make_venv("alpha==2.0.0")
+    path = lock(tmp_path, "alpha==1.1.0")
+    assert not any("pip install -r" in command and "-m pip" in command for command in verify(path, python=str(venv)).fix)
+    make_wheel(tmp_path / "more", "pip", "24.0")
+    make_venv.install(venv, "pip==24.0", extra=("--find-links", str(tmp_path / "more")))
+    fix = verify(path, python=str(venv)).fix
+    assert fix[-1].endswith(f"-m pip install -r {path}") and " pip install " in fix[0]
 
 
 def test_allow_missing_skip_and_strict(tmp_path, make_venv):
@@ -72,7 +85,7 @@ def test_allow_missing_skip_and_strict(tmp_path, make_venv):
     strict = verify(path, python=str(venv), allow_missing=True, strict=True)
     assert not strict.passed and [f.subject for f in strict.failures()] == ["stray"]
     result = lockgate("verify", "-l", path, "--python", str(venv), "--strict", "--allow-missing")
-    assert result.returncode == 1 and "pip uninstall -y stray" in result.stdout
+    assert result.returncode == 1 and f"uv pip uninstall --python={venv}/bin/python stray" in result.stdout  # no pip there
 
 
 def test_configured_skip_list_is_extended_by_flag(tmp_path, make_venv):

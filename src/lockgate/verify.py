@@ -112,7 +112,8 @@ def verify_environment(
     if integrity or integrity_all:
         _check_files(report, inventory, interpreter, every=integrity_all, strict=strict, jobs=jobs, progress=progress)
     if not report.passed:
-        report.fix = fix_commands(lock, interpreter, report, strict=strict, extras=extras, groups=groups)
+        has_pip = "pip" in inventory.distributions
+        report.fix = fix_commands(lock, interpreter, report, strict=strict, extras=extras, groups=groups, pip=has_pip)
     return report, inventory
 
 
@@ -194,14 +195,18 @@ def _hostname() -> str:
     return platform.node()  # pragma: no cover
 
 
-def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, strict=False, extras=(), groups=None) -> list[str]:
-    """Commands that bring the environment to the lock, uv's first, then pip's.
+def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, strict=False, extras=(), groups=None,
+                 pip: bool = True) -> list[str]:  # fmt: skip
+    """Commands that bring the environment to the lock, uv's first, then pip's; only commands
+    that exist: uv is ``uv`` when it is on PATH, else the path of the uv lockgate runs, and pip's
+    are left out when the target has no pip (``pip=False``, as in uv's venvs).
 
     They never uninstall what the lock does not name, except under ``strict``, where the
     extra distributions are listed for removal by name.
     """
     from shlex import join, quote
 
+    uv = _runnable_uv()
     python = interpreter.executable
     # A source difference (VCS commit, URL, folder) with an equal version, or a modified
     # file: uv would keep the installed copy.
@@ -212,13 +217,28 @@ def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, st
     uv_options = [f"--reinstall-package={name}" for name in reinstall]
     if lock.format == "uv.lock":
         selection = [f"--extra={e}" for e in extras] + [f"--group={g}" for g in groups or ()]
-        export = join(["uv", "export", "--frozen", f"--project={os.path.dirname(os.path.abspath(lock.path))}", *selection])
-        commands = [f"{export} | {join(['uv', 'pip', 'install', f'--python={python}', *uv_options, '-r', '-'])}"]
+        export = join([uv, "export", "--frozen", f"--project={os.path.dirname(os.path.abspath(lock.path))}", *selection])
+        commands = [f"{export} | {join([uv, 'pip', 'install', f'--python={python}', *uv_options, '-r', '-'])}"]
     else:
-        commands = [join(["uv", "pip", "install", f"--python={python}", *uv_options, "-r", lock.path])]
-        if lock.format == "requirements.txt":
+        commands = [join([uv, "pip", "install", f"--python={python}", *uv_options, "-r", lock.path])]
+        if lock.format == "requirements.txt" and pip:
             commands.append(join([python, "-m", "pip", "install", "-r", lock.path]))
     extra_names = sorted(f.subject for f in report.failures() if f.status == "extra")
     if strict and extra_names:
-        commands.append(f"{quote(python)} -m pip uninstall -y {' '.join(extra_names)}  # removes what the lock does not name")
+        remove = [uv, "pip", "uninstall", f"--python={python}"] if not pip else [python, "-m", "pip", "uninstall", "-y"]
+        commands.append(f"{join(remove)} {' '.join(map(quote, extra_names))}  # removes what the lock does not name")
     return commands
+
+
+def _runnable_uv() -> str:
+    """``uv`` when PATH finds it, else the full path of the uv lockgate runs."""
+    import shutil
+
+    if shutil.which("uv"):
+        return "uv"
+    from ._uv import find_uv
+
+    try:
+        return find_uv()
+    except LockgateError:
+        return "uv"
