@@ -395,3 +395,11 @@ def test_top_level_tool_uv_resolution_settings_are_dependency_inputs(project, lo
     (project / "pyproject.toml").write_text(PYPROJECT + '\n[tool.uv]\nprerelease = "allow"\n')
     stale = lockgate("generate", "--check", cwd=project)
     assert stale.returncode == 1 and "stale: dependency inputs changed" in stale.stderr
+
+
+def test_uv_warnings_reach_the_user(project, local):
+    project_text = PYPROJECT.replace('requires-python = ">=3.10"', 'requires-python = ">=3.7"')
+    (project / "pyproject.toml").write_text(project_text)
+    result = lockgate("generate", *local, "--python-version", "3.7", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "lockgate generate: warning: uv: The requested Python version 3.7 is not available" in result.stderr

@@ -435,7 +435,7 @@ class _UvRunner:
                 message = f"uv could not lock {self.pyproject} (uv pip compile exit {process.returncode})"
                 raise LockgateError(message, detail=stderr)
             # uv prints the lock on stdout too; of its stderr, the warnings are for the user
-            self.warnings.extend(f"uv: {line.strip()}" for line in stderr.splitlines() if line.startswith("warning:"))
+            self.warnings.extend(f"uv: {line[len('warning:') :].strip()}" for line in stderr.splitlines() if line.startswith("warning:"))
             with open(temporary, encoding="utf-8") as handle:
                 text = handle.read()
             return text, inspect(temporary, format) if inspect else []
