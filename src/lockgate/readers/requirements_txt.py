@@ -24,12 +24,13 @@ from ..model import DIRECTORY, URL, VCS, Lockfile, LockedPackage, Source, normal
 
 FORMAT = "requirements.txt"
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 # The common lock line, read without importing packaging; anything else goes to packaging.
+# Each whitespace run has one way to match (the spec is stripped): adjacent `\s*` would
+# backtrack quadratically over a long run of spaces.
 _SIMPLE_PIN = re.compile(
     r"""^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*
-    (?:\[\s*(?P<extras>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\s*,\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)*)?\s*\])?\s*
-    (?P<op>===?)\s*(?P<version>[^\s;,]+)\s*(?:;\s*(?P<marker>\S.*?))?\s*$""",
+    (?:\[\s*(?:(?P<extras>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\s*,\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)*)\s*)?\]\s*)?
+    (?P<op>===?)\s*(?P<version>[^\s;,]+)(?:\s*;\s*(?P<marker>\S.*))?$""",
     re.X,
 )
 # A version already in PEP 440 normal form; others are left to packaging to validate.
@@ -164,7 +165,7 @@ def _logical_lines(text: str):
     pending: list[str] = []
     first = 0
     for number, raw in enumerate(text.splitlines(), start=1):
-        is_comment = "#" in raw and _COMMENT.match(raw) is not None
+        is_comment = raw.lstrip().startswith("#")
         if raw.endswith("\\") and not is_comment:
             if not pending:
                 first = number
@@ -176,13 +177,28 @@ def _logical_lines(text: str):
             pending = []
         else:
             line, start = raw, number
-        line = (_COMMENT.sub("", line) if "#" in line else line).strip()
+        line = _without_comment(line).strip()
         if line:
             yield start, line
     if pending:
-        line = _COMMENT.sub("", "".join(pending)).strip()
+        line = _without_comment("".join(pending)).strip()
         if line:
             yield first, line
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    """``text`` for a one-line message: at most ``limit`` characters, runs of spaces folded."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _without_comment(line: str) -> str:
+    """``line`` up to its comment: a ``#`` at the start or after whitespace, as pip reads it.
+    A scan, not a regular expression: ``\s+#`` backtracks quadratically over long runs of spaces."""
+    index = line.find("#")
+    while index > 0 and not line[index - 1].isspace():
+        index = line.find("#", index + 1)
+    return line if index < 0 else line[:index]
 
 
 def _tokens(text: str, where) -> list[str]:
@@ -270,7 +286,7 @@ def _parse_with_packaging(spec: str, base_dir: str, where) -> LockedPackage:
     try:
         requirement = Requirement(spec)
     except InvalidRequirement as error:
-        raise LockgateError(f"invalid requirement {spec!r}: {error}", *where) from None
+        raise LockgateError(f"invalid requirement {_shortened(spec)!r}: {str(error)[:200]}", *where) from None
     name = normalize_name(requirement.name)
     marker = str(requirement.marker) if requirement.marker else None
     extras = tuple(sorted(normalize_name(e) for e in requirement.extras))
@@ -279,7 +295,7 @@ def _parse_with_packaging(spec: str, base_dir: str, where) -> LockedPackage:
     specifiers = list(requirement.specifier)
     pin = specifiers[0] if len(specifiers) == 1 else None
     if pin is None or pin.operator not in ("==", "===") or pin.version.endswith("*"):
-        raise _NotPinned(f"not a lock: requirement {requirement.name} is not pinned ({spec!r}); pin it with =={{version}}", *where)
+        raise _NotPinned(f"not a lock: requirement {requirement.name} is not pinned ({_shortened(spec)!r}); pin it with {requirement.name}==VERSION", *where)
     return LockedPackage(name, pin.version, arbitrary=pin.operator == "===", marker=marker, extras=extras)
 
 

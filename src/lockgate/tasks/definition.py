@@ -86,22 +86,72 @@ def parse_task(text: str, path: str) -> TaskDefinition:
     return TaskDefinition(name, version, dependencies, document, path, checksum(document, path))
 
 
+#: Bounds on a YAML document, checked on its node graph before anything is built from it.
+MAX_YAML_DEPTH = 100
+MAX_YAML_NODES = 1_000_000  # after expanding aliases: a 1 KB alias bomb expands to billions
+
+
 def load_yaml(text: str, path: str):
-    """YAML through the safe loader (libyaml's when available).
+    """YAML through the safe loader (libyaml's when available), bounded: a document nested
+    deeper than :data:`MAX_YAML_DEPTH`, one whose aliases expand to more than
+    :data:`MAX_YAML_NODES` nodes, or one that refers to itself is refused before it is built.
 
     Raises:
-        LockgateError: invalid YAML, naming the line.
+        LockgateError: invalid or out-of-bounds YAML, naming the line.
     """
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_bounds(node, path)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise LockgateError(f"invalid YAML: {error.problem or error.context}", path, mark.line + 1 if mark else None) from None
-    except yaml.YAMLError as error:
-        raise LockgateError(f"invalid YAML: {error}", path) from None
+    except AttributeError:  # PyYAML's answer to !!timestamp on text that is no date
+        raise LockgateError("invalid YAML: a !!timestamp value is not a date", path) from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:  # !!float abc, !!binary zz
+        raise LockgateError(f"invalid YAML: {str(error).splitlines()[0] if str(error) else type(error).__name__}", path) from None
+    finally:
+        loader.dispose()
+
+
+def _check_bounds(root, path: str) -> None:
+    """Depth and expanded size of a composed YAML node graph (aliases share nodes), in one
+    iterative post-order walk; a node met again while it is open is a cycle."""
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            depths[key] = 1 + max((depths[id(child)] for child in children), default=0)
+            if depths[key] > MAX_YAML_DEPTH or sizes[key] > MAX_YAML_NODES:
+                what = f"nested deeper than {MAX_YAML_DEPTH}" if depths[key] > MAX_YAML_DEPTH else f"more than {MAX_YAML_NODES:,} nodes once aliases are expanded"
+                raise LockgateError(f"refused: the YAML is {what}", path, node.start_mark.line + 1)
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise LockgateError("refused: the YAML refers to itself (a recursive alias)", path, node.start_mark.line + 1)
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _children(node) -> list:
+    value = node.value
+    if isinstance(value, list):
+        return [item for pair in value for item in pair] if value and isinstance(value[0], tuple) else list(value)
+    return []
 
 
 def checksum(document, path: str = "") -> str:
