@@ -146,7 +146,7 @@ class RegistryServer:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.seen_auth: list[str | None] = []
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     def _handler(self):
@@ -163,6 +163,24 @@ class RegistryServer:
                 elif "/slow/" in self.path:
                     time.sleep(2)
                     self.send_error(404)
+                elif "/endless/" in self.path:  # 200 and bytes until the client hangs up (64 MiB at most)
+                    self.send_response(200)
+                    self.end_headers()
+                    try:
+                        for _ in range(1024):
+                            self.wfile.write(b"[" * 65536)
+                    except OSError:
+                        pass
+                elif "/trickle/" in self.path:  # one byte every 0.1 s, 10 s at most
+                    self.send_response(200)
+                    self.end_headers()
+                    try:
+                        for _ in range(100):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(0.1)
+                    except OSError:
+                        pass
                 elif self.path.startswith("/private/") and self.headers.get("Authorization") != "Bearer s3cret":
                     self.send_error(401, "token required")
                 else:
@@ -247,14 +265,14 @@ def test_registry_failures_are_one_line_errors(tmp_path, registry, change, confi
 
 
 def test_bearer_token_from_the_environment_never_in_the_lock(tmp_path, registry):
-    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/private"\ntoken_env = "TASKS_TOKEN"\n')
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/private"\ntoken_env = "LOCKGATE_TASKS_TOKEN"\n')
     missing = lockgate("tasks", "lock", cwd=project)
-    assert missing.returncode == 2 and "needs a token in $TASKS_TOKEN" in missing.stderr
-    result = lockgate("tasks", "lock", cwd=project, env={"TASKS_TOKEN": "s3cret"})
+    assert missing.returncode == 2 and "needs a token in $LOCKGATE_TASKS_TOKEN" in missing.stderr
+    result = lockgate("tasks", "lock", cwd=project, env={"LOCKGATE_TASKS_TOKEN": "s3cret"})
     assert result.returncode == 0, result.stderr
     assert "Bearer s3cret" in registry.seen_auth
     assert "s3cret" not in (project / "tasks.lock.yaml").read_text()
-    wrong = lockgate("tasks", "lock", "--lockfile", "other.yaml", cwd=project, env={"TASKS_TOKEN": "nope"})
+    wrong = lockgate("tasks", "lock", "--lockfile", "other.yaml", cwd=project, env={"LOCKGATE_TASKS_TOKEN": "nope"})
     assert wrong.returncode == 2 and "HTTP 401" in wrong.stderr and "nope" not in wrong.stderr
 
 
@@ -295,3 +313,41 @@ def test_a_lock_made_with_source_git_verifies_without_repeating_the_flag(tmp_pat
         result = lockgate("tasks", *command, cwd=project)
         assert result.returncode == 0, (command, result.stdout, result.stderr)
     assert "unchanged" in lockgate("tasks", "lock", cwd=project).stdout
+
+
+def test_an_endless_index_stops_at_the_size_limit_and_is_never_cached(tmp_path, registry, task_cache):
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/endless"\nmax_index_bytes = 100000\n')
+    result = lockgate("tasks", "lock", cwd=project)
+    assert result.returncode == 2 and "more than the limit of 100,000 bytes; refused" in result.stderr
+    assert not list(task_cache.rglob("index.json"))
+
+
+def test_a_trickling_server_meets_the_deadline_for_the_whole_response(tmp_path, registry):
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/trickle"\ntimeout = 1\n')
+    started = time.monotonic()
+    result = lockgate("tasks", "lock", cwd=project)
+    assert result.returncode == 2 and "answer within 1 s" in result.stderr
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("reference", ["%2e%2e/%2e%2e/secret.task.yaml", "tasks/..%2f..%2fsecret.task.yaml", "tasks/%2E%2E/%2e%2e/x.yaml"])
+def test_percent_encoded_escapes_are_refused(tmp_path, registry, reference):
+    edit_index(registry.root / "reg", lambda tasks: tasks["util"]["1.2.0"].update(url=reference))
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/reg"\n')
+    result = lockgate("tasks", "lock", cwd=project)
+    assert result.returncode == 2 and "points outside the registry" in result.stderr
+
+
+def test_credentials_in_a_registry_url_are_never_printed(tmp_path, registry):
+    url = registry.url.replace("http://", "http://alice:pa55word@")
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{url}/fail500"\n')
+    result = lockgate("tasks", "lock", cwd=project)
+    assert result.returncode == 2 and "HTTP 500" in result.stderr
+    assert "pa55word" not in result.stderr and "alice" not in result.stderr
+
+
+def test_a_project_cannot_name_any_secret_as_its_token(tmp_path, registry):
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{registry.url}/reg"\ntoken_env = "GITHUB_TOKEN"\n')
+    result = lockgate("tasks", "lock", cwd=project, env={"GITHUB_TOKEN": "ghp_secret"})
+    assert result.returncode == 2 and "LOCKGATE_*" in result.stderr
+    assert not any(registry.seen_auth) and "ghp_secret" not in result.stderr

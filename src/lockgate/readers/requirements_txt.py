@@ -194,7 +194,7 @@ def _shortened(text: str, limit: int = 80) -> str:
 
 def _without_comment(line: str) -> str:
     """``line`` up to its comment: a ``#`` at the start or after whitespace, as pip reads it.
-    A scan, not a regular expression: ``\s+#`` backtracks quadratically over long runs of spaces."""
+    A scan, not a regular expression, which would backtrack quadratically over long runs of spaces."""
     index = line.find("#")
     while index > 0 and not line[index - 1].isspace():
         index = line.find("#", index + 1)

@@ -12,7 +12,8 @@ pyproject.toml::
     type = "git"                    # url, ref (branch, tag or commit), subpath, priority
     url = "https://example.org/tasks.git"
     [[tasks.sources]]
-    type = "registry"               # url, priority, token_env, timeout (seconds)
+    type = "registry"               # url, priority, token_env (LOCKGATE_*), timeout (seconds),
+                                    # max_index_bytes, max_file_bytes
     url = "https://tasks.example.org/registry"
 
 Without ``[[tasks.sources]]`` the local sources are ``./.claude/tasks`` (periplon's place) and
@@ -151,7 +152,14 @@ def _registry_source(entry: dict, field: str, priority: int, offline: bool) -> T
     timeout = entry.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise LockgateError(f"{field}.timeout: must be a number of seconds above 0")
+    limits = {}
+    for key in ("max_index_bytes", "max_file_bytes"):
+        value = entry.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise LockgateError(f"{field}.{key}: must be a whole number of bytes above 0")
+        if value is not None:
+            limits[key] = value
     try:
-        return RegistrySource(entry["url"], priority, token_env=token_env, timeout=float(timeout), offline=offline)
+        return RegistrySource(entry["url"], priority, token_env=token_env, timeout=float(timeout), offline=offline, **limits)
     except LockgateError as error:
         raise LockgateError(f"{field}: {error}") from None

@@ -8,8 +8,15 @@ Layout (any web server or object store can serve it)::
 A file URL is relative to index.json or absolute, and must stay inside the registry (same
 scheme, host and port, under its path). Every download is checked against the index's sha256
 before use, and is cached under that hash, so ``--offline`` works from the cache. A bearer
-token is read from the environment variable the configuration names (``token_env``); it is
-sent to the registry only (redirects that leave it are refused) and never written anywhere.
+token is read from the environment variable the configuration names (``token_env``, which
+must match ``LOCKGATE_*``: a repository's configuration cannot make lockgate send any other
+secret); it is sent to the registry only (redirects that leave it are refused) and never
+written or printed anywhere, nor is ``user:password@`` of a URL.
+
+Every response is bounded: at most :data:`MAX_INDEX_BYTES` for index.json and
+:data:`MAX_FILE_BYTES` for a task file (configurable per source), all of it within the
+source's ``timeout`` seconds, a deadline for the whole response; index.json is validated
+before it is cached.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ from .sources import TaskSource
 REGISTRY = "registry"
 SCHEMA = "lockgate.registry/1"
 DEFAULT_TIMEOUT = 30.0
+MAX_INDEX_BYTES = 16 * 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024
+TOKEN_VARIABLES = "LOCKGATE_"  # the only environment variables a token may come from
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -34,16 +44,28 @@ class RegistrySource(TaskSource):
     Args:
         url: the registry's base URL (index.json lives at ``{url}/index.json``).
         priority: higher is searched first.
-        token_env: name of an environment variable holding a bearer token, or None.
-        timeout: seconds to wait for each response.
+        token_env: name of an environment variable holding a bearer token (``LOCKGATE_*``), or None.
+        timeout: seconds a whole response may take (a deadline, not a per-read wait).
         offline: use the cached index and files only.
+        max_index_bytes, max_file_bytes: the largest index.json and task file accepted.
+
+    Raises:
+        LockgateError: not an http(s) or file URL, or a token variable outside ``LOCKGATE_*``.
     """
 
     kind = REGISTRY
 
-    def __init__(self, url: str, priority: int = 0, *, token_env: str | None = None, timeout: float = DEFAULT_TIMEOUT, offline: bool = False):
+    def __init__(self, url: str, priority: int = 0, *, token_env: str | None = None, timeout: float = DEFAULT_TIMEOUT, offline: bool = False,
+                 max_index_bytes: int = MAX_INDEX_BYTES, max_file_bytes: int = MAX_FILE_BYTES):  # fmt: skip
+        from ..urls import without_credentials
+
         if not url.startswith(("http://", "https://", "file://")):
-            raise LockgateError(f"registry url {url!r}: use an http(s):// or file:// URL")
+            raise LockgateError(f"registry url {without_credentials(url)!r}: use an http(s):// or file:// URL")
+        if token_env is not None and not token_env.startswith(TOKEN_VARIABLES):
+            raise LockgateError(f"token_env {token_env!r}: a token is read only from a {TOKEN_VARIABLES}* variable "
+                                f"(export {TOKEN_VARIABLES}TASKS_TOKEN=… and name that)")  # fmt: skip
+        self.max_index_bytes = max_index_bytes
+        self.max_file_bytes = max_file_bytes
         self.base = url.rstrip("/") + "/"
         self.priority = priority
         self.token_env = token_env
@@ -53,7 +75,9 @@ class RegistrySource(TaskSource):
         self._definitions: dict[str, TaskDefinition] = {}
 
     def describe(self) -> str:
-        return f"registry {self.base}"
+        from ..urls import without_credentials
+
+        return f"registry {without_credentials(self.base)}"
 
     def index(self) -> dict[str, dict[str, dict]]:
         """name -> version -> ``{"url", "sha256"}`` from index.json (downloaded, or cached offline)."""
@@ -64,13 +88,14 @@ class RegistrySource(TaskSource):
             index_url = self.base + "index.json"
             if self.offline:
                 if not os.path.isfile(cached):
-                    raise LockgateError(f"{index_url} is not in the cache and --offline forbids downloading it")
+                    raise LockgateError(f"{_shown(index_url)} is not in the cache and --offline forbids downloading it")
                 with open(cached, "rb") as handle:
-                    data = handle.read()
+                    data = handle.read(self.max_index_bytes + 1)
+                self._index = _check_index(data, index_url, self.max_index_bytes)
             else:
-                data = download(index_url, self.base, self._token(), self.timeout)
-                _write_cache(cached, data)
-            self._index = _check_index(data, index_url)
+                data = download(index_url, self.base, self._token(), self.timeout, self.max_index_bytes)
+                self._index = _check_index(data, index_url, self.max_index_bytes)
+                _write_cache(cached, data)  # only once it is known to be an index
         return self._index
 
     def versions(self, name: str) -> list[str]:
@@ -95,30 +120,42 @@ class RegistrySource(TaskSource):
         """``(text, url)`` of a file of this registry (``reference`` relative or absolute),
         from the cache or downloaded, checked against ``sha256``."""
         url = file_url(self.base, reference)
-        return fetch_file(url, sha256, self.base, self._token(), self.timeout, self.offline), url
+        return fetch_file(url, sha256, self.base, self._token(), self.timeout, self.offline, self.max_file_bytes), _shown(url)
 
     def _token(self) -> str | None:
         if not self.token_env:
             return None
         token = os.environ.get(self.token_env)
         if not token:
-            raise LockgateError(f"registry {self.base} needs a token in ${self.token_env}, which is not set")
+            raise LockgateError(f"{self.describe()} needs a token in ${self.token_env}, which is not set")
         return token
 
 
 def file_url(base: str, reference: str) -> str:
-    """An index entry's URL, resolved against the registry; refused when it leaves the registry."""
-    from urllib.parse import urljoin, urlsplit
+    """An index entry's URL, resolved against the registry; refused when it leaves the registry,
+    judged on the percent-decoded, normalised path (``%2e%2e/`` and ``..%2f`` are ``../``)."""
+    import posixpath
+    from urllib.parse import unquote, urljoin, urlsplit
 
     url = urljoin(base, reference)
     inside, target = urlsplit(base), urlsplit(url)
     same_origin = (inside.scheme, inside.netloc) == (target.scheme, target.netloc)
-    if not same_origin or not target.path.startswith(inside.path) or "/../" in f"{target.path}/":
-        raise LockgateError(f"registry entry {reference!r} points outside the registry {base}; refused")
+    decoded = unquote(target.path)
+    normal = posixpath.normpath(decoded)
+    escapes = "\0" in decoded or "\\" in decoded or not (normal + "/").startswith(unquote(inside.path))
+    if not same_origin or escapes or "/../" in f"{decoded}/":
+        raise LockgateError(f"registry entry {_shown(reference)!r} points outside the registry {_shown(base)}; refused")
     return url
 
 
-def fetch_file(url: str, sha256: str, base: str, token, timeout: float, offline: bool) -> str:
+def _shown(url: str) -> str:
+    """A URL as messages show it: no credentials, no control characters."""
+    from ..urls import without_credentials
+
+    return "".join(c if c.isprintable() else "?" for c in without_credentials(url))
+
+
+def fetch_file(url: str, sha256: str, base: str, token, timeout: float, offline: bool, limit: int = MAX_FILE_BYTES) -> str:
     """The file's text, from the cache (by sha256) or downloaded and checked.
 
     Raises:
@@ -128,8 +165,9 @@ def fetch_file(url: str, sha256: str, base: str, token, timeout: float, offline:
 
     from .cache import cache_dir
 
+    shown = _shown(url)
     if not _SHA256.match(sha256 or ""):
-        raise LockgateError(f"{url}: the registry gives no valid sha256 for it; refused")
+        raise LockgateError(f"{shown}: the registry gives no valid sha256 for it; refused")
     cached = os.path.join(cache_dir("registry", "files"), sha256)
     data = None
     if os.path.isfile(cached):
@@ -139,26 +177,29 @@ def fetch_file(url: str, sha256: str, base: str, token, timeout: float, offline:
             data = None  # a damaged cache entry: download again
     if data is None:
         if offline:
-            raise LockgateError(f"{url} is not in the cache and --offline forbids downloading it")
-        data = download(url, base, token, timeout)
+            raise LockgateError(f"{shown} is not in the cache and --offline forbids downloading it")
+        data = download(url, base, token, timeout, limit)
         found = hashlib.sha256(data).hexdigest()
         if found != sha256:
-            raise LockgateError(f"{url}: sha256 {found} is not the {sha256} the registry lists; refused")
+            raise LockgateError(f"{shown}: sha256 {found} is not the {sha256} the registry lists; refused")
         _write_cache(cached, data)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise LockgateError(f"{url}: not UTF-8 text") from None
+        raise LockgateError(f"{shown}: not UTF-8 text") from None
 
 
-def download(url: str, base: str, token: str | None, timeout: float) -> bytes:
-    """GET ``url`` (bearer ``token`` if given), following redirects only inside ``base``.
+def download(url: str, base: str, token: str | None, timeout: float, limit: int = MAX_FILE_BYTES) -> bytes:
+    """GET ``url`` (bearer ``token`` if given), following redirects only inside ``base``: at
+    most ``limit`` bytes, all of them within ``timeout`` seconds.
 
     Raises:
-        LockgateError: an HTTP error (with its status), a timeout or a connection failure, in
-            one line naming the URL (never the token).
+        LockgateError: an HTTP error (with its status), a response over the limit or the
+            deadline, or a connection failure, in one line naming the URL (never the token or
+            credentials).
     """
     import socket
+    import time
     import urllib.error
     import urllib.request
 
@@ -167,29 +208,66 @@ def download(url: str, base: str, token: str | None, timeout: float) -> bytes:
             file_url(base, new_url)  # raises when the redirect leaves the registry
             return super().redirect_request(request, stream, code, message, headers, new_url)
 
+    shown = _shown(url)
     headers = {"User-Agent": "lockgate"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    opener = urllib.request.build_opener(InsideRegistry)
+    deadline = time.monotonic() + timeout
     try:
+        opener = urllib.request.build_opener(InsideRegistry)
         with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
-            return response.read()
+            return _read_bounded(response, shown, limit, deadline, timeout)
     except urllib.error.HTTPError as error:
-        raise LockgateError(f"GET {url}: HTTP {error.code} {error.reason}") from None
+        raise LockgateError(f"GET {shown}: HTTP {error.code} {error.reason}") from None
     except (socket.timeout, TimeoutError):
-        raise LockgateError(f"GET {url}: no answer within {timeout:g} s") from None
+        raise LockgateError(f"GET {shown}: no answer within {timeout:g} s") from None
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, (socket.timeout, TimeoutError)):
-            raise LockgateError(f"GET {url}: no answer within {timeout:g} s") from None
-        raise LockgateError(f"GET {url}: {getattr(reason, 'strerror', None) or reason}") from None
+            raise LockgateError(f"GET {shown}: no answer within {timeout:g} s") from None
+        raise LockgateError(f"GET {shown}: {_shown(str(getattr(reason, 'strerror', None) or reason))}") from None
+    except (ValueError, UnicodeError, OSError) as error:  # a URL urllib cannot send: NUL, lone surrogates
+        raise LockgateError(f"GET {shown}: {type(error).__name__}: {_shown(str(error))[:120]}") from None
 
 
-def _check_index(data: bytes, url: str) -> dict:
+def _read_bounded(response, shown: str, limit: int, deadline: float, timeout: float) -> bytes:
+    """The body, read a chunk at a time against the size limit and the deadline."""
+    import time
+
+    length = response.headers.get("Content-Length") if getattr(response, "headers", None) else None
+    if length and length.isdigit() and int(length) > limit:
+        raise LockgateError(f"GET {shown}: {int(length):,} bytes is over the limit of {limit:,} bytes; refused")
+    read = getattr(response, "read1", None) or response.read
+    chunks, size = [], 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise LockgateError(f"GET {shown}: no complete answer within {timeout:g} s")
+        _limit_wait(response, remaining)
+        chunk = read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise LockgateError(f"GET {shown}: more than the limit of {limit:,} bytes; refused")
+        chunks.append(chunk)
+
+
+def _limit_wait(response, seconds: float) -> None:
+    """Let one read wait no longer than the time left (an HTTP response's socket)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))
+
+
+def _check_index(data: bytes, url: str, limit: int = MAX_INDEX_BYTES) -> dict:
+    url = _shown(url)
+    if len(data) > limit:
+        raise LockgateError(f"{url}: more than the limit of {limit:,} bytes; refused")
     try:
         document = json.loads(data)
-    except ValueError as error:
-        raise LockgateError(f"{url}: not JSON ({error})") from None
+    except (ValueError, RecursionError) as error:
+        raise LockgateError(f"{url}: not JSON ({str(error)[:120]})") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise LockgateError(f"{url}: not a lockgate registry index (schema must be {SCHEMA!r})")
     tasks = document.get("tasks")
