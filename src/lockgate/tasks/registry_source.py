@@ -201,7 +201,10 @@ def download(url: str, base: str, token: str | None, timeout: float, limit: int 
     import socket
     import time
     import urllib.error
+    import urllib.parse
     import urllib.request
+
+    from ..urls import without_credentials
 
     class InsideRegistry(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, request, stream, code, message, headers, new_url):
@@ -212,6 +215,9 @@ def download(url: str, base: str, token: str | None, timeout: float, limit: int 
     headers = {"User-Agent": "lockgate"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    elif "@" in urllib.parse.urlsplit(url).netloc:  # user:password@ in the URL: sent as pip sends it
+        headers["Authorization"] = _basic_authorization(url)
+    url = without_credentials(url)
     deadline = time.monotonic() + timeout
     try:
         opener = urllib.request.build_opener(InsideRegistry)
@@ -228,6 +234,15 @@ def download(url: str, base: str, token: str | None, timeout: float, limit: int 
         raise LockgateError(f"GET {shown}: {_shown(str(getattr(reason, 'strerror', None) or reason))}") from None
     except (ValueError, UnicodeError, OSError) as error:  # a URL urllib cannot send: NUL, lone surrogates
         raise LockgateError(f"GET {shown}: {type(error).__name__}: {_shown(str(error))[:120]}") from None
+
+
+def _basic_authorization(url: str) -> str:
+    import base64
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}".encode()
+    return "Basic " + base64.b64encode(pair).decode()
 
 
 def _read_bounded(response, shown: str, limit: int, deadline: float, timeout: float) -> bytes:
