@@ -351,3 +351,24 @@ def test_a_project_cannot_name_any_secret_as_its_token(tmp_path, registry):
     result = lockgate("tasks", "lock", cwd=project, env={"GITHUB_TOKEN": "ghp_secret"})
     assert result.returncode == 2 and "LOCKGATE_*" in result.stderr
     assert not any(registry.seen_auth) and "ghp_secret" not in result.stderr
+
+
+def test_a_git_remote_that_never_answers_meets_the_deadline(tmp_path):
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(20)  # accepts one connection, then says nothing; gone within 20 s
+    port = listener.getsockname()[1]
+    held = []
+    thread = threading.Thread(target=lambda: held.append(listener.accept()), daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        result = lockgate("tasks", "lock", "app@^1", "--source-git", f"git://127.0.0.1:{port}/tasks.git", "--timeout", "2", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "git clone gave no answer within 2 s" in result.stderr and len(result.stderr.splitlines()) == 1
+        assert time.monotonic() - started < 10
+    finally:
+        listener.close()
+        for connection, _ in held:
+            connection.close()

@@ -328,6 +328,7 @@ def _configure_tasks(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--source-registry", metavar="URL", action="append", default=[], help="an HTTP task registry (repeatable)")
         sub.add_argument("--lockfile", metavar="PATH", help="the lock file (default: tasks.lockfile of lockgate.toml, else tasks.lock.yaml)")
         sub.add_argument("--offline", action="store_true", help="use cached git mirrors and registry files only")
+        sub.add_argument("--timeout", metavar="SECONDS", type=float, help="how long one git command may take (default: 120)")
     for name in ("lock", "update"):
         commands.choices[name].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT to resolve (default: tasks.roots)")
     commands.choices["lock"].add_argument("--frozen", action="store_true", help="fail (exit 1) instead of changing the lock")
@@ -348,7 +349,7 @@ def _run_tasks(args: argparse.Namespace) -> int:
         return EXIT_PASSED
     frozen = getattr(args, "frozen", False)
     config = load_tasks_config(sources=args.source, git_sources=args.source_git, registries=args.source_registry, lockfile=args.lockfile,
-                               fetch=args.tasks_command == "update", offline=args.offline, frozen=frozen)  # fmt: skip
+                               fetch=args.tasks_command == "update", offline=args.offline, frozen=frozen, timeout=args.timeout)  # fmt: skip
     if args.tasks_command in ("lock", "update"):
         outcome = api.lock_tasks(config, args.roots, frozen=frozen, update=args.tasks_command == "update")
         verb = "wrote" if outcome.changed else "unchanged:"

@@ -39,8 +39,9 @@ class TasksConfig:
         roots: root references (``name@constraint``) from the configuration.
         lockfile: path of the lock file.
         sources: :class:`~lockgate.tasks.sources.TaskSource` list, highest priority first.
-        modes: ``{"fetch", "offline", "frozen"}``: how git sources use their cache, for the
-            sources a lock records that the configuration does not name.
+        modes: ``{"fetch", "offline", "frozen", "timeout"}``: how git sources use their cache
+            and how long a git command may take, for the sources a lock records that the
+            configuration does not name.
     """
 
     __slots__ = ("roots", "lockfile", "sources", "modes")
@@ -49,11 +50,11 @@ class TasksConfig:
         self.roots: list[str] = roots
         self.lockfile: str = lockfile
         self.sources: list[TaskSource] = sources
-        self.modes: dict[str, bool] = modes or {"fetch": False, "offline": False, "frozen": False}
+        self.modes: dict = modes or {"fetch": False, "offline": False, "frozen": False, "timeout": None}
 
 
 def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), registries=(), lockfile: str | None = None,
-                      fetch: bool = False, offline: bool = False, frozen: bool = False) -> TasksConfig:  # fmt: skip
+                      fetch: bool = False, offline: bool = False, frozen: bool = False, timeout: float | None = None) -> TasksConfig:  # fmt: skip
     """The project's task settings, with command-line overrides.
 
     Args:
@@ -64,6 +65,7 @@ def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), regis
         lockfile: ``--lockfile``, overriding ``tasks.lockfile``.
         fetch, offline, frozen: how git sources use their cache and pinned commits
             (:class:`~lockgate.tasks.git_source.GitSource`).
+        timeout: seconds each git command may take (None: ``GIT_TIMEOUT``, 120).
 
     Raises:
         LockgateError: a malformed ``[tasks]`` table (naming the file and the field).
@@ -77,7 +79,7 @@ def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), regis
     roots = tasks.get("roots", [])
     if not isinstance(roots, list) or not all(isinstance(root, str) for root in roots):
         raise LockgateError(f"{where}.roots: must be a list of NAME@CONSTRAINT strings")
-    modes = {"fetch": fetch, "offline": offline, "frozen": frozen}
+    modes = {"fetch": fetch, "offline": offline, "frozen": frozen, "timeout": timeout}
     configured = _configured_sources(tasks.get("sources"), base, where, modes)
     top = max((source.priority for source in configured), default=0)
     count = len(sources) + len(git_sources) + len(registries)

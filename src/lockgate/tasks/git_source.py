@@ -23,6 +23,7 @@ from .sources import TaskSource
 
 GIT = "git"
 _SAFE_REF = re.compile(r"^[A-Za-z0-9._/+-]+$")
+GIT_TIMEOUT = 120.0  # seconds one git command may take; tasks --timeout changes it
 _ENVIRONMENT = {"GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
 
 
@@ -38,6 +39,7 @@ class GitSource(TaskSource):
         frozen: a pinned commit that is gone is an error (else the ref's tip is read instead).
         fetch: fetch the mirror before use (``tasks update``).
         offline: never contact the remote; only the cache.
+        timeout: seconds each git command may take (None: :data:`GIT_TIMEOUT`).
 
     Raises:
         LockgateError: an unsafe URL, ref or subpath (before any git command runs).
@@ -46,7 +48,8 @@ class GitSource(TaskSource):
     kind = GIT
 
     def __init__(self, url: str, ref: str | None = None, subpath: str = "", priority: int = 0, *,
-                 commit: str | None = None, frozen: bool = False, fetch: bool = False, offline: bool = False):  # fmt: skip
+                 commit: str | None = None, frozen: bool = False, fetch: bool = False, offline: bool = False,
+                 timeout: float | None = None):  # fmt: skip
         self.url = check_url(url)
         self.ref = check_ref(ref) if ref else None
         self.subpath = check_subpath(subpath or "")
@@ -55,9 +58,13 @@ class GitSource(TaskSource):
         self.frozen = frozen
         self.fetch = fetch
         self.offline = offline
+        self.timeout = timeout or GIT_TIMEOUT
         self._commit: str | None = None
         self._index: dict[str, dict[str, TaskDefinition]] | None = None
         self._paths: dict[str, str] = {}
+
+    def _git(self, arguments: list[str], repository: str | None, *, check: bool = True):
+        return run_git(arguments, repository, check=check, timeout=self.timeout)
 
     def describe(self) -> str:
         where = f"#{self.subpath}" if self.subpath else ""
@@ -67,7 +74,7 @@ class GitSource(TaskSource):
         """The commit read: the pinned one (which must still exist), else ``ref``'s tip."""
         if self._commit is None:
             mirror = self.mirror()
-            present = self.pinned and _git(["cat-file", "-e", f"{self.pinned}^{{commit}}"], mirror, check=False).returncode == 0
+            present = self.pinned and self._git(["cat-file", "-e", f"{self.pinned}^{{commit}}"], mirror, check=False).returncode == 0
             if self.pinned and not present and self.frozen:
                 raise LockgateError(f"commit {self.pinned} of {self.url} is gone (force-pushed away?); "
                                     "run lockgate tasks lock without --frozen to lock the current one")  # fmt: skip
@@ -75,7 +82,7 @@ class GitSource(TaskSource):
                 self._commit = self.pinned
             else:
                 wanted = f"{self.ref or 'HEAD'}^{{commit}}"
-                found = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", wanted], mirror, check=False)
+                found = self._git(["rev-parse", "--verify", "--quiet", "--end-of-options", wanted], mirror, check=False)
                 if found.returncode != 0:
                     raise LockgateError(f"{self.url} has no ref {self.ref!r}; run lockgate tasks update if it is new")
                 self._commit = found.stdout.strip()
@@ -89,9 +96,9 @@ class GitSource(TaskSource):
         if not os.path.isdir(folder):
             if self.offline:
                 raise LockgateError(f"{self.url} is not in the cache and --offline forbids fetching it")
-            _git(["clone", "--mirror", "--quiet", "--", self.url, folder], None)
+            self._git(["clone", "--mirror", "--quiet", "--", self.url, folder], None)
         elif self.fetch and not self.offline:
-            _git(["remote", "update", "--prune"], folder)
+            self._git(["remote", "update", "--prune"], folder)
         return folder
 
     def index(self) -> dict[str, dict[str, TaskDefinition]]:
@@ -100,7 +107,7 @@ class GitSource(TaskSource):
             self._index = {}
             commit, mirror = self.commit(), self.mirror()
             for path, blob in self._task_blobs(mirror, commit):
-                text = _git(["cat-file", "blob", blob], mirror).stdout
+                text = self._git(["cat-file", "blob", blob], mirror).stdout
                 task = parse_task(text, f"{self.url}@{commit[:12]}:{path}")
                 versions = self._index.setdefault(task.name, {})
                 if task.version in versions:
@@ -112,12 +119,12 @@ class GitSource(TaskSource):
     def _task_blobs(self, mirror: str, commit: str) -> list[tuple[str, str]]:
         """``(path, blob id)`` of the task files under the subpath; symlinks refused."""
         if self.subpath:
-            entry = _git(["ls-tree", "-z", "--end-of-options", commit, self.subpath.rstrip("/")], mirror).stdout.strip("\0")
+            entry = self._git(["ls-tree", "-z", "--end-of-options", commit, self.subpath.rstrip("/")], mirror).stdout.strip("\0")
             if not entry:
                 raise LockgateError(f"{self.describe()}: no folder {self.subpath!r} at commit {commit[:12]}")
             if entry.startswith("120000 "):
                 raise LockgateError(f"{self.describe()}: subpath {self.subpath!r} is a symlink; refused")
-        listing = _git(["ls-tree", "-r", "-z", "--end-of-options", commit, *([self.subpath] if self.subpath else [])], mirror).stdout
+        listing = self._git(["ls-tree", "-r", "-z", "--end-of-options", commit, *([self.subpath] if self.subpath else [])], mirror).stdout
         found = []
         for line in filter(None, listing.split("\0")):
             meta, path = line.split("\t", 1)
@@ -142,7 +149,7 @@ class GitSource(TaskSource):
 
     def read(self, path: str) -> str:
         """The text of ``path`` at the commit (for fetch and verify)."""
-        found = _git(["cat-file", "blob", "--end-of-options", f"{self.commit()}:{path}"], self.mirror(), check=False)
+        found = self._git(["cat-file", "blob", "--end-of-options", f"{self.commit()}:{path}"], self.mirror(), check=False)
         if found.returncode != 0:
             raise LockgateError(f"{self.url}@{self.commit()[:12]} has no {path}")
         return found.stdout
@@ -200,14 +207,32 @@ def check_subpath(subpath: str) -> str:
     return "/".join(part for part in parts if part not in ("", "."))
 
 
-def _git(arguments: list[str], repository: str | None, *, check: bool = True):
+def run_git(arguments: list[str], repository: str | None, *, check: bool = True, timeout: float = 0.0):
+    """Run one git command with a deadline: on ``timeout`` seconds (default
+    :data:`GIT_TIMEOUT`) its whole process group is killed (a remote that accepts and never
+    answers holds git's helpers too) and a one-line error says so.
+
+    Raises:
+        LockgateError: git is missing, fails (with ``check``; its stderr in ``detail``) or runs
+            out of time.
+    """
+    import signal
     import subprocess
 
+    timeout = timeout or GIT_TIMEOUT
     command = ["git", "-c", "protocol.ext.allow=never", *(["-C", repository] if repository else []), *arguments]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **_ENVIRONMENT})
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env={**os.environ, **_ENVIRONMENT}, start_new_session=True)  # fmt: skip
     except OSError as error:
         raise LockgateError(f"cannot run git: {error.strerror}; install git") from None
-    if check and result.returncode != 0:
-        raise LockgateError(f"git {arguments[0]} failed (exit {result.returncode})", detail=result.stderr)
-    return result
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise LockgateError(f"git {arguments[0]} gave no answer within {timeout:g} s (a remote that never answers?); "
+                            "raise the limit with --timeout SECONDS") from None  # fmt: skip
+    if check and process.returncode != 0:
+        raise LockgateError(f"git {arguments[0]} failed (exit {process.returncode})", detail=stderr)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
