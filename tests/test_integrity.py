@@ -161,3 +161,22 @@ def test_dangling_symlink_and_fifo_are_file_problems_not_aborts(tmp_path, make_v
     problems = {(item["path"], item["problem"], item["found"]) for item in payload["files"]}
     assert ("payload/part3.py", "unreadable", "not a regular file") in problems
     assert any(path == "payload/dangling.py" and problem == "unlisted" for path, problem, _ in problems)
+
+
+def test_nothing_outside_the_prefix_is_read_through_symlinked_record_metadata_or_folders(tmp_path, make_venv):
+    venv = make_venv(*LOCK)
+    site = site_packages(venv)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text("SECRET = 1\n")
+    (site / "alpha-1.1.0.dist-info" / "RECORD").rename(outside / "RECORD")
+    (site / "alpha-1.1.0.dist-info" / "RECORD").symlink_to(outside / "RECORD")
+    (site / "ns").rename(tmp_path / "ns-moved")
+    (site / "ns").symlink_to(tmp_path / "ns-moved")  # a top folder that leads out of the venv
+    (tmp_path / "ns-moved" / "planted.py").write_text("x = 1\n")
+    report = verify(write_lock(tmp_path, *LOCK), python=str(venv), integrity=True)
+    alpha, files = files_of(report, "alpha")
+    assert alpha.status == "modified" and alpha.fails
+    assert ("alpha-1.1.0.dist-info/RECORD", "unreadable") in files
+    every = {item["path"] for f in report.findings for item in (f.details or {}).get("files", [])}
+    assert not any("planted" in path for path in every)  # the symlinked folder was not walked

@@ -22,6 +22,32 @@ def read_text(path: str) -> str:
         raise LockgateError(f"not UTF-8 text (byte {error.start}); save the file as UTF-8", path) from None
 
 
+def read_regular_file(path: str, limit: int = 64 * 1024 * 1024) -> bytes:
+    """The bytes of ``path`` when it is a regular file itself: a symlink (which could lead out of
+    an environment) or a FIFO or device (which could block) is never opened for reading.
+
+    Raises:
+        OSError: ``path`` is missing, a symlink (``ELOOP``), not a regular file (``EINVAL``),
+            larger than ``limit`` bytes (``EFBIG``) or unreadable.
+    """
+    import errno
+    import os
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags)
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        if status.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", path)
+        with open(descriptor, "rb", closefd=False) as handle:
+            return handle.read(limit + 1)
+    finally:
+        os.close(descriptor)
+
+
 def write_atomic(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old file or the new one, never a mix.
 

@@ -126,12 +126,16 @@ def check_integrity(distributions, installed, prefix: str, *, jobs: int | None =
 
 
 def _record_rows(dist) -> list[list[str]] | None:
-    """The rows of a distribution's RECORD, or None when it has none (or it is unreadable)."""
+    """The rows of a distribution's RECORD, or None when it has none, or none that is a
+    readable regular file of its own (a symlink out of the environment is never followed)."""
     import csv
+    import io
+
+    from ._io import read_regular_file
 
     try:
-        with open(os.path.join(dist.metadata_dir, "RECORD"), encoding="utf-8", newline="") as handle:
-            return [row for row in csv.reader(handle) if row]
+        text = read_regular_file(os.path.join(dist.metadata_dir, "RECORD")).decode("utf-8")
+        return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
 
@@ -139,7 +143,13 @@ def _record_rows(dist) -> list[list[str]] | None:
 def _listed_files(dist, rows, prefix: str) -> tuple[DistributionIntegrity, list[_Listed]]:
     """The RECORD rows that carry a hash, with their folders resolved to real paths."""
     if rows is None:
-        return DistributionIntegrity(dist.name, has_record=False), []
+        record = os.path.join(dist.metadata_dir, "RECORD")
+        if not os.path.lexists(record):
+            return DistributionIntegrity(dist.name, has_record=False), []
+        broken = DistributionIntegrity(dist.name, has_record=True)  # there, but a symlink, a FIFO or unreadable: tampered
+        path = os.path.relpath(record, dist.site_dir).replace(os.sep, "/")
+        broken.problems.append(_problem(path, UNREADABLE, None, "not a readable regular file; its files cannot be checked"))
+        return broken, []
     result = DistributionIntegrity(dist.name, has_record=True)
     allowed = (_real_folder(prefix), _real_folder(dist.site_dir))
     real_folders: dict[str, str] = {}
@@ -407,9 +417,14 @@ def _top_folders(distributions, records) -> list[tuple[str, str]]:
         tops = {path.split("/", 1)[0] for path in _paths(records.get(dist.name)) if "/" in path}
         for top in tops - {"", ".", ".."}:
             folder = dist.site_dir + os.sep + top
-            if folder not in roots and os.path.isdir(folder):
+            if folder not in roots and os.path.isdir(folder) and not _leaves(folder, dist.site_dir):
                 roots[folder] = dist.site_dir
     return sorted(roots.items())
+
+
+def _leaves(folder: str, site_dir: str) -> bool:
+    """A top folder that is a symlink out of its site folder: never walked."""
+    return os.path.islink(folder) and not os.path.realpath(folder).startswith(_real_folder(site_dir))
 
 
 def _owner(folder: str, site_dir: str, folder_owner: dict[str, str]) -> str | None:

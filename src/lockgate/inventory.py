@@ -42,9 +42,10 @@ class InstalledDistribution:
         """
         if self._direct_url is self._UNREAD:
             self._direct_url = None
+            from ._io import read_regular_file
+
             try:
-                with open(os.path.join(self.metadata_dir, "direct_url.json"), "rb") as handle:
-                    data = handle.read()
+                data = read_regular_file(os.path.join(self.metadata_dir, "direct_url.json"), 1024 * 1024)
             except OSError:
                 return None
             import json
@@ -147,22 +148,24 @@ def _normalize_folder_name(name: str) -> str:
 
 def _from_metadata_file(metadata: str, path: str, folder: str) -> InstalledDistribution | None:
     """Name and Version from a core metadata file's header fields."""
+    from ._io import read_regular_file
+
     name = version = None
     try:
-        with open(metadata, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if not line.strip():
-                    break  # the body (description) follows the headers
-                key, _, value = line.partition(":")
-                key = key.strip().lower()
-                if key == "name":
-                    name = value.strip()
-                elif key == "version":
-                    version = value.strip()
-                if name and version:
-                    break
+        text = read_regular_file(metadata).decode("utf-8", "replace")
     except OSError:
         return None
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the body (description) follows the headers
+        key, _, value = line.partition(":")
+        key = key.strip().lower()
+        if key == "name":
+            name = value.strip()
+        elif key == "version":
+            version = value.strip()
+        if name and version:
+            break
     if not name or not version:
         return None
     return InstalledDistribution(normalize_name(name), version, path, folder)
