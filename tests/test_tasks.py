@@ -361,3 +361,20 @@ def test_lock_and_update_without_roots_use_the_recorded_ones(project):
         result = lockgate("tasks", command, cwd=project)
         assert result.returncode == 0 and "unchanged" in result.stdout, result.stderr
     assert yaml.safe_load((project / "tasks.lock.yaml").read_text())["roots"] == ["app@^1.0"]
+
+
+def test_local_sources_never_follow_symlinks_out_and_lock_paths_cannot_escape(project, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    write_task(elsewhere, "intruder", "1.0.0")
+    (project / "tasks" / "intruder.task.yaml").symlink_to(elsewhere / "intruder-1.0.0.task.yaml")
+    refused = lockgate("tasks", "lock", cwd=project)
+    assert refused.returncode == 2 and "a symlink leading out of the task source" in refused.stderr
+    (project / "tasks" / "intruder.task.yaml").unlink()
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    lock = project / "tasks.lock.yaml"
+    for escape in ("/etc/passwd", "../../../../etc/passwd"):
+        data = yaml.safe_load(lock.read_text())
+        data["tasks"]["util"]["source"]["path"] = escape
+        (project / "escaped.yaml").write_text(yaml.safe_dump(data))
+        result = lockgate("tasks", "verify", "--lockfile", "escaped.yaml", cwd=project)
+        assert result.returncode == 1 and "leads outside the lock's folder and every local source; refused" in result.stdout

@@ -42,7 +42,7 @@ class LockedReader:
         if kind == "local":
             from .._io import read_text
 
-            full = os.path.normpath(os.path.join(self.lock_dir, path))
+            full = self._local_path(task.name, path)
             if not os.path.isfile(full):
                 raise LockgateError(f"{path} is gone")
             return read_text(full), path
@@ -53,6 +53,18 @@ class LockedReader:
             registry = self._registry(str(source.get("url", "")))
             return registry.read_file(str(source.get("file", "")), str(source.get("sha256", "")))
         raise LockgateError(f"tasks.{task.name}.source: unknown type {kind!r}")
+
+    def _local_path(self, name: str, path: str) -> str:
+        """A local entry's file, which must lie in the lock's folder or a configured local
+        source: a lock cannot make lockgate open ``/etc/…`` or ``../../…`` elsewhere."""
+        from .sources import LocalSource
+
+        full = os.path.normpath(os.path.join(self.lock_dir, path))
+        roots = [self.lock_dir, *(source.folder for source in self.sources if isinstance(source, LocalSource))]
+        real = os.path.realpath(full)
+        if os.path.isabs(path) or not any(real.startswith(os.path.join(os.path.realpath(root), "")) for root in roots):
+            raise LockgateError(f"tasks.{name}.source.path {path!r} leads outside the lock's folder and every local source; refused")
+        return full
 
     def _git_reader(self, source: dict):
         from .git_source import GitSource

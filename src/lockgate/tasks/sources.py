@@ -92,8 +92,15 @@ def relative_path(path: str, folder: str) -> str:
 
 
 def _task_files(folder: str):
+    """Every ``*.task.yaml`` under ``folder``; a file or folder that is a symlink leading out of
+    ``folder`` is refused (a source cannot pull in files from elsewhere)."""
+    inside = os.path.join(os.path.realpath(folder), "")
     for parent, subfolders, files in os.walk(folder):
         subfolders[:] = [name for name in subfolders if not name.startswith(".") or name == ".claude"]
+        for name in [*subfolders, *files]:
+            path = os.path.join(parent, name)
+            if os.path.islink(path) and not os.path.realpath(path).startswith(inside):
+                raise LockgateError(f"a symlink leading out of the task source {folder}; refused", path)
         for name in files:
             if name.endswith(".task.yaml"):
                 yield os.path.join(parent, name)
