@@ -4,8 +4,11 @@ stamped, checked for staleness and hand edits, installable by uv and pip, and ve
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -403,3 +406,29 @@ def test_uv_warnings_reach_the_user(project, local):
     result = lockgate("generate", *local, "--python-version", "3.7", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "lockgate generate: warning: uv: The requested Python version 3.7 is not available" in result.stderr
+
+
+def test_leftovers_of_a_killed_generate_are_removed_by_the_next_run(project, local):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    leftovers = [f"pylock.lockgate{dead.pid}x0123abcd.toml", f".lockgate-uv-output-{dead.pid}x0123abcd.tmp"]
+    for name in leftovers:
+        (project / name).write_text("stale\n")
+    running = f".lockgate-uv-output-{os.getpid()}x0123abcd.tmp"  # a live process's output stays
+    (project / running).write_text("in use\n")
+    assert lockgate("generate", *local, cwd=project).returncode == 0
+    assert sorted(p.name for p in project.iterdir()) == sorted([running, "pyproject.toml", "requirements.txt"])
+
+
+def test_sigterm_during_resolution_leaves_no_temporary(project, tmp_path_factory):
+    slow_uv = tmp_path_factory.mktemp("uv") / "slow-uv"
+    slow_uv.write_text('#!/bin/sh\nwhile [ "$1" != --output-file ]; do shift; done\necho partial > "$2"\nexec sleep 30\n')
+    slow_uv.chmod(0o755)
+    process = subprocess.Popen([sys.executable, "-m", "lockgate", "generate", "-o", "pylock.toml"], cwd=project,
+                               env={**os.environ, "UV": str(slow_uv)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not list(project.glob("pylock.lockgate*.toml")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 128 + signal.SIGTERM
+    assert sorted(p.name for p in project.iterdir()) == ["pyproject.toml"]

@@ -5,6 +5,7 @@ hand edits."""
 from __future__ import annotations
 
 import os
+import re
 
 from .errors import LockgateError
 from .report import MISMATCHED, Finding, Report
@@ -414,7 +415,11 @@ class _UvRunner:
         """
         import subprocess
 
-        name = f"pylock.lockgate{os.urandom(6).hex()}.toml" if format == PYLOCK else f".lockgate-{os.urandom(6).hex()}.txt"
+        _remove_stale_outputs(self.folder)
+        tag = f"{os.getpid()}x{os.urandom(4).hex()}"
+        # beside the lock, since uv writes paths relative to its output; PEP 751 tools will only
+        # ever see a pylock.lockgate… name while uv runs, or after a kill -9 until the next run
+        name = f"pylock.lockgate{tag}.toml" if format == PYLOCK else f".lockgate-uv-output-{tag}.tmp"
         temporary = os.path.join(self.folder, name)
         command = [self.uv, "pip", "compile", os.path.basename(self.pyproject), "--output-file", temporary, "--format", format,
                    "--no-progress", "--color", "never", "--custom-compile-command", self.header, *options.uv_arguments()]  # fmt: skip
@@ -423,14 +428,14 @@ class _UvRunner:
                 self.warnings.extend(_seed(seed, temporary, format))
             folder = os.path.dirname(os.path.abspath(self.pyproject))
             process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            with process:
+            with process, _exit_on_termination():
                 try:
                     if meanwhile:
                         meanwhile()
-                except BaseException:
+                    stdout, stderr = process.communicate()
+                except BaseException:  # an error meanwhile, Ctrl-C, SIGTERM: uv stops too
                     process.kill()
                     raise
-                stdout, stderr = process.communicate()
             if process.returncode != 0:
                 message = f"uv could not lock {self.pyproject} (uv pip compile exit {process.returncode})"
                 raise LockgateError(message, detail=stderr)
@@ -444,6 +449,68 @@ class _UvRunner:
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
+
+
+_STALE_OUTPUT = re.compile(r"^(?:pylock\.lockgate|\.lockgate-uv-output-)(\d+)x[0-9a-f]{8}(?:\.toml|\.tmp)$")
+_OLD_OUTPUT = re.compile(r"^(?:pylock\.lockgate[0-9a-f]{12}\.toml|\.lockgate-[0-9a-f]{12}\.txt)$")  # before pids were in names
+
+
+def _remove_stale_outputs(folder: str) -> None:
+    """Remove uv outputs that a killed ``lockgate generate`` left in ``folder``: those of
+    processes that no longer run, and the old unstamped names after an hour."""
+    import time
+
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        stamped, old = _STALE_OUTPUT.match(name), _OLD_OUTPUT.match(name)
+        path = os.path.join(folder, name)
+        try:
+            if (stamped and not _running(int(stamped[1]))) or (old and time.time() - os.lstat(path).st_mtime > 3600):
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
+
+
+class _exit_on_termination:
+    """While uv runs, SIGTERM and SIGHUP end lockgate through its ``finally`` blocks (which
+    remove uv's temporary output) instead of killing it outright."""
+
+    _SIGNALS = ("SIGTERM", "SIGHUP")
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for name in self._SIGNALS:
+                number = getattr(signal, name, None)
+                if number is not None:
+                    self.previous[number] = signal.signal(number, self._exit)
+        return self
+
+    @staticmethod
+    def _exit(number, _frame):
+        raise SystemExit(128 + number)
+
+    def __exit__(self, *_):
+        import signal
+
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
 
 
 def _seed(output: str, temporary: str, format: str) -> list[str]:
