@@ -175,3 +175,12 @@ def test_example_harness_gates_rerun_prints_one_line_and_records(tmp_path):
     refused = subprocess.run([sys.executable, EXAMPLE, "checkpointing", "rerun", "--results-dir", str(out), "--verify-lockfile", str(lock)],
                              capture_output=True, text=True)  # fmt: skip
     assert refused.returncode == 1 and "not-installed-anywhere" in refused.stderr
+
+
+def test_a_record_that_cannot_be_finished_keeps_the_command_s_exit_code(matching, tmp_path):
+    venv, good, _ = matching
+    record = tmp_path / "attestation.json"
+    code = f"import os; os.unlink({str(record)!r}); os.mkdir({str(record)!r}); raise SystemExit(7)"  # a folder takes its place
+    result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--record", str(record), "--", *child(code, venv))
+    assert result.returncode == 7
+    assert "lockgate: warning: the final record was not written" in result.stderr and record.is_dir()

@@ -165,7 +165,10 @@ def _run_run(args: argparse.Namespace) -> int:
     code, seconds = run_command(args.command)
     if record:
         record.update(exit_code=code, wall_seconds=round(seconds, 3))
-        write_record(args.record, record)
+        try:
+            write_record(args.record, record)
+        except LockgateError as error:  # the command ran: its exit code is the answer
+            print(f"lockgate: warning: the final record was not written: {error}", file=sys.stderr)
     return code
 
 
