@@ -37,6 +37,8 @@ def loads_toml(text: str, path: str) -> dict:
     tomllib = _tomllib()
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise LockgateError("invalid TOML: nested too deeply", path) from None
     except tomllib.TOMLDecodeError as error:
         import re
 

@@ -21,13 +21,13 @@ def load_config(directory: str = ".") -> tuple[dict, str | None]:
         lockgate.toml (which wins), and the file it came from; ``({}, None)`` when there is none.
 
     Raises:
-        LockgateError: the file is not valid TOML.
+        LockgateError: the file is not valid TOML, or ``[tool.lockgate]`` is not a table.
     """
     dedicated = os.path.join(directory, "lockgate.toml")
     if os.path.isfile(dedicated):
         from ._toml import load_toml
 
-        return load_toml(dedicated), dedicated
+        return load_toml(dedicated), dedicated  # a TOML document is always a table
     pyproject = os.path.join(directory, "pyproject.toml")
     try:
         with open(pyproject, encoding="utf-8", errors="replace") as handle:
@@ -38,20 +38,22 @@ def load_config(directory: str = ".") -> tuple[dict, str | None]:
         return {}, None
     from ._toml import load_toml
 
-    settings = load_toml(pyproject).get("tool", {}).get("lockgate", {})
-    return (settings, pyproject) if isinstance(settings, dict) else ({}, None)
+    from .shapes import table
+
+    document = load_toml(pyproject)
+    settings = table(table(document.get("tool"), "tool", pyproject).get("lockgate"), "tool.lockgate", pyproject)
+    return settings, pyproject
 
 
 def configured_skip(directory: str = ".") -> frozenset[str]:
     """Normalized names in ``verify.skip`` of the project's configuration.
 
     Raises:
-        LockgateError: ``skip`` is not a list of strings.
+        LockgateError: ``verify`` is not a table or ``skip`` not a list of strings.
     """
     from .model import normalize_name
+    from .shapes import string_list, table
 
     settings, path = load_config(directory)
-    skip = settings.get("verify", {}).get("skip", [])
-    if not isinstance(skip, list) or not all(isinstance(name, str) for name in skip):
-        raise LockgateError("verify.skip must be a list of distribution names", path)
+    skip = string_list(table(settings.get("verify"), "verify", path).get("skip"), "verify.skip", path)
     return frozenset(normalize_name(name) for name in skip)

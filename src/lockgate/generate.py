@@ -252,7 +252,10 @@ def generate_all(pyproject: str = "pyproject.toml", output: str | None = None, *
         raise LockgateError("--all writes the base lock (no extras) and the full lock: drop --extra and --all-extras")
     output = output or default_output(format)
     format = output_format(output, format)
-    extras = (_load_pyproject(pyproject).get("project") or {}).get("optional-dependencies") or {}
+    from .shapes import table
+
+    project = table(_load_pyproject(pyproject).get("project"), "project", pyproject)
+    extras = table(project.get("optional-dependencies"), "project.optional-dependencies", pyproject)
     full = options.replace(extras=("full",)) if "full" in extras else options.replace(all_extras=True)
     base_result = generate(pyproject, output, format=format, options=options)
     return [base_result, generate(pyproject, full_lock_name(output, format), format=format, options=full)]
@@ -303,7 +306,7 @@ def _freshness(output: str, text: str, format: str, provenance, pyproject: str, 
 
     rerun = regenerate_command(output, pyproject, provenance.options)
     body = body_sha256(text, format)
-    inputs = inputs_sha256(_load_pyproject(pyproject))
+    inputs = inputs_sha256(_load_pyproject(pyproject), pyproject)
     if body != provenance.body_sha256:
         message = f"hand-edited: the lock changed since lockgate generate wrote it; run: {rerun}"
         return Finding(HAND_EDITED, output, provenance.body_sha256, body, message, fails=True)
@@ -346,7 +349,7 @@ def _inputs(pyproject: str, options: list[str]) -> tuple[str, dict]:
     """``(inputs-sha256, uv settings)``: everything besides the options that steers uv."""
     from .provenance import inputs_sha256
 
-    return inputs_sha256(_load_pyproject(pyproject)), _uv_settings(pyproject, options)
+    return inputs_sha256(_load_pyproject(pyproject), pyproject), _uv_settings(pyproject, options)
 
 
 def _uv_settings(pyproject: str, options: list[str]) -> dict:

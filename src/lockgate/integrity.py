@@ -164,7 +164,7 @@ def _listed_files(dist, rows, prefix: str) -> tuple[DistributionIntegrity, list[
         if not full.startswith(allowed):
             result.problems.append(_problem(row[0], OUTSIDE, full, None))
             continue
-        size = int(row[2]) if len(row) > 2 and row[2].isdigit() else None
+        size = int(row[2]) if len(row) > 2 and row[2].isascii() and row[2].isdigit() else None  # not '²'
         listed.append(_Listed(result, row[0], full, algorithm.lower(), digest.rstrip("="), size, allowed))
     return result, listed
 

@@ -216,12 +216,17 @@ def _venv_executable(venv: str) -> str:
 
 
 def _read_pyvenv_cfg(venv: str) -> dict[str, str]:
+    from ._io import read_text
+
+    path = os.path.join(venv, "pyvenv.cfg")
+    text = read_text(path)  # one-line errors: unreadable, not UTF-8
+    if "\0" in text:
+        raise LockgateError("pyvenv.cfg holds a NUL byte: not a venv's configuration; recreate the venv", path)
     values = {}
-    with open(os.path.join(venv, "pyvenv.cfg"), encoding="utf-8") as handle:
-        for line in handle:
-            key, sep, value = line.partition("=")
-            if sep:
-                values[key.strip().lower()] = value.strip()
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip()
     return values
 
 

@@ -38,7 +38,8 @@ class InstalledDistribution:
     def direct_url(self) -> dict | None:
         """The parsed ``direct_url.json`` (PEP 610), or None for an install from an index.
 
-        An unreadable or malformed file counts as absent; it cannot prove a URL install.
+        An unreadable or malformed file (not PEP 610's shape, by ``packaging.direct_url``)
+        counts as absent: it cannot prove a URL install.
         """
         if self._direct_url is self._UNREAD:
             self._direct_url = None
@@ -52,9 +53,9 @@ class InstalledDistribution:
 
             try:
                 parsed = json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return None
-            self._direct_url = parsed if isinstance(parsed, dict) and isinstance(parsed.get("url"), str) else None
+            self._direct_url = parsed if _valid_direct_url(parsed) else None
         return self._direct_url
 
     def __repr__(self) -> str:
@@ -85,6 +86,19 @@ class Inventory:
 
         lines = sorted(f"{d.name}=={d.version}\n" for d in self.distributions.values())
         return "sha256:" + hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def _valid_direct_url(parsed) -> bool:
+    """Does ``parsed`` have PEP 610's shape (``vcs_info`` a table, ``commit_id`` text…)?"""
+    from packaging.direct_url import DirectUrl, DirectUrlValidationError
+
+    if not isinstance(parsed, dict):
+        return False
+    try:
+        DirectUrl.from_dict(parsed)
+    except (DirectUrlValidationError, TypeError, ValueError):
+        return False
+    return True
 
 
 def scan_inventory(site_dirs: list[str]) -> Inventory:

@@ -56,7 +56,7 @@ class Provenance:
         self.uv_settings = uv_settings or {}
 
 
-def dependency_inputs(document: dict) -> dict:
+def dependency_inputs(document: dict, path: str | None = None) -> dict:
     """What resolution reads from a parsed pyproject.toml.
 
     Returns:
@@ -66,12 +66,16 @@ def dependency_inputs(document: dict) -> dict:
         in a build backend, out of lockgate's sight), and the ``[tool.uv]`` settings that steer
         resolution (:data:`lockgate.uv_settings.RESOLUTION_KEYS`: sources, indexes,
         environments, constraints, overrides, exclude-newer, prerelease…).
+
+    Raises:
+        LockgateError: ``project``, ``tool`` or ``tool.uv`` is not a table (naming ``path``).
     """
-    project = document.get("project") or {}
+    from .shapes import string_list, table
     from .uv_settings import RESOLUTION_KEYS
 
-    uv = (document.get("tool") or {}).get("uv") or {}
-    dynamic = project.get("dynamic") or []
+    project = table(document.get("project"), "project", path)
+    uv = table(table(document.get("tool"), "tool", path).get("uv"), "tool.uv", path)
+    dynamic = string_list(project.get("dynamic"), "project.dynamic", path)
     return {
         "name": project.get("name"),
         "requires-python": project.get("requires-python"),
@@ -83,9 +87,9 @@ def dependency_inputs(document: dict) -> dict:
     }
 
 
-def inputs_sha256(document: dict) -> str:
+def inputs_sha256(document: dict, path: str | None = None) -> str:
     """Hex sha256 of :func:`dependency_inputs` as JSON with sorted keys and no spaces."""
-    canonical = json.dumps(dependency_inputs(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    canonical = json.dumps(dependency_inputs(document, path), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -123,15 +123,17 @@ def _has_tool_uv(path: str) -> bool:
     from ._toml import load_toml
 
     tool = load_toml(path).get("tool")
-    return isinstance(tool, dict) and isinstance(tool.get("uv"), dict)
+    return isinstance(tool, dict) and "uv" in tool
 
 
 def _resolution_part(path: str, table: str | None) -> dict:
     from ._toml import load_toml
 
+    from .shapes import table as as_table
+
     document = load_toml(path)
     if table:
-        document = (document.get("tool") or {}).get("uv") or {}
+        document = as_table(as_table(document.get("tool"), "tool", path).get("uv"), "tool.uv", path)
     return {key: _redact(value) for key, value in sorted(document.items()) if key in RESOLUTION_KEYS}
 
 

@@ -107,8 +107,10 @@ def read_task_lock(path: str) -> TaskLock:
         raise LockgateError(f"version: {version!r} is not a lock format version such as 1.1.0", path)
     if int(major) != 1:
         raise LockgateError(f"lock format {version} is not 1.x, which this lockgate reads; upgrade lockgate (or regenerate the lock)", path)
-    tasks = {name: _entry(name, entry, path) for name, entry in sorted((document.get("tasks") or {}).items())}
-    roots = document.get("roots") or []
+    from ..shapes import string_list
+
+    tasks = {str(name): _entry(name, entry, path) for name, entry in sorted((document.get("tasks") or {}).items(), key=lambda item: str(item[0]))}
+    roots = string_list(document.get("roots"), "roots", path)
     return TaskLock(version, _text(document.get("generated_at")), str(document.get("generated_by", "")), list(roots), tasks)
 
 
@@ -118,11 +120,13 @@ def _entry(name, entry, path: str) -> LockedTask:
     source = entry.get("source") or {}
     if not isinstance(source, dict):
         raise LockgateError(f"tasks.{name}.source: expected a mapping with a type", path)
-    dependencies = {str(k): str(v) for k, v in (entry.get("dependencies") or {}).items()}
-    constraints = {str(k): str(v) for k, v in (entry.get("constraints") or {}).items()}
+    from ..shapes import string_table, table
+
+    dependencies = string_table(entry.get("dependencies"), f"tasks.{name}.dependencies", path)
+    constraints = string_table(entry.get("constraints"), f"tasks.{name}.constraints", path)
     return LockedTask(
         str(name), entry["version"], str(entry.get("checksum", "")), source, _text(entry.get("resolved_at")),
-        dependencies, constraints, entry.get("metadata") or {},
+        dependencies, constraints, table(entry.get("metadata"), f"tasks.{name}.metadata", path),
     )  # fmt: skip
 
 

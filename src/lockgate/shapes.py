@@ -1,0 +1,48 @@
+"""Checks of the shape of parsed input (TOML, YAML, JSON) where it enters lockgate: a value of
+the wrong type is a one-line error naming the file and the field, never a crash later on."""
+
+from __future__ import annotations
+
+from .errors import LockgateError
+
+
+def table(value, field: str, path: str | None) -> dict:
+    """``value`` when it is a table/mapping (None counts as an empty one).
+
+    Raises:
+        LockgateError: ``FIELD: must be a table`` naming ``path``.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LockgateError(f"{field}: must be a table (a mapping), not {_kind(value)}", path)
+    return value
+
+
+def string_list(value, field: str, path: str | None) -> list[str]:
+    """``value`` when it is a list of strings (None counts as an empty one).
+
+    Raises:
+        LockgateError: ``FIELD: must be a list of strings`` naming ``path``.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise LockgateError(f"{field}: must be a list of strings, not {_kind(value)}", path)
+    return value
+
+
+def string_table(value, field: str, path: str | None) -> dict[str, str]:
+    """``value`` as a mapping of names to text (scalars are turned into text).
+
+    Raises:
+        LockgateError: not a mapping, or a value that is itself a list or mapping.
+    """
+    mapping = table(value, field, path)
+    if any(isinstance(item, (dict, list)) for item in mapping.values()):
+        raise LockgateError(f"{field}: must map names to versions or constraints", path)
+    return {str(key): str(item) for key, item in mapping.items()}
+
+
+def _kind(value) -> str:
+    return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list"}.get(type(value), type(value).__name__)
