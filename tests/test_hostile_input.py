@@ -109,6 +109,11 @@ def test_registry_index_reader(data):
     ({"tasks.lock.yaml": 'version: "1.1.0"\ntasks:\n  a: {version: "1.0.0", dependencies: [x]}\n'}, ["tasks", "verify"], "tasks.a.dependencies: must be a table"),
     ({"x.task.yaml": "a: &a [*a]\n"}, ["tasks", "lock", "x@*", "--source", "."], "the YAML refers to itself"),
     ({"tasks/x.task.yaml": "x: !!timestamp abc\n"}, ["tasks", "lock", "x@*"], "a !!timestamp value is not a date"),
+    ({"requirements.txt": "a==1 ; " + "(" * 500 + "python_version > '3'" + ")" * 500 + "\n"}, ["verify"], "requirements.txt:1: invalid marker"),
+    ({"lockgate.toml": '[[tasks.sources]]\ntype = "registry"\nurl = "http://127.0.0.1:1/\\u0000x"\n'}, ["tasks", "lock", "a@1"],
+     "tasks.sources[0].url: must be text without control characters"),
+    ({"lockgate.toml": '[[tasks.sources]]\ntype = "registry"\nurl = "http://127.0.0.1:1/"\ntimeout = 1e400\n'}, ["tasks", "lock", "a@1"],
+     "tasks.sources[0].timeout: must be a number of seconds above 0, at most 86400"),
 ])  # fmt: skip
 def test_wrong_shapes_are_one_line_naming_file_and_field(tmp_path, files, args, message):
     for name, text in files.items():

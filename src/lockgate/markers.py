@@ -49,8 +49,10 @@ class MarkerEvaluator:
         environment = self._lock_env if context == "lock_file" else self._requirement_env
         try:
             return Marker(marker).evaluate(environment, context=context)
-        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as error:
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName, RecursionError) as error:
             path, _, line = origin.rpartition(":")
+            why = "nested too deeply" if isinstance(error, RecursionError) else error
+            shown = marker if len(marker) <= 80 else marker[:79] + "…"
             raise LockgateError(
-                f"invalid marker {marker!r}: {error}", path or origin or None, int(line) if line.isdigit() else None
+                f"invalid marker {shown!r}: {why}", path or origin or None, int(line) if line.isdigit() else None
             ) from None

@@ -44,5 +44,19 @@ def string_table(value, field: str, path: str | None) -> dict[str, str]:
     return {str(key): str(item) for key, item in mapping.items()}
 
 
+def plain_text(value, field: str, path: str | None) -> str:
+    """``value`` when it is text without control characters or lone surrogates (URLs, paths,
+    refs and names that reach the file system, git or HTTP).
+
+    Raises:
+        LockgateError: ``FIELD: must be text without control characters`` naming ``path``.
+    """
+    if not isinstance(value, str):
+        raise LockgateError(f"{field}: must be text, not {_kind(value)}", path)
+    if any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise LockgateError(f"{field}: must be text without control characters", path)
+    return value
+
+
 def _kind(value) -> str:
     return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list"}.get(type(value), type(value).__name__)

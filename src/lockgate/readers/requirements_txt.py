@@ -287,6 +287,8 @@ def _parse_with_packaging(spec: str, base_dir: str, where) -> LockedPackage:
         requirement = Requirement(spec)
     except InvalidRequirement as error:
         raise LockgateError(f"invalid requirement {_shortened(spec)!r}: {str(error)[:200]}", *where) from None
+    except RecursionError:
+        raise LockgateError(f"invalid requirement {_shortened(spec)!r}: its marker is nested too deeply", *where) from None
     name = normalize_name(requirement.name)
     marker = str(requirement.marker) if requirement.marker else None
     extras = tuple(sorted(normalize_name(e) for e in requirement.extras))

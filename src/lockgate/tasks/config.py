@@ -26,6 +26,7 @@ import os
 
 from ..config import load_config
 from ..errors import LockgateError
+from ..shapes import plain_text
 from .sources import LocalSource, TaskSource
 
 DEFAULT_LOCKFILE = "tasks.lock.yaml"
@@ -123,9 +124,9 @@ def _configured_sources(entries, base: str, where: str, modes: dict) -> list[Tas
             continue
         if kind != "local":
             raise LockgateError(f"{field}.type: {kind!r} is not a source type; use \"local\", \"git\" or \"registry\"")
-        if not isinstance(entry.get("path"), str):
+        if "path" not in entry:
             raise LockgateError(f"{field}.path: a folder of *.task.yaml files is required")
-        sources.append(LocalSource(os.path.join(base, entry["path"]), priority))
+        sources.append(LocalSource(os.path.join(base, plain_text(entry["path"], f"{field}.path", None)), priority))
     return sources
 
 
@@ -133,8 +134,8 @@ def _git_source(entry: dict, field: str, priority: int, modes: dict) -> TaskSour
     from .git_source import GitSource
 
     for key in ("url", "ref", "subpath"):
-        if key in entry and not isinstance(entry[key], str):
-            raise LockgateError(f"{field}.{key}: must be a string")
+        if key in entry:
+            plain_text(entry[key], f"{field}.{key}", None)
     if "url" not in entry:
         raise LockgateError(f"{field}.url: a git source needs the repository's url")
     try:
@@ -146,14 +147,15 @@ def _git_source(entry: dict, field: str, priority: int, modes: dict) -> TaskSour
 def _registry_source(entry: dict, field: str, priority: int, offline: bool) -> TaskSource:
     from .registry_source import DEFAULT_TIMEOUT, RegistrySource
 
-    if not isinstance(entry.get("url"), str):
+    if "url" not in entry:
         raise LockgateError(f"{field}.url: a registry source needs the registry's base URL")
+    plain_text(entry["url"], f"{field}.url", None)
     token_env = entry.get("token_env")
     if token_env is not None and not isinstance(token_env, str):
         raise LockgateError(f"{field}.token_env: must be the name of an environment variable")
     timeout = entry.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise LockgateError(f"{field}.timeout: must be a number of seconds above 0")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 86400:
+        raise LockgateError(f"{field}.timeout: must be a number of seconds above 0, at most 86400")
     limits = {}
     for key in ("max_index_bytes", "max_file_bytes"):
         value = entry.get(key)

@@ -59,6 +59,9 @@ class RegistrySource(TaskSource):
                  max_index_bytes: int = MAX_INDEX_BYTES, max_file_bytes: int = MAX_FILE_BYTES):  # fmt: skip
         from ..urls import without_credentials
 
+        from ..shapes import plain_text
+
+        plain_text(url, "registry url", None)
         if not url.startswith(("http://", "https://", "file://")):
             raise LockgateError(f"registry url {without_credentials(url)!r}: use an http(s):// or file:// URL")
         if token_env is not None and not token_env.startswith(TOKEN_VARIABLES):
@@ -198,6 +201,7 @@ def download(url: str, base: str, token: str | None, timeout: float, limit: int 
             deadline, or a connection failure, in one line naming the URL (never the token or
             credentials).
     """
+    import http.client
     import socket
     import time
     import urllib.error
@@ -232,7 +236,7 @@ def download(url: str, base: str, token: str | None, timeout: float, limit: int 
         if isinstance(reason, (socket.timeout, TimeoutError)):
             raise LockgateError(f"GET {shown}: no answer within {timeout:g} s") from None
         raise LockgateError(f"GET {shown}: {_shown(str(getattr(reason, 'strerror', None) or reason))}") from None
-    except (ValueError, UnicodeError, OSError) as error:  # a URL urllib cannot send: NUL, lone surrogates
+    except (ValueError, UnicodeError, OSError, http.client.HTTPException) as error:  # a URL or answer urllib cannot handle
         raise LockgateError(f"GET {shown}: {type(error).__name__}: {_shown(str(error))[:120]}") from None
 
 
