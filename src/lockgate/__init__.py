@@ -3,9 +3,9 @@
 The library API (imported on first use, so ``import lockgate`` stays cheap):
 
 - :func:`lockgate.verify.verify` -> :class:`lockgate.report.Report`
-- :func:`lockgate.readers.read_lockfile` -> :class:`lockgate.model.Lockfile`
-- :func:`lockgate.interpreter.find_interpreter`, :func:`lockgate.inventory.scan_inventory`
-- :func:`lockgate.integrity.check_integrity` (installed files against RECORD)
+- :func:`lockgate.readers.read_lockfile` -> :class:`lockgate.env.model.Lockfile`
+- :func:`lockgate.env.interpreter.find_interpreter`, :func:`lockgate.env.inventory.scan_inventory`
+- :func:`lockgate.env.integrity.check_integrity` (installed files against RECORD)
 - :func:`lockgate.generate.generate`, :func:`lockgate.generate.check` (uv-backed lockfiles)
 - :mod:`lockgate.tasks.api` (task locks: lock, verify, status, tree)
 """
@@ -13,8 +13,8 @@ The library API (imported on first use, so ``import lockgate`` stays cheap):
 __version__ = "0.1.0"
 
 _LAZY = {
-    "verify": ("lockgate.verify", "verify"),
-    "read_lockfile": ("lockgate.readers", "read_lockfile"),
+    "verify": ("lockgate.env.verify", "verify"),
+    "read_lockfile": ("lockgate.env.readers", "read_lockfile"),
     "Report": ("lockgate.report", "Report"),
     "Finding": ("lockgate.report", "Finding"),
     "LockgateError": ("lockgate.errors", "LockgateError"),

@@ -143,14 +143,14 @@ def _run_run(args: argparse.Namespace) -> int:
     from shlex import join
 
     from .render import render_text
-    from .run import attestation, gate_target, run_command, verified_summary, write_record
-    from .verify import verify_environment
+    from .gate.run import attestation, gate_target, run_command, verified_summary, write_record
+    from .env.verify import verify_environment
 
     if not args.command:
         raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
     args.python, args.selected_by = gate_target(args.python, args.command)
     if args.mpi:
-        from .cluster import gate_ranks
+        from .gate.cluster import gate_ranks
 
         return gate_ranks(args.verify_lockfile, _verify_options(args), args.command, timeout=args.timeout, record=args.record)
     report, inventory = _verify_with_progress(verify_environment, args.verify_lockfile, args, show=True)
@@ -174,10 +174,10 @@ def _run_run(args: argparse.Namespace) -> int:
 
 def _run_verify(args: argparse.Namespace) -> int:
     from .render import render_json, render_text
-    from .verify import verify
+    from .env.verify import verify
 
     if args.mpi:
-        from .cluster import verify_across_ranks
+        from .gate.cluster import verify_across_ranks
 
         lockfile = args.lockfile if args.lockfile or args.compare else None
         return verify_across_ranks(lockfile, _verify_options(args), compare=args.compare, timeout=args.timeout,
@@ -226,7 +226,7 @@ _RESOLUTION_FLAGS = ("extra", "all_extras", "group", "hashes", "python_version",
 def _generate_options(args: argparse.Namespace):
     """The :class:`~lockgate.generate.GenerateOptions` of the command line, or None when it
     names none (``--check`` then uses the recorded ones)."""
-    from .generate import GenerateOptions
+    from .lock.generate import GenerateOptions
 
     if not any(getattr(args, flag) for flag in _RESOLUTION_FLAGS):
         return None
@@ -239,7 +239,7 @@ def _generate_options(args: argparse.Namespace):
 
 
 def _run_generate(args: argparse.Namespace) -> int:
-    from . import generate as lock
+    from .lock import generate as lock
 
     options = _generate_options(args)
     if args.check:
@@ -258,7 +258,7 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 
 def _check_generated(args: argparse.Namespace, options) -> int:
-    from . import generate as lock
+    from .lock import generate as lock
 
     output = args.output or lock.default_output(args.format)
     outputs = [output]
@@ -296,8 +296,8 @@ def _configure_cluster(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_cluster(args: argparse.Namespace) -> int:
-    from .cluster import mpiexec_command, run_mpiexec
-    from .run import command_without_verification
+    from .gate.cluster import mpiexec_command, run_mpiexec
+    from .gate.run import command_without_verification
 
     passthrough = args.argv[2:]
     for flag in ("--hosts", "--mpiexec", "--mpi-args"):

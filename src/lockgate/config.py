@@ -51,7 +51,7 @@ def configured_skip(directory: str = ".") -> frozenset[str]:
     Raises:
         LockgateError: ``verify`` is not a table or ``skip`` not a list of strings.
     """
-    from .model import normalize_name
+    from .env.model import normalize_name
     from .shapes import string_list, table
 
     settings, path = load_config(directory)

@@ -43,7 +43,7 @@ class InstalledDistribution:
         """
         if self._direct_url is self._UNREAD:
             self._direct_url = None
-            from ._io import read_regular_file
+            from .._io import read_regular_file
 
             try:
                 data = read_regular_file(os.path.join(self.metadata_dir, "direct_url.json"), 1024 * 1024)
@@ -162,7 +162,7 @@ def _normalize_folder_name(name: str) -> str:
 
 def _from_metadata_file(metadata: str, path: str, folder: str) -> InstalledDistribution | None:
     """Name and Version from a core metadata file's header fields."""
-    from ._io import read_regular_file
+    from .._io import read_regular_file
 
     name = version = None
     try:

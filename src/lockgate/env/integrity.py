@@ -96,7 +96,7 @@ def check_integrity(distributions, installed, prefix: str, *, jobs: int | None =
     """Check the files of ``distributions`` against their RECORDs.
 
     Args:
-        distributions: the :class:`~lockgate.inventory.InstalledDistribution` objects to check.
+        distributions: the :class:`~lockgate.env.inventory.InstalledDistribution` objects to check.
         installed: every installed distribution of the environment (their RECORDs decide which
             files are someone's, so a namespace package shared with another distribution
             raises no ``unlisted`` report).
@@ -131,7 +131,7 @@ def _record_rows(dist) -> list[list[str]] | None:
     import csv
     import io
 
-    from ._io import read_regular_file
+    from .._io import read_regular_file
 
     try:
         text = read_regular_file(os.path.join(dist.metadata_dir, "RECORD")).decode("utf-8")

@@ -13,7 +13,7 @@ import os
 
 from .inventory import InstalledDistribution, Inventory
 from .model import INDEX, URL, VCS, LockedPackage, Lockfile
-from .report import EXTRA, MATCHED, MISMATCHED, MISSING, NOT_APPLICABLE, SKIPPED, Finding
+from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, NOT_APPLICABLE, SKIPPED, Finding
 
 
 class CompareOptions:

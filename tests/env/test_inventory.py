@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lockgate.inventory import scan_inventory
+from lockgate.env.inventory import scan_inventory
 
 
 def test_dist_info_egg_info_pth_folders_and_odd_names(tmp_path):

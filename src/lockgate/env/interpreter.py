@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import LockgateError
+from ..errors import LockgateError
 
 # Runs inside the target interpreter, which may lack packaging: the environment is computed
 # as PEP 508's reference code does.
@@ -216,7 +216,7 @@ def _venv_executable(venv: str) -> str:
 
 
 def _read_pyvenv_cfg(venv: str) -> dict[str, str]:
-    from ._io import read_text
+    from .._io import read_text
 
     path = os.path.join(venv, "pyvenv.cfg")
     text = read_text(path)  # one-line errors: unreadable, not UTF-8

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from .report import MATCHED, Report
+from ..report import MATCHED, Report
 
 ATTESTATION_SCHEMA = "lockgate.attestation/1"
 _FORWARDED = ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2")
@@ -85,14 +85,14 @@ def gate_target(python: str | None, command: list[str]) -> tuple[str | None, str
 
     Without ``python`` (``--python``), the interpreter COMMAND runs (:func:`command_interpreter`)
     is the target; when COMMAND is no Python program, the default target (``selected_by``
-    None: :func:`~lockgate.interpreter.find_interpreter` says which). With ``python``,
+    None: :func:`~lockgate.env.interpreter.find_interpreter` says which). With ``python``,
     COMMAND's interpreter must belong to that same environment.
 
     Raises:
         LockgateError: ``python`` names another environment than the one COMMAND runs in.
     """
-    from .errors import LockgateError
-    from .interpreter import find_interpreter
+    from ..errors import LockgateError
+    from ..env.interpreter import find_interpreter
 
     runs = command_interpreter(command)
     if runs is None:
@@ -125,7 +125,7 @@ def write_record(path: str, record: dict) -> None:
     """Write an attestation record atomically (temp file, fsync, rename)."""
     import json
 
-    from ._io import write_atomic
+    from .._io import write_atomic
 
     write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
 
@@ -148,7 +148,7 @@ def run_command(command: list[str]) -> tuple[int, float]:
     Raises:
         LockgateError: the command cannot be started.
     """
-    from .errors import LockgateError
+    from ..errors import LockgateError
 
     started = time.monotonic()
     try:

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import lockgate, run
+from conftest import ROOT, lockgate, run
 
 from lockgate.generate import check
-from lockgate.provenance import read_provenance
+from lockgate.lock.provenance import read_provenance
 from lockgate.verify import verify
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # another one would make uv look for it
@@ -306,7 +306,7 @@ def test_real_invalid_pyproject_names_its_line(corpus, tmp_path):
 
 def test_inputs_hash_covers_the_real_uv_settings(corpus, tmp_path):
     from lockgate._toml import load_toml
-    from lockgate.provenance import dependency_inputs, inputs_sha256
+    from lockgate.lock.provenance import dependency_inputs, inputs_sha256
 
     document = load_toml(str(corpus / "mlpstorage" / "pyproject.toml"))
     inputs = dependency_inputs(document)
@@ -321,7 +321,7 @@ def test_inputs_hash_covers_the_real_uv_settings(corpus, tmp_path):
 def test_pre_commit_hook_is_declared():
     import yaml
 
-    hooks = yaml.safe_load((Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml").read_text())
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     (hook,) = [h for h in hooks if h["id"] == "lockgate-check"]
     assert hook["entry"].split() == ["lockgate", "generate", "--check"] and hook["pass_filenames"] is False
 

@@ -10,7 +10,7 @@ every discovered file; ``UV_NO_CONFIG`` turns discovery off.
 
 Only the keys that can change a resolution are kept (:data:`RESOLUTION_KEYS`); cache folders,
 timeouts and the like are not. The locked project's own ``pyproject.toml`` is left out here:
-its ``[tool.uv]`` is part of the dependency inputs (:mod:`lockgate.provenance`).
+its ``[tool.uv]`` is part of the dependency inputs (:mod:`lockgate.lock.provenance`).
 """
 
 from __future__ import annotations
@@ -120,16 +120,16 @@ def _project_config(folder: str) -> tuple[str, str | None] | None:
 
 
 def _has_tool_uv(path: str) -> bool:
-    from ._toml import load_toml
+    from .._toml import load_toml
 
     tool = load_toml(path).get("tool")
     return isinstance(tool, dict) and "uv" in tool
 
 
 def _resolution_part(path: str, table: str | None) -> dict:
-    from ._toml import load_toml
+    from .._toml import load_toml
 
-    from .shapes import table as as_table
+    from ..shapes import table as as_table
 
     document = load_toml(path)
     if table:
@@ -140,7 +140,7 @@ def _resolution_part(path: str, table: str | None) -> dict:
 def _redact(value):
     """``value`` with ``user:password@`` removed from every URL in it (strings, lists, tables)."""
     if isinstance(value, str):
-        from .urls import without_credentials
+        from ..urls import without_credentials
 
         return " ".join(without_credentials(word) for word in value.split(" "))
     if isinstance(value, list):

@@ -1,10 +1,10 @@
-"""Lockfile readers: every supported format parsed into one :class:`~lockgate.model.Lockfile`."""
+"""Lockfile readers: every supported format parsed into one :class:`~lockgate.env.model.Lockfile`."""
 
 from __future__ import annotations
 
 import os
 
-from ..errors import LockgateError
+from ...errors import LockgateError
 from ..model import Lockfile
 
 DEFAULT_LOCKFILES = ("requirements.txt", "pylock.toml")
@@ -49,7 +49,7 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
         groups: dependency groups to select; for pylock.toml and uv.lock only.
 
     Returns:
-        The parsed :class:`~lockgate.model.Lockfile`.
+        The parsed :class:`~lockgate.env.model.Lockfile`.
 
     Raises:
         LockgateError: missing or unreadable file, invalid content, or extras/groups asked of a

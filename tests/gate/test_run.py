@@ -12,7 +12,7 @@ import time
 import pytest
 from conftest import ROOT, lockgate
 
-from lockgate.run import command_without_verification
+from lockgate.gate.run import command_without_verification
 
 
 @pytest.fixture

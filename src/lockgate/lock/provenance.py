@@ -10,7 +10,7 @@ In a requirements.txt, as comment lines after uv's header (pip and uv ignore com
     # lockgate: body-sha256=<hex>
 
 ``uv-settings`` (present only when there are any) is canonical JSON of the uv settings from
-outside the command line that steered the resolution (:mod:`lockgate.uv_settings`).
+outside the command line that steered the resolution (:mod:`lockgate.lock.uv_settings`).
 
 In a pylock.toml, as the ``[tool.lockgate]`` table at the end of the file (PEP 751 reserves
 ``[tool]`` for tools), with the same keys (``options`` a list of strings).
@@ -41,7 +41,7 @@ class Provenance:
         inputs_sha256: hex sha256 of :func:`dependency_inputs` as canonical JSON.
         body_sha256: hex sha256 of the lockfile without its provenance (see the module doc).
         uv_settings: the uv settings from the environment and configuration files that steered
-            the resolution (:func:`lockgate.uv_settings.resolution_settings`); ``{}`` when none.
+            the resolution (:func:`lockgate.lock.uv_settings.resolution_settings`); ``{}`` when none.
     """
 
     __slots__ = ("generated_by", "pyproject", "options", "inputs_sha256", "body_sha256", "uv_settings")
@@ -64,13 +64,13 @@ def dependency_inputs(document: dict, path: str | None = None) -> dict:
         "dependency-groups", "dynamic", "tool.uv"}``: the project's own fields (PEP 621,
         PEP 735), which of dependencies / optional-dependencies are dynamic (their values live
         in a build backend, out of lockgate's sight), and the ``[tool.uv]`` settings that steer
-        resolution (:data:`lockgate.uv_settings.RESOLUTION_KEYS`: sources, indexes,
+        resolution (:data:`lockgate.lock.uv_settings.RESOLUTION_KEYS`: sources, indexes,
         environments, constraints, overrides, exclude-newer, prerelease…).
 
     Raises:
         LockgateError: ``project``, ``tool`` or ``tool.uv`` is not a table (naming ``path``).
     """
-    from .shapes import string_list, table
+    from ..shapes import string_list, table
     from .uv_settings import RESOLUTION_KEYS
 
     project = table(document.get("project"), "project", path)
@@ -137,13 +137,13 @@ def read_provenance(text: str, format: str, path: str) -> Provenance | None:
     Raises:
         LockgateError: the provenance is there but malformed (names ``path``).
     """
-    from .errors import LockgateError
+    from ..errors import LockgateError
 
     provenance_text = split_provenance(text, format)[1]
     if not provenance_text:
         return None
     if format == "pylock.toml":
-        from ._toml import loads_toml
+        from .._toml import loads_toml
 
         fields = loads_toml(provenance_text, path).get("tool", {}).get("lockgate", {})
     else:

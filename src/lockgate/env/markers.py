@@ -5,7 +5,7 @@ packaging is imported on first use: a lock without markers never pays for it.
 
 from __future__ import annotations
 
-from .errors import LockgateError
+from ..errors import LockgateError
 
 
 class MarkerEvaluator:
@@ -13,7 +13,7 @@ class MarkerEvaluator:
 
     Args:
         environment: the target's PEP 508 marker variables
-            (:meth:`lockgate.interpreter.Interpreter.marker_environment`).
+            (:meth:`lockgate.env.interpreter.Interpreter.marker_environment`).
         extras: extras selected (PEP 751 ``extras`` marker variable).
         groups: dependency groups selected (PEP 751 ``dependency_groups``).
     """

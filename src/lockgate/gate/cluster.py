@@ -24,21 +24,21 @@ def local_result(lockfile: str | None, options: dict, *, compare: bool) -> dict:
 
     Never raises: an error becomes ``error`` (and ``passed`` False).
     """
-    from .verify import describe_environment
+    from ..env.verify import describe_environment
 
     hostname = os.uname().nodename if hasattr(os, "uname") else "unknown"
     result = {"hostname": hostname, "python": options.get("python") or sys.executable, "passed": False, "summary": {},
               "fingerprint": None, "distributions": {}, "verify": None, "error": None}  # fmt: skip
     try:
         if compare:
-            from .interpreter import find_interpreter
-            from .inventory import scan_inventory
+            from ..env.interpreter import find_interpreter
+            from ..env.inventory import scan_inventory
 
             interpreter = find_interpreter(options.get("python"))
             inventory = scan_inventory(interpreter.site_dirs)
             result.update(passed=True, python=describe_environment(interpreter)["python"])
         else:
-            from .verify import verify_environment
+            from ..env.verify import verify_environment
 
             report, inventory = verify_environment(lockfile, **options)
             data = report.to_dict()
@@ -202,7 +202,7 @@ def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: flo
     Raises:
         LockgateError: mpi4py is missing, or COMMAND cannot be started.
     """
-    from .errors import LockgateError
+    from ..errors import LockgateError
 
     def show(data: dict) -> bool:
         if record:
@@ -227,7 +227,7 @@ def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: flo
 
 def _mpi():
     """mpi4py's MPI module (initialising MPI). Raises LockgateError when mpi4py is missing."""
-    from .errors import LockgateError
+    from ..errors import LockgateError
 
     try:
         from mpi4py import MPI
@@ -254,7 +254,7 @@ def _decide(comm, results: list[dict] | None, show) -> bool:
 def _write_record(path: str, data: dict, command: list[str]) -> None:
     import json
 
-    from ._io import write_atomic
+    from .._io import write_atomic
 
     record = {"schema": "lockgate.attestation/1", "cluster": data, "command": list(command),
               "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "exit_code": None, "wall_seconds": None}  # fmt: skip
@@ -277,7 +277,7 @@ def mpiexec_command(hosts: str, arguments: list[str], *, mpiexec: str | None = N
     import shlex
     import shutil
 
-    from .errors import LockgateError
+    from ..errors import LockgateError
 
     slots = 0
     for host in filter(None, hosts.split(",")):
@@ -309,7 +309,7 @@ def run_mpiexec(command: list[str]) -> int:
     """
     import subprocess
 
-    from .errors import LockgateError
+    from ..errors import LockgateError
 
     try:
         process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import re
 
-from .._toml import load_toml
-from ..errors import LockgateError
+from ..._toml import load_toml
+from ...errors import LockgateError
 from ..model import DIRECTORY, URL, VCS, Lockfile, LockedPackage, Source
 
 FORMAT = "pylock.toml"
@@ -26,7 +26,7 @@ def read_pylock(path: str) -> Lockfile:
         path: the ``pylock.toml`` file; relative ``path`` keys in it are relative to its folder.
 
     Returns:
-        A :class:`~lockgate.model.Lockfile` with format ``"pylock.toml"``; ``options`` holds
+        A :class:`~lockgate.env.model.Lockfile` with format ``"pylock.toml"``; ``options`` holds
         ``requires_python``, ``environments``, ``extras``, ``dependency_groups`` and
         ``default_groups`` as the file declares them.
 

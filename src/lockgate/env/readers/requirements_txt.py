@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 import re
 
-from .._io import read_text
-from ..errors import LockgateError
+from ..._io import read_text
+from ...errors import LockgateError
 from ..model import DIRECTORY, URL, VCS, Lockfile, LockedPackage, Source, normalize_name
 
 FORMAT = "requirements.txt"
@@ -69,7 +69,7 @@ def read_requirements(path: str) -> Lockfile:
         path: the file to read; ``-r``/``-c`` paths inside it are relative to its folder.
 
     Returns:
-        A :class:`~lockgate.model.Lockfile` with format ``"requirements.txt"``. Entries keep
+        A :class:`~lockgate.env.model.Lockfile` with format ``"requirements.txt"``. Entries keep
         file order; the same name under different markers stays as separate entries.
 
     Raises:
@@ -370,7 +370,7 @@ def _project_name(directory: str) -> str | None:
     pyproject = os.path.join(directory, "pyproject.toml")
     if not os.path.isfile(pyproject):
         return None
-    from .._toml import load_toml
+    from ..._toml import load_toml
 
     name = load_toml(pyproject).get("project", {}).get("name")
     return normalize_name(name) if isinstance(name, str) else None

@@ -227,7 +227,7 @@ def test_default_target_is_the_active_venv(tmp_path, make_venv):
 
 
 def test_probed_interpreter_reads_like_the_fast_path(tmp_path, make_venv):
-    from lockgate.interpreter import find_interpreter, probe_interpreter
+    from lockgate.env.interpreter import find_interpreter, probe_interpreter
 
     venv = make_venv("alpha==1.1.0")
     fast = find_interpreter(str(venv))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 
-from .._uv import find_uv
-from ..errors import LockgateError
+from ..._uv import find_uv
+from ...errors import LockgateError
 from ..model import Lockfile
 
 FORMAT = "uv.lock"
@@ -25,12 +25,12 @@ def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, 
         groups: dependency groups to include (``--group``) besides uv's default groups.
 
     Returns:
-        A :class:`~lockgate.model.Lockfile` with format ``"uv.lock"``.
+        A :class:`~lockgate.env.model.Lockfile` with format ``"uv.lock"``.
 
     Raises:
         LockgateError: no pyproject.toml beside the lock, or uv failed (uv's message follows).
     """
-    from .._toml import loads_toml
+    from ..._toml import loads_toml
     from .pylock_toml import lockfile_from_document
 
     project = os.path.dirname(os.path.abspath(path))

@@ -1,0 +1,244 @@
+"""``lockgate verify`` as a library call: check an installed environment against a lockfile."""
+
+from __future__ import annotations
+
+import os
+
+from .compare import CompareOptions, compare
+from ..config import configured_skip
+from ..errors import LockgateError
+from .interpreter import Interpreter, find_interpreter
+from .inventory import Inventory, scan_inventory
+from .model import INDEX, Lockfile, normalize_name
+from .readers import find_default_lockfile, read_lockfile
+from ..report import INTEGRITY_STATUSES, MATCHED, MISMATCHED, MISSING, MODIFIED, SKIPPED, UNVERIFIABLE, VERIFY_STATUSES, Report
+
+SCHEMA = "lockgate.verify/1"
+_SELECTED = (MATCHED, MISMATCHED, MISSING, SKIPPED)  # statuses of locked entries that apply to the target
+
+
+class NothingSelectedError(LockgateError):
+    """The lock selects no distribution for the target (every entry in an unselected group or
+    extra, or under a false marker): nothing could be checked, so the check fails (exit 1)."""
+
+    exit_code = 1
+
+
+def _nothing_selected(lock: Lockfile, interpreter: Interpreter) -> str:
+    environment = interpreter.marker_environment()
+    where = f"Python {environment['python_full_version']} on {environment['sys_platform']}"
+    message = f"selects no distribution for {where} ({len(lock.packages)} entries, none applies), so nothing was verified"
+    choices = [f"--{flag} NAME ({', '.join(names)})" for flag, names in
+               (("group", lock.options.get("dependency_groups")), ("extra", lock.options.get("extras"))) if names]  # fmt: skip
+    return f"{message}; select with {' or '.join(choices)}" if choices else message
+
+
+def verify(lockfile: str | None = None, **options) -> Report:
+    """Check the target interpreter's installed distributions against a lockfile. Read-only.
+
+    Takes the arguments of :func:`verify_environment` and returns its report alone.
+    """
+    return verify_environment(lockfile, **options)[0]
+
+
+def verify_environment(
+    lockfile: str | None = None,
+    *,
+    python: str | None = None,
+    skip=(),
+    allow_missing: bool = False,
+    strict: bool = False,
+    extras=(),
+    groups=None,
+    cpu_only: bool = False,
+    integrity: bool = False,
+    integrity_all: bool = False,
+    jobs: int | None = None,
+    progress=None,
+    selected_by: str | None = None,
+) -> tuple[Report, Inventory]:
+    """Check the target interpreter's installed distributions against a lockfile. Read-only.
+
+    Args:
+        lockfile: requirements.txt, pylock.toml (PEP 751) or uv.lock; None looks for
+            ``requirements.txt`` then ``pylock.toml`` in the current folder.
+        python: interpreter path or venv folder; None is the active venv, else the nearest
+            ``.venv``, else this interpreter (:func:`~lockgate.env.interpreter.find_interpreter`).
+        skip: distribution names to leave unchecked, added to ``verify.skip`` of the
+            project's lockgate.toml / ``[tool.lockgate]``.
+        allow_missing: locked distributions that are not installed do not fail.
+        strict: extra distributions and local-version differences fail too.
+        extras: extras to select (pylock.toml, uv.lock).
+        groups: dependency groups to select (pylock.toml, uv.lock); None is the lock's defaults.
+        cpu_only: a CUDA distribution (``nvidia-*``, ``cuda-*``, ``triton``…) or a non-CPU
+            PyTorch build that the lock pins for the target or that is installed is
+            ``mismatched`` (:mod:`lockgate.env.cpu_only`).
+        integrity: also check every file of the locked, installed distributions against its
+            RECORD (:mod:`lockgate.env.integrity`); adds the statuses ``modified`` (fails) and
+            ``unverifiable`` (no RECORD; fails with ``strict``) and an ``integrity`` header.
+        integrity_all: the same for every installed distribution.
+        jobs: hashing threads for the integrity check; None is the core count.
+        progress: ``callable(bytes_done, bytes_total)`` told how hashing goes, or None.
+        selected_by: what named ``python``, for the report's ``environment.selected_by``.
+
+    Returns:
+        ``(report, inventory)``: a :class:`~lockgate.report.Report` with schema
+        ``lockgate.verify/1`` (one finding per locked entry and per installed distribution;
+        ``report.passed`` tells the verdict, ``report.fix`` lists commands that would repair a
+        failure) and the :class:`~lockgate.env.inventory.Inventory` it was checked against.
+
+    Raises:
+        NothingSelectedError: no entry of the lock applies to the target (exit code 1).
+        LockgateError: the lockfile is missing or invalid, or the interpreter cannot be used.
+    """
+    path = lockfile or find_default_lockfile()
+    lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()))
+    interpreter = find_interpreter(python, selected_by=selected_by or "--python")
+    inventory = scan_inventory(interpreter.site_dirs)
+    options = CompareOptions(
+        skip=configured_skip() | {normalize_name(name) for name in skip},
+        allow_missing=allow_missing,
+        strict=strict,
+        extras=extras,
+        groups=groups,
+    )
+    findings = compare(lock, inventory, interpreter.marker_environment, options)
+    if not any(finding.status in _SELECTED for finding in findings):
+        raise NothingSelectedError(_nothing_selected(lock, interpreter), path)
+    header = {"lockfile": path, "lockfile_sha256": lock.sha256, "environment": describe_environment(interpreter)}
+    report = Report(SCHEMA, VERIFY_STATUSES, findings, header)
+    if cpu_only:
+        _flag_cuda(findings, inventory, interpreter.marker_environment()["sys_platform"] == "linux")
+    if integrity or integrity_all:
+        _check_files(report, inventory, interpreter, every=integrity_all, strict=strict, jobs=jobs, progress=progress)
+    if not report.passed:
+        has_pip = "pip" in inventory.distributions
+        report.fix = fix_commands(lock, interpreter, report, strict=strict, extras=extras, groups=groups, pip=has_pip)
+    return report, inventory
+
+
+def _flag_cuda(findings, inventory: Inventory, on_linux: bool) -> None:
+    """Under ``--cpu-only``, every CUDA distribution that applies here is ``mismatched``."""
+    from .cpu_only import cpu_only_problem
+    from ..report import EXTRA, MISSING
+
+    for finding in findings:
+        if finding.status not in (MATCHED, MISMATCHED, MISSING, EXTRA):
+            continue
+        installed = inventory.distributions.get(finding.subject)
+        version = installed.version if installed else finding.expected
+        problem = cpu_only_problem(finding.subject, version, on_linux)
+        if problem:
+            finding.message = f"{finding.message}; {problem}" if finding.message else problem
+            finding.status, finding.fails = MISMATCHED, True
+
+
+def _check_files(report: Report, inventory: Inventory, interpreter: Interpreter, *, every, strict, jobs, progress) -> None:
+    """Run the RECORD check and fold its result into the findings of the same distributions."""
+    from .integrity import check_integrity
+
+    by_name = {f.subject: f for f in report.findings if f.subject in inventory.distributions and f.status != SKIPPED}
+    checked = by_name if every else {name: f for name, f in by_name.items() if f.status in (MATCHED, MISMATCHED)}
+    distributions = [inventory.distributions[name] for name in checked]
+    result = check_integrity(distributions, inventory.distributions.values(), interpreter.prefix, jobs=jobs, progress=progress)
+    for name, integrity in result.distributions.items():
+        _fold_integrity(checked[name], integrity, strict)
+    report.statuses = INTEGRITY_STATUSES
+    report.header["integrity"] = {
+        "distributions": len(distributions),
+        "files": result.files,
+        "bytes_hashed": result.bytes_hashed,
+        "seconds": round(result.seconds, 3),
+    }
+
+
+_PROBLEM_WORDS = {"hash": "changed", "size": "resized", "outside": "outside the environment"}
+
+
+def _fold_integrity(finding, integrity, strict: bool) -> None:
+    """A distribution whose files differ becomes ``modified`` (a version mismatch stays the
+    headline); one without RECORD becomes ``unverifiable``."""
+    from collections import Counter
+
+    if not integrity.has_record:
+        note, status, fails = "no RECORD: its files cannot be verified", UNVERIFIABLE, strict
+    elif integrity.problems:
+        counts = Counter(_PROBLEM_WORDS.get(p["problem"], p["problem"]) for p in integrity.problems)
+        note = "files: " + ", ".join(f"{n} {words}" for words, n in counts.items())
+        status, fails = (MODIFIED, True) if integrity.modified else (finding.status, False)
+        finding.details = {**(finding.details or {}), "files": integrity.problems}
+    else:
+        return
+    finding.message = f"{finding.message}; {note}" if finding.message else note
+    if finding.status != MISMATCHED:
+        finding.status = status
+    finding.fails = finding.fails or fails
+
+
+def describe_environment(interpreter: Interpreter) -> dict[str, str]:
+    """``{"python", "python_version", "platform", "hostname", "selected_by"}`` of the target,
+    for reports (``selected_by``: the rule that chose it, see :func:`~lockgate.env.interpreter.find_interpreter`)."""
+    return {
+        "python": interpreter.executable,
+        "python_version": interpreter.version,
+        "platform": interpreter.platform(),
+        "hostname": _hostname(),
+        "selected_by": interpreter.selected_by,
+    }
+
+
+def _hostname() -> str:
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import platform  # pragma: no cover - Windows
+
+    return platform.node()  # pragma: no cover
+
+
+def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, strict=False, extras=(), groups=None,
+                 pip: bool = True) -> list[str]:  # fmt: skip
+    """Commands that bring the environment to the lock, uv's first, then pip's; only commands
+    that exist: uv is ``uv`` when it is on PATH, else the path of the uv lockgate runs, and pip's
+    are left out when the target has no pip (``pip=False``, as in uv's venvs).
+
+    They never uninstall what the lock does not name, except under ``strict``, where the
+    extra distributions are listed for removal by name.
+    """
+    from shlex import join, quote
+
+    uv = _runnable_uv()
+    python = interpreter.executable
+    # A source difference (VCS commit, URL, folder) with an equal version, or a modified
+    # file: uv would keep the installed copy.
+    by_source = {entry.name for entry in lock.packages if entry.source.kind != INDEX}
+    reinstall = sorted(
+        f.subject for f in report.failures() if f.status == MODIFIED or (f.status == MISMATCHED and f.subject in by_source)
+    )
+    uv_options = [f"--reinstall-package={name}" for name in reinstall]
+    if lock.format == "uv.lock":
+        selection = [f"--extra={e}" for e in extras] + [f"--group={g}" for g in groups or ()]
+        export = join([uv, "export", "--frozen", f"--project={os.path.dirname(os.path.abspath(lock.path))}", *selection])
+        commands = [f"{export} | {join([uv, 'pip', 'install', f'--python={python}', *uv_options, '-r', '-'])}"]
+    else:
+        commands = [join([uv, "pip", "install", f"--python={python}", *uv_options, "-r", lock.path])]
+        if lock.format == "requirements.txt" and pip:
+            commands.append(join([python, "-m", "pip", "install", "-r", lock.path]))
+    extra_names = sorted(f.subject for f in report.failures() if f.status == "extra")
+    if strict and extra_names:
+        remove = [uv, "pip", "uninstall", f"--python={python}"] if not pip else [python, "-m", "pip", "uninstall", "-y"]
+        commands.append(f"{join(remove)} {' '.join(map(quote, extra_names))}  # removes what the lock does not name")
+    return commands
+
+
+def _runnable_uv() -> str:
+    """``uv`` when PATH finds it, else the full path of the uv lockgate runs."""
+    import shutil
+
+    if shutil.which("uv"):
+        return "uv"
+    from .._uv import find_uv
+
+    try:
+        return find_uv()
+    except LockgateError:
+        return "uv"

@@ -1,0 +1,2 @@
+"""Writing pinned lockfiles with uv: ``generate``, the provenance it stamps and the uv settings it
+records."""

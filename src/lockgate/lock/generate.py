@@ -1,0 +1,580 @@
+"""``lockgate generate``: pinned lockfiles from a pyproject.toml, resolved by ``uv pip compile``,
+stamped with their provenance (:mod:`lockgate.lock.provenance`), and checked for staleness and
+hand edits."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ..errors import LockgateError
+from ..report import MISMATCHED, Finding, Report
+
+REQUIREMENTS, PYLOCK = "requirements.txt", "pylock.toml"
+CHECK_SCHEMA = "lockgate.generate.check/1"
+FRESH, STALE, HAND_EDITED = "fresh", "stale", "hand_edited"
+CHECK_STATUSES = (FRESH, STALE, HAND_EDITED, MISMATCHED)
+#: Lock names other tools own: never written by generate; ``(tool, command that checks it)``.
+FOREIGN_LOCKS = {
+    "uv.lock": ("uv", "uv lock --check"),
+    "poetry.lock": ("Poetry", "poetry check --lock"),
+    "pdm.lock": ("PDM", "pdm lock --check"),
+    "Pipfile.lock": ("Pipenv", "pipenv verify"),
+    "pixi.lock": ("pixi", "pixi lock --check"),
+}
+
+
+class GenerateOptions:
+    """The resolution options of ``lockgate generate``; each is passed to ``uv pip compile``.
+
+    Attributes:
+        extras, groups: extras and dependency groups (PEP 735) to include, tuples of names.
+        all_extras: include every extra.
+        hashes: write ``--hash`` / wheel hashes (uv ``--generate-hashes``).
+        python_version: ``"X.Y"`` to resolve for, or None (the running interpreter's).
+        python_platform: a uv target triple (``x86_64-manylinux_2_28``…), or None.
+        universal: one lock for every platform, with markers (default True; a
+            ``python_platform`` locks for that platform alone).
+        exclude_newer: ignore distributions uploaded after this date or timestamp, or None.
+        torch_backend: uv's PyTorch index choice (``cpu``, ``cu126``, ``auto``…), or None;
+            ``cpu`` is also asserted on the result (:mod:`lockgate.env.cpu_only`).
+        index_url, extra_index_urls, find_links: where distributions come from.
+        no_index: ignore every index (only ``find_links``).
+        offline: resolve from uv's cache (and local files) only.
+    """
+
+    __slots__ = (
+        "extras", "groups", "all_extras", "hashes", "python_version", "python_platform", "universal",
+        "exclude_newer", "torch_backend", "index_url", "extra_index_urls", "find_links", "no_index", "offline",
+    )  # fmt: skip
+
+    def __init__(
+        self, *, extras=(), groups=(), all_extras=False, hashes=False, python_version=None, python_platform=None,
+        universal=True, exclude_newer=None, torch_backend=None, index_url=None, extra_index_urls=(), find_links=(),
+        no_index=False, offline=False,
+    ):  # fmt: skip
+        self.extras = tuple(extras)
+        self.groups = tuple(groups)
+        self.all_extras = all_extras
+        self.hashes = hashes
+        self.python_version = python_version
+        self.python_platform = python_platform
+        self.universal = universal
+        self.exclude_newer = exclude_newer
+        self.torch_backend = torch_backend
+        self.index_url = index_url
+        self.extra_index_urls = tuple(extra_index_urls)
+        self.find_links = tuple(find_links)
+        self.no_index = no_index
+        self.offline = offline
+
+    def replace(self, **changes) -> GenerateOptions:
+        """A copy with some attributes changed."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        return GenerateOptions(**values)
+
+    def arguments(self, *, redact: bool = True) -> list[str]:
+        """The ``lockgate generate`` options, in a fixed order (what a lockfile records).
+
+        URLs lose their credentials when ``redact`` (they must never reach a lockfile).
+        """
+        from ..urls import without_credentials
+
+        url = without_credentials if redact else (lambda text: text)
+        words = []
+        for extra in self.extras:
+            words += ["--extra", extra]
+        words += ["--all-extras"] * self.all_extras
+        for group in self.groups:
+            words += ["--group", group]
+        words += ["--hashes"] * self.hashes
+        words += _pair("--python-version", self.python_version) + _pair("--python-platform", self.python_platform)
+        words += ["--no-universal"] * (not self.universal)
+        words += _pair("--exclude-newer", self.exclude_newer) + _pair("--torch-backend", self.torch_backend)
+        words += _pair("--index-url", self.index_url and url(self.index_url))
+        for extra_url in self.extra_index_urls:
+            words += ["--extra-index-url", url(extra_url)]
+        for link in self.find_links:
+            words += ["--find-links", url(link)]
+        words += ["--no-index"] * self.no_index + ["--offline"] * self.offline
+        return words
+
+    def uv_arguments(self) -> list[str]:
+        """The same options as ``uv pip compile`` spells them (credentials kept)."""
+        renamed = {"--hashes": "--generate-hashes", "--no-universal": None}
+        words = [renamed.get(word, word) for word in self.arguments(redact=False)]
+        # A named platform is one platform: uv refuses --universal with --python-platform.
+        universal = self.universal and not self.python_platform
+        return [word for word in words if word is not None] + ["--universal"] * universal
+
+
+def _pair(flag: str, value) -> list[str]:
+    return [flag, value] if value else []
+
+
+class GenerateResult:
+    """One lockfile written by :func:`generate`.
+
+    Attributes:
+        path: the lockfile.
+        format: ``"requirements.txt"`` or ``"pylock.toml"``.
+        packages: how many entries it pins.
+        provenance: the :class:`~lockgate.lock.provenance.Provenance` written into it.
+        warnings: what the user should hear: uv's own warnings (a missing extra, a yanked
+            version) and lockgate's (a hand-edited lock whose pins were not kept), one line each.
+    """
+
+    __slots__ = ("path", "format", "packages", "provenance", "warnings")
+
+    def __init__(self, path, format, packages, provenance, warnings=()):
+        self.path = path
+        self.format = format
+        self.packages = packages
+        self.provenance = provenance
+        self.warnings = list(warnings)
+
+
+class NotCpuOnlyError(LockgateError):
+    """``--torch-backend cpu`` was asked for, but the resolution pins CUDA; nothing was written."""
+
+    exit_code = 1
+
+
+def output_format(output: str, format: str | None = None) -> str:
+    """The lockfile format: ``format`` when given, else from the name (``*.toml`` is PEP 751).
+
+    Raises:
+        LockgateError: a pylock.toml name that PEP 751 forbids, another tool's lock name
+            (``uv.lock``, ``poetry.lock``…: :data:`FOREIGN_LOCKS`), or an unknown format.
+    """
+    name = os.path.basename(output)
+    if name in FOREIGN_LOCKS:
+        tool, check_command = FOREIGN_LOCKS[name]
+        raise LockgateError(f"{name} is {tool}'s own lock format: lockgate reads it (verify -l {name}) but writes only requirements.txt "
+                            f"or pylock.toml; check it with: {check_command}", output)  # fmt: skip
+    chosen = format or (PYLOCK if name.endswith(".toml") else REQUIREMENTS)
+    if chosen not in (REQUIREMENTS, PYLOCK):
+        raise LockgateError(f"unknown --format {chosen}: use requirements.txt or pylock.toml")
+    if chosen == PYLOCK:
+        middle = name[len("pylock.") : -len(".toml")] if name.startswith("pylock.") and name.endswith(".toml") else None
+        if name != "pylock.toml" and (not middle or "." in middle):
+            raise LockgateError("PEP 751 names a lock pylock.toml or pylock.NAME.toml (NAME without dots)", output)
+    return chosen
+
+
+def full_lock_name(output: str, format: str) -> str:
+    """The name of the full lock beside a base lock: ``requirements-full.txt`` for
+    ``requirements.txt``, ``pylock.full.toml`` for ``pylock.toml``, ``pylock.dev-full.toml``
+    for ``pylock.dev.toml``."""
+    folder, name = os.path.split(output)
+    if format == PYLOCK:
+        middle = name[len("pylock.") : -len(".toml")]
+        full = "pylock.full.toml" if not middle else f"pylock.{middle}-full.toml"
+    else:
+        stem, dot, suffix = name.rpartition(".")
+        full = f"{stem}-full.{suffix}" if dot else f"{name}-full"
+    return os.path.join(folder, full)
+
+
+def default_output(format: str | None) -> str:
+    """``pylock.toml`` for that format, else ``requirements.txt``."""
+    return "pylock.toml" if format == PYLOCK else "requirements.txt"
+
+
+def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, format: str | None = None,
+             options: GenerateOptions | None = None) -> GenerateResult:  # fmt: skip
+    """Resolve ``pyproject`` with ``uv pip compile`` and write a stamped lockfile atomically.
+
+    Args:
+        pyproject: the pyproject.toml to lock.
+        output: the lockfile to write; None is ``requirements.txt`` (``pylock.toml`` when
+            ``format`` is ``pylock.toml``). An existing one seeds uv's preferences, so pins
+            that still satisfy the pyproject are kept, as uv and pip-compile do.
+        format: ``requirements.txt`` or ``pylock.toml`` (PEP 751); None takes it from the name.
+        options: :class:`GenerateOptions`.
+
+    Returns:
+        A :class:`GenerateResult`.
+
+    Raises:
+        NotCpuOnlyError: ``torch_backend="cpu"`` and the resolution pins CUDA (nothing written).
+        LockgateError: no pyproject, invalid TOML, uv failed (its explanation in ``detail``),
+            or the output cannot be written; the previous lockfile is then left untouched.
+    """
+    options = options or GenerateOptions()
+    output = output or default_output(format)
+    format = output_format(output, format)
+    if not os.path.isfile(pyproject):
+        _load_pyproject(pyproject)  # raises the one-line error
+    from .._io import write_atomic, write_target
+
+    target = write_target(output)  # a folder is refused before uv runs; a device is never read as preferences
+    folder = os.path.dirname(target if target else os.path.abspath(pyproject))
+    runner = _UvRunner(pyproject, folder, regenerate_command(output, pyproject, options.arguments()))
+    inspect = _cpu_problems if options.torch_backend == "cpu" else None
+    inputs = []  # the pyproject is parsed and hashed while uv resolves (2 cores: it costs no wall time)
+    body, problems = runner.compile(format, options, seed=target, inspect=inspect, meanwhile=lambda: inputs.extend(_inputs(pyproject, options.arguments())))
+    if problems:
+        if format == PYLOCK:  # pylock.toml has no `# via`: resolve once more as requirements to say why
+            problems = _with_via(problems, runner.compile(REQUIREMENTS, options)[0])
+        detail = "\n".join(f"{name} {version}: {message}" for name, version, message in problems)
+        names = ", ".join(name for name, _, _ in problems)
+        raise NotCpuOnlyError(f"--torch-backend cpu, but the resolution is not CPU-only: {names}; nothing written", pyproject, detail=detail)
+    from .provenance import Provenance
+
+    provenance = Provenance(
+        f"lockgate {_lockgate_version()}; uv {runner.version()}",
+        _relative(pyproject, os.path.dirname(os.path.abspath(output))),
+        options.arguments(),
+        inputs[0],
+        uv_settings=inputs[1],
+    )
+    from .provenance import stamp
+
+    write_atomic(output, stamp(body, format, provenance).encode())
+    return GenerateResult(output, format, _count_packages(body, format), provenance, runner.warnings)
+
+
+def generate_all(pyproject: str = "pyproject.toml", output: str | None = None, *, format: str | None = None,
+                 options: GenerateOptions | None = None) -> list[GenerateResult]:  # fmt: skip
+    """The base lock (no extras) and the full lock (extra ``full``, or every extra when the
+    project has no ``full``), with every other option the same.
+
+    Takes the arguments of :func:`generate`; ``output`` names the base lock and the full one
+    goes beside it (:func:`full_lock_name`). Returns both results, base first.
+
+    Raises:
+        LockgateError: as :func:`generate`, or extras were chosen too (``--all`` chooses them).
+    """
+    options = options or GenerateOptions()
+    if options.extras or options.all_extras:
+        raise LockgateError("--all writes the base lock (no extras) and the full lock: drop --extra and --all-extras")
+    output = output or default_output(format)
+    format = output_format(output, format)
+    from ..shapes import table
+
+    project = table(_load_pyproject(pyproject).get("project"), "project", pyproject)
+    extras = table(project.get("optional-dependencies"), "project.optional-dependencies", pyproject)
+    full = options.replace(extras=("full",)) if "full" in extras else options.replace(all_extras=True)
+    base_result = generate(pyproject, output, format=format, options=options)
+    return [base_result, generate(pyproject, full_lock_name(output, format), format=format, options=full)]
+
+
+def check(output: str | None = None, *, pyproject: str | None = None, format: str | None = None,
+          options: GenerateOptions | None = None) -> Report:  # fmt: skip
+    """Is a generated lockfile fresh? Writes nothing.
+
+    Args:
+        output: the lockfile; None is ``requirements.txt`` (``pylock.toml`` for that format).
+        pyproject: the pyproject to compare with; None is the one the lock recorded.
+        format: as :func:`generate`.
+        options: when given, they must equal the recorded ones (else ``stale``).
+
+    Returns:
+        A Report (schema ``lockgate.generate.check/1``, items ``locks``, subject key
+        ``path``): a ``fresh``, ``stale`` or ``hand_edited`` finding for the lock, and with a
+        recorded ``--torch-backend cpu``, a ``mismatched`` finding per CUDA distribution.
+
+    Raises:
+        LockgateError: the lockfile or pyproject is missing, or the lock has no provenance.
+    """
+    from .._io import read_text
+    from .provenance import read_provenance
+
+    output = output or default_output(format)
+    format = output_format(output, format)
+    if not os.path.exists(output):
+        raise LockgateError(f"lockfile not found: {output}; create it with: lockgate generate -o {output}")
+    text = read_text(output)
+    provenance = read_provenance(text, format, output)
+    if provenance is None:
+        raise LockgateError(f"not made by lockgate generate (no provenance); run: lockgate generate -o {output}", output)
+    pyproject = pyproject or os.path.normpath(os.path.join(os.path.dirname(output), provenance.pyproject))
+    findings = [_freshness(output, text, format, provenance, pyproject, options)]
+    if _recorded_torch_backend(provenance.options) == "cpu":
+        findings += [Finding(MISMATCHED, name, "CPU-only", found, why, fails=True) for name, found, why in _cpu_problems(output, format)]
+    header = {"lockfile": output, "pyproject": pyproject, "generated_by": provenance.generated_by, "options": provenance.options}
+    return Report(CHECK_SCHEMA, CHECK_STATUSES, findings, header, items_key="locks", subject_key="path")
+
+
+def _freshness(output: str, text: str, format: str, provenance, pyproject: str, options) -> Finding:
+    """The one ``fresh`` / ``stale`` / ``hand_edited`` finding of a lock; a hand edit is named
+    first, since the recorded hashes no longer describe the file."""
+    from .provenance import body_sha256, inputs_sha256
+    from .uv_settings import describe_change
+
+    rerun = regenerate_command(output, pyproject, provenance.options)
+    body = body_sha256(text, format)
+    inputs = inputs_sha256(_load_pyproject(pyproject), pyproject)
+    if body != provenance.body_sha256:
+        message = f"hand-edited: the lock changed since lockgate generate wrote it; run: {rerun}"
+        return Finding(HAND_EDITED, output, provenance.body_sha256, body, message, fails=True)
+    if options is not None and options.arguments() != provenance.options:
+        recorded, asked = " ".join(provenance.options), " ".join(options.arguments())
+        message = f"stale: options changed (recorded: {recorded or 'none'}); run: {regenerate_command(output, pyproject, options.arguments())}"
+        return Finding(STALE, output, recorded, asked, message, fails=True)
+    if inputs != provenance.inputs_sha256:
+        message = f"stale: dependency inputs changed in {pyproject}; run: {rerun}"
+        return Finding(STALE, output, provenance.inputs_sha256, inputs, message, fails=True)
+    settings = _uv_settings(pyproject, provenance.options)
+    if settings != provenance.uv_settings:
+        changed = describe_change(provenance.uv_settings, settings)
+        message = f"stale: uv settings from outside the command line changed ({changed}); with the settings you want, run: {rerun}"
+        return Finding(STALE, output, _json(provenance.uv_settings), _json(settings), message, fails=True)
+    return Finding(FRESH, output, provenance.inputs_sha256, inputs, "")
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def regenerate_command(output: str, pyproject: str, options: list[str]) -> str:
+    """The ``lockgate generate`` command line that rewrites ``output``."""
+    from shlex import join
+
+    words = ["lockgate", "generate"]
+    if os.path.normpath(pyproject) != "pyproject.toml":
+        words += ["--pyproject", pyproject]
+    return join([*words, "-o", output, *options])
+
+
+def _recorded_torch_backend(options: list[str]) -> str | None:
+    return options[options.index("--torch-backend") + 1] if "--torch-backend" in options[:-1] else None
+
+
+def _inputs(pyproject: str, options: list[str]) -> tuple[str, dict]:
+    """``(inputs-sha256, uv settings)``: everything besides the options that steers uv."""
+    from .provenance import inputs_sha256
+
+    return inputs_sha256(_load_pyproject(pyproject), pyproject), _uv_settings(pyproject, options)
+
+
+def _uv_settings(pyproject: str, options: list[str]) -> dict:
+    """The uv settings from outside the command line that steer a lock made with ``options``."""
+    from .uv_settings import resolution_settings
+
+    one_python = ("--no-universal" in options or "--python-platform" in options) and "--python-version" not in options
+    return resolution_settings(pyproject, interpreter_matters=one_python)
+
+
+def _load_pyproject(pyproject: str) -> dict:
+    from .._toml import load_toml
+
+    if not os.path.isfile(pyproject):
+        raise LockgateError(f"pyproject not found: {pyproject}; name it with --pyproject PATH")
+    return load_toml(pyproject)
+
+
+def _relative(path: str, folder: str) -> str:
+    return os.path.relpath(os.path.abspath(path), folder).replace(os.sep, "/")
+
+
+def _lockgate_version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+class _UvRunner:
+    """Runs ``uv pip compile`` on one pyproject.
+
+    uv runs in the pyproject's folder, so its ``# via`` annotations name ``pyproject.toml``
+    wherever lockgate runs from, and writes into a temporary file in ``folder`` (the
+    lockfile's), removed afterwards.
+    """
+
+    def __init__(self, pyproject: str, folder: str, header: str):
+        from .._uv import find_uv_and_version
+
+        self.uv, self._version = find_uv_and_version()
+        self.pyproject = pyproject
+        self.folder = folder
+        self.header = header
+        self.warnings: list[str] = []
+
+    def version(self) -> str:
+        """``0.13.9``: the uv wheel's version, else the second word of ``uv --version``, or ``unknown``."""
+        if self._version is None:
+            import subprocess
+
+            try:
+                words = subprocess.run([self.uv, "--version"], capture_output=True, text=True).stdout.split()
+            except OSError:
+                words = []
+            self._version = words[1] if len(words) > 1 else "unknown"
+        return self._version
+
+    def compile(self, format: str, options: GenerateOptions, *, seed=None, inspect=None, meanwhile=None) -> tuple[str, list]:
+        """``(lockfile text, inspect(temporary path, format) or [])``.
+
+        Args:
+            seed: an existing lockfile whose pins uv keeps where they still fit (uv reads its
+                output file as preferences, as pip-compile does).
+            inspect: called on the written file before it is removed.
+            meanwhile: called while uv runs; if it raises, uv is stopped.
+        """
+        import subprocess
+
+        _remove_stale_outputs(self.folder)
+        tag = f"{os.getpid()}x{os.urandom(4).hex()}"
+        # beside the lock, since uv writes paths relative to its output; PEP 751 tools will only
+        # ever see a pylock.lockgate… name while uv runs, or after a kill -9 until the next run
+        name = f"pylock.lockgate{tag}.toml" if format == PYLOCK else f".lockgate-uv-output-{tag}.tmp"
+        temporary = os.path.join(self.folder, name)
+        command = [self.uv, "pip", "compile", os.path.basename(self.pyproject), "--output-file", temporary, "--format", format,
+                   "--no-progress", "--color", "never", "--custom-compile-command", self.header, *options.uv_arguments()]  # fmt: skip
+        try:
+            if seed:
+                self.warnings.extend(_seed(seed, temporary, format))
+            folder = os.path.dirname(os.path.abspath(self.pyproject))
+            process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            with process, _exit_on_termination():
+                try:
+                    if meanwhile:
+                        meanwhile()
+                    stdout, stderr = process.communicate()
+                except BaseException:  # an error meanwhile, Ctrl-C, SIGTERM: uv stops too
+                    process.kill()
+                    raise
+            if process.returncode != 0:
+                message = f"uv could not lock {self.pyproject} (uv pip compile exit {process.returncode})"
+                raise LockgateError(message, detail=stderr)
+            # uv prints the lock on stdout too; of its stderr, the warnings are for the user
+            self.warnings.extend(f"uv: {line[len('warning:') :].strip()}" for line in stderr.splitlines() if line.startswith("warning:"))
+            with open(temporary, encoding="utf-8") as handle:
+                text = handle.read()
+            return text, inspect(temporary, format) if inspect else []
+        except OSError as error:
+            raise LockgateError(f"cannot run uv pip compile: {error.strerror}", self.pyproject) from None
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
+
+_STALE_OUTPUT = re.compile(r"^(?:pylock\.lockgate|\.lockgate-uv-output-)(\d+)x[0-9a-f]{8}(?:\.toml|\.tmp)$")
+_OLD_OUTPUT = re.compile(r"^(?:pylock\.lockgate[0-9a-f]{12}\.toml|\.lockgate-[0-9a-f]{12}\.txt)$")  # before pids were in names
+
+
+def _remove_stale_outputs(folder: str) -> None:
+    """Remove uv outputs that a killed ``lockgate generate`` left in ``folder``: those of
+    processes that no longer run, and the old unstamped names after an hour."""
+    import time
+
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        stamped, old = _STALE_OUTPUT.match(name), _OLD_OUTPUT.match(name)
+        path = os.path.join(folder, name)
+        try:
+            if (stamped and not _running(int(stamped[1]))) or (old and time.time() - os.lstat(path).st_mtime > 3600):
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
+
+
+class _exit_on_termination:
+    """While uv runs, SIGTERM and SIGHUP end lockgate through its ``finally`` blocks (which
+    remove uv's temporary output) instead of killing it outright."""
+
+    _SIGNALS = ("SIGTERM", "SIGHUP")
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for name in self._SIGNALS:
+                number = getattr(signal, name, None)
+                if number is not None:
+                    self.previous[number] = signal.signal(number, self._exit)
+        return self
+
+    @staticmethod
+    def _exit(number, _frame):
+        raise SystemExit(128 + number)
+
+    def __exit__(self, *_):
+        import signal
+
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+
+def _seed(output: str, temporary: str, format: str) -> list[str]:
+    """Copy the current lock where uv reads its preferences, if lockgate wrote it and nobody
+    edited it since: uv refuses a preferences file it cannot parse (only ours are known to
+    parse), and a hand-edited pin must not survive into a lock stamped fresh.
+
+    Returns:
+        A warning when the lock was not used, else nothing.
+    """
+    from .._io import read_text
+    from .provenance import body_sha256, read_provenance
+
+    if not os.path.isfile(output):
+        return []
+    try:
+        text = read_text(output)
+        provenance = read_provenance(text, format, output)
+    except LockgateError as error:
+        return [f"{output}: not used as preferences ({error.message}); resolved afresh"]
+    if provenance is None:
+        return []
+    if body_sha256(text, format) != provenance.body_sha256:
+        return [f"{output} was edited by hand since lockgate wrote it: its pins were not kept; resolved afresh"]
+    with open(temporary, "xb") as target:
+        target.write(text.encode())
+    return []
+
+
+def _cpu_problems(path: str, format: str) -> list[tuple[str, str, str]]:
+    """``(name, version, why)`` for each entry of a lockfile that breaks CPU-only where it
+    installs on Linux, with the ``# via`` annotations of a requirements file."""
+    from ..env.cpu_only import cpu_only_problem, linux_environment
+    from ..env.interpreter import current_interpreter
+    from ..env.markers import MarkerEvaluator
+    from ..env.readers import read_lockfile
+
+    lock = read_lockfile(path)
+    evaluator = MarkerEvaluator(linux_environment(current_interpreter().marker_environment()))
+    problems = []
+    for entry in lock.packages:
+        if entry.name and evaluator.applies(entry.marker, entry.marker_context, entry.origin):
+            problem = cpu_only_problem(entry.name, entry.version, on_linux=True)
+            if problem:
+                problems.append((entry.name, entry.version or "", problem))
+    if format == REQUIREMENTS and problems:
+        from .._io import read_text
+
+        problems = _with_via(problems, read_text(path))
+    return problems
+
+
+def _with_via(problems: list[tuple[str, str, str]], requirements_text: str) -> list[tuple[str, str, str]]:
+    """The problems with ``(via …)`` from a requirements text's annotations added."""
+    from ..env.cpu_only import via_annotations
+
+    sources = via_annotations(requirements_text)
+    return [(name, version, f"{why} (via {', '.join(sources[name])})" if sources.get(name) else why) for name, version, why in problems]
+
+
+def _count_packages(body: str, format: str) -> int:
+    if format == PYLOCK:
+        return body.count("[[packages]]")
+    return sum(1 for line in body.splitlines() if line[:1].isalnum() or line.startswith(("-e ", "--editable")))
