@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from verify_speed import EXCLUDE_NEWER, ROOTS as DEPENDENCIES  # the same popular projects
+from verify_speed import EXCLUDE_NEWER  # the same popular projects
+from verify_speed import ROOTS as DEPENDENCIES
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "generate_overhead"

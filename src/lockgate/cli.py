@@ -27,7 +27,7 @@ def _terminal_columns() -> int:
     except (KeyError, ValueError):
         pass
     try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]  # None: caught below
     except (AttributeError, ValueError, OSError):
         return 80
 
@@ -142,9 +142,9 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
 def _run_run(args: argparse.Namespace) -> int:
     from shlex import join
 
-    from .render import render_text
-    from .gate.run import attestation, gate_target, run_command, verified_summary, write_record
     from .env.verify import verify_environment
+    from .gate.run import attestation, gate_target, run_command, verified_summary, write_record
+    from .render import render_text
 
     if not args.command:
         raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
@@ -173,8 +173,8 @@ def _run_run(args: argparse.Namespace) -> int:
 
 
 def _run_verify(args: argparse.Namespace) -> int:
-    from .render import render_json, render_text
     from .env.verify import verify
+    from .render import render_json, render_text
 
     if args.mpi:
         from .gate.cluster import verify_across_ranks

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 
-from .errors import LockgateError
-
 
 def load_config(directory: str = ".") -> tuple[dict, str | None]:
     """The lockgate settings of the project in ``directory``.
@@ -37,7 +35,6 @@ def load_config(directory: str = ".") -> tuple[dict, str | None]:
     if not mentions:  # parsing TOML costs more than reading: only parse when it can matter
         return {}, None
     from ._toml import load_toml
-
     from .shapes import table
 
     document = load_toml(pyproject)

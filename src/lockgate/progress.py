@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 
 class DelayedProgress:
@@ -17,8 +18,8 @@ class DelayedProgress:
         self.description = description
         self.delay = delay
         self._started = time.monotonic()
-        self._progress = None
-        self._task = None
+        self._progress: Any = None  # a rich Progress once shown (rich is imported only then)
+        self._task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
         if self._progress is None:

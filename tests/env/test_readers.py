@@ -7,8 +7,8 @@ import shutil
 import pytest
 from packaging.utils import canonicalize_name
 
-from lockgate.errors import LockgateError
 from lockgate.env.model import DIRECTORY, URL, VCS, normalize_name
+from lockgate.errors import LockgateError
 from lockgate.readers import detect_format, read_lockfile
 
 LOCKFILES = "lockfiles/"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 
+from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, NOT_APPLICABLE, SKIPPED, Finding
 from .inventory import InstalledDistribution, Inventory
 from .model import INDEX, URL, VCS, LockedPackage, Lockfile
-from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, NOT_APPLICABLE, SKIPPED, Finding
 
 
 class CompareOptions:
@@ -135,7 +135,7 @@ class _Checker:
             message = "not installed" + ("; allowed by --allow-missing" if self.options.allow_missing else "")
             return Finding(MISSING, entry.subject, entry.expected(), None, message, fails=not self.options.allow_missing)
         python = self._environment()["python_full_version"] if entry.requires_python else None
-        if python and not _specifier_contains(entry.requires_python, python):
+        if python and entry.requires_python and not _specifier_contains(entry.requires_python, python):
             message = f"the lock's entry needs Python {entry.requires_python}"
             return Finding(MISMATCHED, entry.subject, entry.expected(), installed.version, message, fails=True)
         return self._match(entry, installed)
@@ -186,7 +186,7 @@ class _Checker:
 
     def _match_index(self, entry: LockedPackage, installed: InstalledDistribution) -> Finding:
         expected = entry.expected()
-        equal = _versions_equal(entry.version, installed.version, entry.arbitrary)
+        equal = _versions_equal(entry.version or "", installed.version, entry.arbitrary)
         if equal is False:
             return Finding(MISMATCHED, entry.subject, expected, installed.version, "", fails=True)
         notes = []
@@ -291,7 +291,8 @@ def _url_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[str, st
         installed_hashes.add(legacy.replace("=", ":", 1).lower())
     if installed_hashes & {h.lower() for h in entry.hashes}:
         return "", ""
-    if source.path and _local_path(direct_url) and _same_file(source.path, _local_path(direct_url)):
+    local = _local_path(direct_url)
+    if source.path and local and _same_file(source.path, local):
         return "", ""
     if source.url and _strip_credentials(direct_url["url"]) == _strip_credentials(source.url):
         return "", ""
@@ -306,7 +307,7 @@ def _directory_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[s
         return f"installed from {where}, not from {source.path}", ""
     if source.path and not _same_file(installed_path, source.path):
         return f"installed from {installed_path}", ""
-    editable = bool(direct_url["dir_info"].get("editable"))
+    editable = bool((direct_url or {})["dir_info"].get("editable"))
     if editable != source.editable:
         return ("installed editable; the lock asks for a regular install" if editable else "installed as a copy; the lock asks for -e"), ""
     return "", ""

@@ -238,7 +238,7 @@ def _hash_all(work: list[_Listed], jobs: int, progress, meanwhile) -> int:
                             done_queue.put(_check_batch(batch))
                     else:
                         done_queue.put(_check_batch(batch))
-        except BaseException as error:  # re-raised in the caller's thread
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(error)
         finally:
             done_queue.put(None)

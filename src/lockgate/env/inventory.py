@@ -56,7 +56,7 @@ class InstalledDistribution:
             except (ValueError, RecursionError):
                 return None
             self._direct_url = parsed if _valid_direct_url(parsed) else None
-        return self._direct_url
+        return self._direct_url  # type: ignore[return-value]  # _UNREAD was replaced above
 
     def __repr__(self) -> str:
         return f"InstalledDistribution({self.name!r}, {self.version!r})"
@@ -187,7 +187,7 @@ def _from_metadata_file(metadata: str, path: str, folder: str) -> InstalledDistr
 
 def _pth_folders(folder: str, entry: str) -> list[str]:
     """Existing folders named by path lines of a ``.pth`` file, as ``site.addpackage`` reads them."""
-    folders = []
+    folders: list[str] = []
     try:
         with open(os.path.join(folder, entry), encoding="utf-8", errors="replace") as handle:
             lines = handle.read().splitlines()

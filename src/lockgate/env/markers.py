@@ -19,8 +19,8 @@ class MarkerEvaluator:
     """
 
     def __init__(self, environment: dict[str, str], extras=(), groups=()):
-        self._requirement_env = {**environment, "extra": ""}
-        self._lock_env = {**environment, "extras": frozenset(extras), "dependency_groups": frozenset(groups)}
+        self._requirement_env: dict[str, str | frozenset[str]] = {**environment, "extra": ""}
+        self._lock_env: dict[str, str | frozenset[str]] = {**environment, "extras": frozenset(extras), "dependency_groups": frozenset(groups)}
         self._results: dict[tuple[str, str], bool] = {}
 
     def applies(self, marker: str | None, context: str = "requirement", origin: str = "") -> bool:
@@ -48,7 +48,7 @@ class MarkerEvaluator:
 
         environment = self._lock_env if context == "lock_file" else self._requirement_env
         try:
-            return Marker(marker).evaluate(environment, context=context)
+            return Marker(marker).evaluate(environment, context="lock_file" if context == "lock_file" else "requirement")
         except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName, RecursionError) as error:
             path, _, line = origin.rpartition(":")
             why = "nested too deeply" if isinstance(error, RecursionError) else error

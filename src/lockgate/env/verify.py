@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 
-from .compare import CompareOptions, compare
 from ..config import configured_skip
 from ..errors import LockgateError
+from ..report import INTEGRITY_STATUSES, MATCHED, MISMATCHED, MISSING, MODIFIED, SKIPPED, UNVERIFIABLE, VERIFY_STATUSES, Report
+from .compare import CompareOptions, compare
 from .interpreter import Interpreter, find_interpreter
 from .inventory import Inventory, scan_inventory
 from .model import INDEX, Lockfile, normalize_name
 from .readers import find_default_lockfile, read_lockfile
-from ..report import INTEGRITY_STATUSES, MATCHED, MISMATCHED, MISSING, MODIFIED, SKIPPED, UNVERIFIABLE, VERIFY_STATUSES, Report
 
 SCHEMA = "lockgate.verify/1"
 _SELECTED = (MATCHED, MISMATCHED, MISSING, SKIPPED)  # statuses of locked entries that apply to the target
@@ -119,8 +119,8 @@ def verify_environment(
 
 def _flag_cuda(findings, inventory: Inventory, on_linux: bool) -> None:
     """Under ``--cpu-only``, every CUDA distribution that applies here is ``mismatched``."""
-    from .cpu_only import cpu_only_problem
     from ..report import EXTRA, MISSING
+    from .cpu_only import cpu_only_problem
 
     for finding in findings:
         if finding.status not in (MATCHED, MISMATCHED, MISSING, EXTRA):

@@ -27,7 +27,7 @@ def local_result(lockfile: str | None, options: dict, *, compare: bool) -> dict:
     from ..env.verify import describe_environment
 
     hostname = os.uname().nodename if hasattr(os, "uname") else "unknown"
-    result = {"hostname": hostname, "python": options.get("python") or sys.executable, "passed": False, "summary": {},
+    result: dict = {"hostname": hostname, "python": options.get("python") or sys.executable, "passed": False, "summary": {},
               "fingerprint": None, "distributions": {}, "verify": None, "error": None}  # fmt: skip
     try:
         if compare:
@@ -241,7 +241,7 @@ def _decide(comm, results: list[dict] | None, show) -> bool:
 
     A rank that never answered cannot take part in the broadcast: rank 0 aborts the job then.
     """
-    if comm.Get_rank() != 0:
+    if comm.Get_rank() != 0 or results is None:
         return comm.bcast(None, root=0)
     passed = show(cluster_report(results))
     sys.stdout.flush()
@@ -317,7 +317,7 @@ def run_mpiexec(command: list[str]) -> int:
         raise LockgateError(f"cannot run {command[0]}: {error.strerror}") from None
     verdict = None
     with process:
-        for line in process.stderr:
+        for line in process.stderr or ():
             if line.startswith(VERDICT_PREFIX):
                 verdict = line[len(VERDICT_PREFIX) :].strip()
             else:

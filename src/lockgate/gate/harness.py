@@ -97,8 +97,8 @@ def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, arg
     path = getattr(args, "verify_lockfile", None)
     if not path:
         return None
-    from .run import attestation, command_without_verification, write_record
     from ..env.verify import verify_environment
+    from .run import attestation, command_without_verification, write_record
 
     argv = list(sys.argv if argv is None else argv)
     report, inventory = verify_environment(

@@ -91,8 +91,8 @@ def gate_target(python: str | None, command: list[str]) -> tuple[str | None, str
     Raises:
         LockgateError: ``python`` names another environment than the one COMMAND runs in.
     """
-    from ..errors import LockgateError
     from ..env.interpreter import find_interpreter
+    from ..errors import LockgateError
 
     runs = command_interpreter(command)
     if runs is None:

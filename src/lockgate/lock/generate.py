@@ -213,7 +213,7 @@ def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, fo
     folder = os.path.dirname(target if target else os.path.abspath(pyproject))
     runner = _UvRunner(pyproject, folder, regenerate_command(output, pyproject, options.arguments()))
     inspect = _cpu_problems if options.torch_backend == "cpu" else None
-    inputs = []  # the pyproject is parsed and hashed while uv resolves (2 cores: it costs no wall time)
+    inputs: list = []  # the pyproject is parsed and hashed while uv resolves (2 cores: it costs no wall time)
     body, problems = runner.compile(format, options, seed=target, inspect=inspect, meanwhile=lambda: inputs.extend(_inputs(pyproject, options.arguments())))
     if problems:
         if format == PYLOCK:  # pylock.toml has no `# via`: resolve once more as requirements to say why

@@ -74,7 +74,7 @@ def resolution_settings(pyproject: str, environ=None, *, interpreter_matters: bo
 
 def describe_change(recorded: dict, current: dict) -> str:
     """``"environment UV_EXCLUDE_NEWER, ../uv.toml pip"``: which settings differ, for a message."""
-    changed = []
+    changed: list[str] = []
     for source in sorted(set(recorded) | set(current)):
         old, new = recorded.get(source, {}), current.get(source, {})
         keys = sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
@@ -128,7 +128,6 @@ def _has_tool_uv(path: str) -> bool:
 
 def _resolution_part(path: str, table: str | None) -> dict:
     from .._toml import load_toml
-
     from ..shapes import table as as_table
 
     document = load_toml(path)

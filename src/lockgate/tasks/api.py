@@ -102,8 +102,7 @@ def build_lock(resolution: dict[str, ResolvedTask], previous: TaskLock | None, r
 def differences_between(old: TaskLock, new: TaskLock) -> list[str]:
     """One line per difference between two locks, e.g. ``auth-helper: version 2.1.0 -> 2.2.0``."""
     lines = [f"roots: {old.roots} -> {new.roots}"] if old.roots != new.roots else []
-    for status, name, expected, found, message in _task_differences(old, new):
-        lines.append(f"{name}: {message}")
+    lines.extend(f"{name}: {message}" for _, name, _, _, message in _task_differences(old, new))
     return lines
 
 
@@ -145,7 +144,7 @@ def verify_tasks(config: TasksConfig) -> Report:
     current: dict = {}
     findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current, config.sources)}
     if _roots_changed(config, locked):
-        message = f"tasks.roots changed since the lock was made; run lockgate tasks lock"
+        message = "tasks.roots changed since the lock was made; run lockgate tasks lock"
         findings[ROOTS] = Finding(DEPENDENCY_MISMATCH, ROOTS, _roots_text(locked.roots), _roots_text(config.roots), message, fails=True)
     try:
         fresh = locked if not findings and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
@@ -336,7 +335,7 @@ def _add_locked_sources(config: TasksConfig, locked: TaskLock) -> None:
     from .git_source import GitSource
     from .registry_source import RegistrySource
 
-    known = {(s.url, s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
+    known: set[object] = {(s.url, s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
     known |= {s.base for s in config.sources if isinstance(s, RegistrySource)}
     priority = min((source.priority for source in config.sources), default=0) - 1
     for task in locked.tasks.values():

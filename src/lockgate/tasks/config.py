@@ -80,7 +80,7 @@ def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), regis
     roots = tasks.get("roots", [])
     if not isinstance(roots, list) or not all(isinstance(root, str) for root in roots):
         raise LockgateError(f"{where}.roots: must be a list of NAME@CONSTRAINT strings")
-    modes = {"fetch": fetch, "offline": offline, "frozen": frozen, "timeout": timeout}
+    modes: dict = {"fetch": fetch, "offline": offline, "frozen": frozen, "timeout": timeout}
     configured = _configured_sources(tasks.get("sources"), base, where, modes)
     top = max((source.priority for source in configured), default=0)
     count = len(sources) + len(git_sources) + len(registries)

@@ -214,7 +214,7 @@ def _check(document, path: str) -> tuple[str, str, list[TaskDependency]]:
         _mapping(spec, field, fail, prefix="spec.")
     if not isinstance(spec.get("examples", []), list):
         fail("spec.examples", "must be a list")
-    return name, version, _dependencies(spec.get("dependencies", []), fail, path)
+    return str(name), str(version), _dependencies(spec.get("dependencies", []), fail, path)
 
 
 def _mapping(parent: dict, field: str, fail, *, required: bool = False, prefix: str = "") -> dict:
@@ -223,6 +223,7 @@ def _mapping(parent: dict, field: str, fail, *, required: bool = False, prefix: 
         return {}
     if not isinstance(value, dict):
         fail(prefix + field, "must be a mapping" if value is not None else "is required")
+    assert isinstance(value, dict)  # fail() raises
     return value
 
 

@@ -86,7 +86,7 @@ class GitSource(TaskSource):
                 if found.returncode != 0:
                     raise LockgateError(f"{self.url} has no ref {self.ref!r}; run lockgate tasks update if it is new")
                 self._commit = found.stdout.strip()
-        return self._commit
+        return str(self._commit)
 
     def mirror(self) -> str:
         """The cached mirror, cloned on first use and fetched when ``fetch`` was asked."""

@@ -57,9 +57,8 @@ class RegistrySource(TaskSource):
 
     def __init__(self, url: str, priority: int = 0, *, token_env: str | None = None, timeout: float = DEFAULT_TIMEOUT, offline: bool = False,
                  max_index_bytes: int = MAX_INDEX_BYTES, max_file_bytes: int = MAX_FILE_BYTES):  # fmt: skip
-        from ..urls import without_credentials
-
         from ..shapes import plain_text
+        from ..urls import without_credentials
 
         plain_text(url, "registry url", None)
         if not url.startswith(("http://", "https://", "file://")):
@@ -229,7 +228,7 @@ def download(url: str, base: str, token: str | None, timeout: float, limit: int 
             return _read_bounded(response, shown, limit, deadline, timeout)
     except urllib.error.HTTPError as error:
         raise LockgateError(f"GET {shown}: HTTP {error.code} {error.reason}") from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise LockgateError(f"GET {shown}: no answer within {timeout:g} s") from None
     except urllib.error.URLError as error:
         reason = error.reason
@@ -257,7 +256,8 @@ def _read_bounded(response, shown: str, limit: int, deadline: float, timeout: fl
     if length and length.isdigit() and int(length) > limit:
         raise LockgateError(f"GET {shown}: {int(length):,} bytes is over the limit of {limit:,} bytes; refused")
     read = getattr(response, "read1", None) or response.read
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:

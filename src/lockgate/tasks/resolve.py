@@ -9,6 +9,8 @@ with their path.
 
 from __future__ import annotations
 
+from resolvelib import AbstractProvider
+
 from ..errors import LockgateError
 from .constraints import Constraint, parse_constraint, version_key
 from .definition import TaskDefinition
@@ -99,8 +101,9 @@ def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: 
     from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
     provider = _Provider(sorted(sources, key=lambda s: -s.priority), preferred or {})
+    reporter: BaseReporter[TaskRequirement, Candidate, str] = BaseReporter()
     try:
-        result = Resolver(provider, BaseReporter()).resolve(roots, max_rounds=_MAX_ROUNDS)
+        result = Resolver(provider, reporter).resolve(roots, max_rounds=_MAX_ROUNDS)
     except ResolutionImpossible as error:
         raise LockgateError(_conflict_message(error.causes, provider)) from None
     except ResolutionTooDeep:
@@ -114,8 +117,8 @@ def available_versions(sources: list[TaskSource], name: str) -> list[str]:
     return [candidate.version for candidate in _Provider(sorted(sources, key=lambda s: -s.priority), {}).candidates(name)]
 
 
-class _Provider:
-    """resolvelib's provider over the task sources (duck-typed AbstractProvider)."""
+class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
+    """resolvelib's provider over the task sources."""
 
     def __init__(self, sources: list[TaskSource], preferred: dict[str, str]):
         self.sources = sources

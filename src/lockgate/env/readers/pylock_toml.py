@@ -12,7 +12,7 @@ import re
 
 from ..._toml import load_toml
 from ...errors import LockgateError
-from ..model import DIRECTORY, URL, VCS, Lockfile, LockedPackage, Source
+from ..model import DIRECTORY, URL, VCS, LockedPackage, Lockfile, Source
 
 FORMAT = "pylock.toml"
 

@@ -20,7 +20,7 @@ import re
 
 from ..._io import read_text
 from ...errors import LockgateError
-from ..model import DIRECTORY, URL, VCS, Lockfile, LockedPackage, Source, normalize_name
+from ..model import DIRECTORY, URL, VCS, LockedPackage, Lockfile, Source, normalize_name
 
 FORMAT = "requirements.txt"
 
