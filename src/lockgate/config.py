@@ -48,9 +48,11 @@ def configured_skip(directory: str = ".") -> frozenset[str]:
     Raises:
         LockgateError: ``verify`` is not a table or ``skip`` not a list of strings.
     """
+    settings, path = load_config(directory)
+    if not settings:
+        return frozenset()
     from .env.model import normalize_name
     from .shapes import string_list, table
 
-    settings, path = load_config(directory)
     skip = string_list(table(settings.get("verify"), "verify", path).get("skip"), "verify.skip", path)
     return frozenset(normalize_name(name) for name in skip)

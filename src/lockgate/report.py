@@ -54,6 +54,13 @@ class Finding:
             data.update(self.details)
         return data
 
+    def replace(self, **changes) -> Finding:
+        """A copy with some attributes changed (findings are values once a check returns them)."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        status, subject, expected, found, message = (values.pop(key) for key in ("status", "subject", "expected", "found", "message"))
+        return Finding(status, subject, expected, found, message, **values)
+
     def __repr__(self) -> str:
         return f"Finding({self.status}, {self.subject!r}, expected={self.expected!r}, found={self.found!r})"
 

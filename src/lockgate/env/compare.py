@@ -1,5 +1,7 @@
 """Comparison of a lockfile with an installed environment: one finding per locked entry and
-per installed distribution.
+per installed distribution, each made once and final: duplicate installs, CPU-only violations
+and installed-file problems (from a file check run before) are part of it, not patched in later.
+Comparison reads nothing itself; what it needs from disk comes from the inventory.
 
 Version equality is PEP 440's (``1.0`` equals ``1.0.0``); packaging.version is imported only
 when the two strings differ. A VCS entry matches on the commit in ``direct_url.json``
@@ -11,9 +13,13 @@ from __future__ import annotations
 
 import os
 
-from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, NOT_APPLICABLE, SKIPPED, Finding
+from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, MODIFIED, NOT_APPLICABLE, SKIPPED, UNVERIFIABLE, Finding
 from .inventory import InstalledDistribution, Inventory
 from .model import INDEX, URL, VCS, LockedPackage, Lockfile
+
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up 2.5 ms
+if TYPE_CHECKING:
+    from .markers import MarkerEvaluator
 
 
 class CompareOptions:
@@ -27,48 +33,49 @@ class CompareOptions:
         extras: extras selected (pylock.toml markers).
         groups: dependency groups selected (pylock.toml markers); None means the lock's
             default groups.
+        cpu_only: a CUDA distribution or non-CPU PyTorch build that applies here (locked or
+            installed) is ``mismatched`` (:mod:`lockgate.env.cpu_only`).
     """
 
-    __slots__ = ("skip", "allow_missing", "strict", "extras", "groups")
+    __slots__ = ("skip", "allow_missing", "strict", "extras", "groups", "cpu_only")
 
-    def __init__(self, *, skip=frozenset(), allow_missing=False, strict=False, extras=(), groups=None):
+    def __init__(self, *, skip=frozenset(), allow_missing=False, strict=False, extras=(), groups=None, cpu_only=False):
         self.skip = frozenset(skip)
         self.allow_missing = allow_missing
         self.strict = strict
         self.extras = tuple(extras)
         self.groups = None if groups is None else tuple(groups)
+        self.cpu_only = cpu_only
 
 
-def compare(lockfile: Lockfile, inventory: Inventory, environment, options: CompareOptions) -> list[Finding]:
-    """Compare a lockfile with what is installed.
+def compare(lockfile: Lockfile, inventory: Inventory, environment, options: CompareOptions, *, files=None) -> list[Finding]:
+    """Compare a lockfile with what is installed (:class:`Comparison` in one call)."""
+    return Comparison(lockfile, inventory, environment, options).findings(files)
+
+
+class Comparison:
+    """One lockfile against one environment.
 
     Args:
         lockfile: the parsed lock.
         inventory: the target's installed distributions.
         environment: a zero-argument callable returning the target's marker environment
-            (called only if a marker or a Python requirement needs it).
+            (called only if a marker, a Python requirement or ``cpu_only`` needs it).
         options: :class:`CompareOptions`.
 
-    Returns:
-        Findings in lock order, then installed distributions the lock does not name.
-
-    Raises:
+    Raises (from its methods):
         LockgateError: a marker in the lock is invalid.
     """
-    groups = options.groups if options.groups is not None else lockfile.options.get("default_groups", ())
-    checker = _Checker(lockfile, inventory, environment, options, groups)
-    return checker.run()
 
-
-class _Checker:
-    def __init__(self, lockfile, inventory, environment, options, groups):
+    def __init__(self, lockfile: Lockfile, inventory: Inventory, environment, options: CompareOptions):
         self.lockfile = lockfile
         self.inventory = inventory
         self.options = options
         self._environment = environment
-        self._groups = groups
-        self._evaluator = None
-        self._installed_directories = None
+        self._groups = options.groups if options.groups is not None else lockfile.options.get("default_groups", ())
+        self._evaluator: MarkerEvaluator | None = None
+        self._installed_directories: dict[str, InstalledDistribution] | None = None
+        self._rows: list[tuple[LockedPackage, bool, InstalledDistribution | None]] | None = None
 
     def evaluator(self):
         if self._evaluator is None:
@@ -77,32 +84,85 @@ class _Checker:
             self._evaluator = MarkerEvaluator(self._environment(), self.options.extras, self._groups)
         return self._evaluator
 
-    def run(self) -> list[Finding]:
+    def rows(self) -> list[tuple[LockedPackage, bool, InstalledDistribution | None]]:
+        """``(entry, applies, installed)`` per lock entry: whether it applies here (or is
+        skipped) and the installed distribution it accounts for."""
+        if self._rows is None:
+            entries = self.lockfile.packages
+            applies = [entry.name in self.options.skip or self._applies(entry) for entry in entries]
+            self._rows = [(entry, ok, self._installed_for(entry) if ok else None) for entry, ok in zip(entries, applies)]
+        return self._rows
+
+    def selects_anything(self) -> bool:
+        """Does any lock entry apply to the target (skipped ones count; a constraint that is
+        not installed does not)?"""
+        return any(ok and not (dist is None and entry.constraint_only) for entry, ok, dist in self.rows())
+
+    def locked_installed(self) -> list[InstalledDistribution]:
+        """The installed distributions a lock entry that applies here (and is not skipped)
+        accounts for: what ``--integrity`` checks."""
+        found = {dist.name: dist for entry, ok, dist in self.rows() if ok and dist is not None and entry.name not in self.options.skip}
+        return list(found.values())
+
+    def findings(self, files=None) -> list[Finding]:
+        """Every finding, final: in lock order, then installed distributions the lock does not name.
+
+        Args:
+            files: name -> :class:`~lockgate.env.integrity.DistributionIntegrity` of a file
+                check already run, or None; folded into those distributions' findings
+                (``modified`` / ``unverifiable``).
+        """
         findings = self._python_findings()
-        entries = self.lockfile.packages
-        # Pass 1: which entries apply, and which installed distributions they account for.
-        applies = [entry.name in self.options.skip or self._applies(entry) for entry in entries]
-        installed = [self._installed_for(entry) if ok else None for entry, ok in zip(entries, applies)]
-        claimed = {entry.name for entry, ok in zip(entries, applies) if ok and entry.name}
-        claimed.update(dist.name for dist in installed if dist is not None)
-        # Pass 2: one finding per entry, in lock order.
-        for entry, ok, dist in zip(entries, applies, installed):
+        rows = self.rows()
+        claimed = {entry.name for entry, ok, _ in rows if ok and entry.name}
+        claimed.update(dist.name for _, _, dist in rows if dist is not None)
+        for entry, ok, dist in rows:
             if entry.name in self.options.skip:
                 found = dist.version if dist else None
                 findings.append(Finding(SKIPPED, entry.subject, entry.expected(), found, "skipped by request"))
             elif ok:
-                findings.append(self._check_entry(entry, dist))
+                findings.append(self._finish(self._check_entry(entry, dist), dist, files))
             elif entry.name in self.inventory.distributions and entry.name not in claimed:
                 claimed.add(entry.name)  # installed, but locked only for other environments: one `extra` row
-                findings.append(self._unlocked(self.inventory.distributions[entry.name], entry))
+                other = self.inventory.distributions[entry.name]
+                findings.append(self._finish(self._unlocked(other, entry), other, files))
             else:
                 message = f"marker is false here: {entry.marker}"
                 findings.append(Finding(NOT_APPLICABLE, entry.subject, entry.expected(), None, message))
         for dist in self.inventory.distributions.values():
             if dist.name not in claimed:
-                findings.append(self._unlocked(dist, None))
-        self._flag_duplicates(findings)
+                findings.append(self._finish(self._unlocked(dist, None), dist, files))
         return findings
+
+    def _finish(self, finding: Finding, dist: InstalledDistribution | None, files) -> Finding:
+        """The finding with what else is known of its distribution: installed twice, not
+        CPU-only, its files."""
+        if finding.status == SKIPPED:
+            return finding
+        finding = self._with_duplicate(finding)
+        if self.options.cpu_only:
+            finding = self._with_cpu_only(finding, dist)
+        if files and dist is not None and dist.name in files:
+            finding = _with_files(finding, files[dist.name], self.options.strict)
+        return finding
+
+    def _with_duplicate(self, finding: Finding) -> Finding:
+        for kept, other in self.inventory.duplicates:
+            if kept.name == finding.subject:
+                message = f"installed twice in {kept.site_dir}; which one imports is undefined: reinstall it"
+                return finding.replace(status=MISMATCHED, found=f"{kept.version} and {other.version}", message=message, fails=True)
+        return finding
+
+    def _with_cpu_only(self, finding: Finding, dist: InstalledDistribution | None) -> Finding:
+        from .cpu_only import cpu_only_problem
+
+        if finding.status not in (MATCHED, MISMATCHED, MISSING, EXTRA):
+            return finding
+        version = dist.version if dist else finding.expected
+        problem = cpu_only_problem(finding.subject, version, self._environment()["sys_platform"] == "linux")
+        if not problem:
+            return finding
+        return finding.replace(status=MISMATCHED, fails=True, message=_joined(finding.message, problem))
 
     def _applies(self, entry: LockedPackage) -> bool:
         return self.evaluator().applies(entry.marker, entry.marker_context, entry.origin) if entry.marker else True
@@ -171,7 +231,7 @@ class _Checker:
         version_problem = entry.version and not _versions_equal(entry.version, installed.version, False)
         direct_url = installed.direct_url()
         if kind == VCS:
-            verdict = _vcs_verdict(entry, direct_url)
+            verdict = _vcs_verdict(entry, direct_url, self.inventory)
         elif kind == URL:
             verdict = _url_verdict(entry, direct_url)
         else:
@@ -201,16 +261,33 @@ class _Checker:
             strict_note += " (fails with --strict)"
         return Finding(MATCHED, entry.subject, expected, installed.version, strict_note, fails=bool(notes) and self.options.strict)
 
-    def _flag_duplicates(self, findings: list[Finding]) -> None:
-        twice = {kept.name: (kept, other) for kept, other in self.inventory.duplicates}
-        for finding in findings:
-            pair = twice.get(finding.subject)
-            if pair and finding.status != SKIPPED:
-                kept, other = pair
-                finding.status = MISMATCHED
-                finding.found = f"{kept.version} and {other.version}"
-                finding.message = f"installed twice in {kept.site_dir}; which one imports is undefined: reinstall it"
-                finding.fails = True
+
+_PROBLEM_WORDS = {"hash": "changed", "size": "resized", "outside": "outside the environment"}
+
+
+def _with_files(finding: Finding, integrity, strict: bool) -> Finding:
+    """A distribution whose files differ becomes ``modified`` (a version mismatch stays the
+    headline); one without RECORD becomes ``unverifiable``."""
+    from collections import Counter
+
+    details = finding.details
+    if not integrity.has_record:
+        note, status, fails = "no RECORD: its files cannot be verified", UNVERIFIABLE, strict
+    elif integrity.problems:
+        counts = Counter(_PROBLEM_WORDS.get(p["problem"], p["problem"]) for p in integrity.problems)
+        note = "files: " + ", ".join(f"{n} {words}" for words, n in counts.items())
+        status, fails = (MODIFIED, True) if integrity.modified else (finding.status, False)
+        details = {**(details or {}), "files": integrity.problems}
+    else:
+        return finding
+    return finding.replace(
+        status=finding.status if finding.status == MISMATCHED else status,
+        message=_joined(finding.message, note), fails=finding.fails or fails, details=details,
+    )  # fmt: skip
+
+
+def _joined(message: str, note: str) -> str:
+    return f"{message}; {note}" if message else note
 
 
 def _versions_equal(locked: str, installed: str, arbitrary: bool):
@@ -238,7 +315,7 @@ def _specifier_contains(specifier: str, version: str) -> bool:
     return SpecifierSet(specifier).contains(version, prereleases=True)
 
 
-def _vcs_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[str, str]:
+def _vcs_verdict(entry: LockedPackage, direct_url: dict | None, inventory: Inventory) -> tuple[str, str]:
     """(problem, note) for a VCS entry; an empty problem means matched."""
     source = entry.source
     if direct_url is None:
@@ -246,7 +323,7 @@ def _vcs_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[str, st
     vcs_info = direct_url.get("vcs_info")
     if vcs_info is None:
         if direct_url.get("dir_info", {}).get("editable") and source.editable:
-            return _editable_checkout_verdict(source, _local_path(direct_url))
+            return _editable_checkout_verdict(source, _local_path(direct_url), inventory)
         return f"installed from {direct_url['url']}, not from the locked repository", ""
     if _normalize_repo_url(direct_url["url"]) != _normalize_repo_url(source.url or ""):
         return f"installed from {direct_url['url']}", ""
@@ -261,20 +338,14 @@ def _vcs_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[str, st
     return "", f"the lock names {source.requested_revision or 'no revision'}, not a commit; installed commit {installed_commit[:12]}"
 
 
-def _editable_checkout_verdict(source, checkout: str | None) -> tuple[str, str]:
+def _editable_checkout_verdict(source, checkout: str | None, inventory: Inventory) -> tuple[str, str]:
     """pip installs ``-e git+URL@SHA`` as an editable checkout: compare that checkout's HEAD."""
-    import subprocess
-
     if not checkout:
         return "editable install without a local checkout", ""
-    try:
-        head = subprocess.run(["git", "-C", checkout, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return f"cannot read the commit of the checkout {checkout} (is git installed?)", ""
-    commit = head.stdout.strip()
+    commit, problem = inventory.checkout_head(checkout)
+    if commit is None:
+        return problem, ""
     wanted = source.commit or source.requested_revision
-    if head.returncode != 0 or not commit:
-        return f"{checkout} is not a git checkout", ""
     if source.commit and commit.lower() != source.commit.lower():
         return f"checkout {checkout} is at {commit[:12]}, the lock pins {wanted[:12]}", ""
     return "", "" if source.commit else f"checkout at {commit[:12]}; the lock names {wanted}, not a commit"

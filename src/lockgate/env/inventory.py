@@ -73,12 +73,21 @@ class Inventory:
         site_dirs: the folders scanned, in order.
     """
 
-    __slots__ = ("distributions", "duplicates", "site_dirs")
+    __slots__ = ("distributions", "duplicates", "site_dirs", "_checkouts")
 
     def __init__(self, distributions, duplicates, site_dirs):
         self.distributions: dict[str, InstalledDistribution] = distributions
         self.duplicates: list[tuple[InstalledDistribution, InstalledDistribution]] = duplicates
         self.site_dirs: list[str] = site_dirs
+        self._checkouts: dict[str, tuple[str | None, str]] = {}
+
+    def checkout_head(self, checkout: str) -> tuple[str | None, str]:
+        """``(commit, problem)`` of a git checkout an editable install points at: the commit
+        ``git rev-parse HEAD`` gives (problem empty), or None and why it could not be read.
+        Asked once per folder."""
+        if checkout not in self._checkouts:
+            self._checkouts[checkout] = _git_head(checkout)
+        return self._checkouts[checkout]
 
     def fingerprint(self) -> str:
         """``"sha256:<hex>"`` over the sorted ``name==version`` lines: equal sets, equal prints."""
@@ -86,6 +95,19 @@ class Inventory:
 
         lines = sorted(f"{d.name}=={d.version}\n" for d in self.distributions.values())
         return "sha256:" + hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def _git_head(checkout: str) -> tuple[str | None, str]:
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "-C", checkout, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None, f"cannot read the commit of the checkout {checkout} (is git installed?)"
+    commit = head.stdout.strip()
+    if head.returncode != 0 or not commit:
+        return None, f"{checkout} is not a git checkout"
+    return commit, ""
 
 
 def _valid_direct_url(parsed) -> bool:

@@ -6,15 +6,14 @@ import os
 
 from ..config import configured_skip
 from ..errors import LockgateError
-from ..report import INTEGRITY_STATUSES, MATCHED, MISMATCHED, MISSING, MODIFIED, SKIPPED, UNVERIFIABLE, VERIFY_STATUSES, Report
-from .compare import CompareOptions, compare
+from ..report import EXTRA, INTEGRITY_STATUSES, MISMATCHED, MODIFIED, VERIFY_STATUSES, Finding, Report
+from .compare import CompareOptions, Comparison
 from .interpreter import Interpreter, find_interpreter
 from .inventory import Inventory, scan_inventory
 from .model import INDEX, Lockfile, normalize_name
 from .readers import find_default_lockfile, read_lockfile
 
 SCHEMA = "lockgate.verify/1"
-_SELECTED = (MATCHED, MISMATCHED, MISSING, SKIPPED)  # statuses of locked entries that apply to the target
 
 
 class NothingSelectedError(LockgateError):
@@ -101,78 +100,36 @@ def verify_environment(
         strict=strict,
         extras=extras,
         groups=groups,
+        cpu_only=cpu_only,
     )
-    findings = compare(lock, inventory, interpreter.marker_environment, options)
-    if not any(finding.status in _SELECTED for finding in findings):
+    comparison = Comparison(lock, inventory, interpreter.marker_environment, options)
+    if not comparison.selects_anything():
         raise NothingSelectedError(_nothing_selected(lock, interpreter), path)
     header = {"lockfile": path, "lockfile_sha256": lock.sha256, "environment": describe_environment(interpreter)}
-    report = Report(SCHEMA, VERIFY_STATUSES, findings, header)
-    if cpu_only:
-        _flag_cuda(findings, inventory, interpreter.marker_environment()["sys_platform"] == "linux")
+    files = None
     if integrity or integrity_all:
-        _check_files(report, inventory, interpreter, every=integrity_all, strict=strict, jobs=jobs, progress=progress)
-    if not report.passed:
-        has_pip = "pip" in inventory.distributions
-        report.fix = fix_commands(lock, interpreter, report, strict=strict, extras=extras, groups=groups, pip=has_pip)
-    return report, inventory
+        checked = list(inventory.distributions.values()) if integrity_all else comparison.locked_installed()
+        files, header["integrity"] = _check_files(checked, inventory, interpreter, jobs=jobs, progress=progress)
+    findings = comparison.findings(files)
+    fix = []
+    if any(finding.fails for finding in findings):
+        fix = fix_commands(lock, interpreter, findings, strict=strict, extras=extras, groups=groups, pip="pip" in inventory.distributions)
+    statuses = INTEGRITY_STATUSES if files is not None else VERIFY_STATUSES
+    return Report(SCHEMA, statuses, findings, header, fix=fix), inventory
 
 
-def _flag_cuda(findings, inventory: Inventory, on_linux: bool) -> None:
-    """Under ``--cpu-only``, every CUDA distribution that applies here is ``mismatched``."""
-    from ..report import EXTRA, MISSING
-    from .cpu_only import cpu_only_problem
-
-    for finding in findings:
-        if finding.status not in (MATCHED, MISMATCHED, MISSING, EXTRA):
-            continue
-        installed = inventory.distributions.get(finding.subject)
-        version = installed.version if installed else finding.expected
-        problem = cpu_only_problem(finding.subject, version, on_linux)
-        if problem:
-            finding.message = f"{finding.message}; {problem}" if finding.message else problem
-            finding.status, finding.fails = MISMATCHED, True
-
-
-def _check_files(report: Report, inventory: Inventory, interpreter: Interpreter, *, every, strict, jobs, progress) -> None:
-    """Run the RECORD check and fold its result into the findings of the same distributions."""
+def _check_files(distributions, inventory: Inventory, interpreter: Interpreter, *, jobs, progress) -> tuple[dict, dict]:
+    """Run the RECORD check: ``(name -> DistributionIntegrity, the report's integrity header)``."""
     from .integrity import check_integrity
 
-    by_name = {f.subject: f for f in report.findings if f.subject in inventory.distributions and f.status != SKIPPED}
-    checked = by_name if every else {name: f for name, f in by_name.items() if f.status in (MATCHED, MISMATCHED)}
-    distributions = [inventory.distributions[name] for name in checked]
     result = check_integrity(distributions, inventory.distributions.values(), interpreter.prefix, jobs=jobs, progress=progress)
-    for name, integrity in result.distributions.items():
-        _fold_integrity(checked[name], integrity, strict)
-    report.statuses = INTEGRITY_STATUSES
-    report.header["integrity"] = {
+    header = {
         "distributions": len(distributions),
         "files": result.files,
         "bytes_hashed": result.bytes_hashed,
         "seconds": round(result.seconds, 3),
     }
-
-
-_PROBLEM_WORDS = {"hash": "changed", "size": "resized", "outside": "outside the environment"}
-
-
-def _fold_integrity(finding, integrity, strict: bool) -> None:
-    """A distribution whose files differ becomes ``modified`` (a version mismatch stays the
-    headline); one without RECORD becomes ``unverifiable``."""
-    from collections import Counter
-
-    if not integrity.has_record:
-        note, status, fails = "no RECORD: its files cannot be verified", UNVERIFIABLE, strict
-    elif integrity.problems:
-        counts = Counter(_PROBLEM_WORDS.get(p["problem"], p["problem"]) for p in integrity.problems)
-        note = "files: " + ", ".join(f"{n} {words}" for words, n in counts.items())
-        status, fails = (MODIFIED, True) if integrity.modified else (finding.status, False)
-        finding.details = {**(finding.details or {}), "files": integrity.problems}
-    else:
-        return
-    finding.message = f"{finding.message}; {note}" if finding.message else note
-    if finding.status != MISMATCHED:
-        finding.status = status
-    finding.fails = finding.fails or fails
+    return result.distributions, header
 
 
 def describe_environment(interpreter: Interpreter) -> dict[str, str]:
@@ -195,7 +152,7 @@ def _hostname() -> str:
     return platform.node()  # pragma: no cover
 
 
-def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, strict=False, extras=(), groups=None,
+def fix_commands(lock: Lockfile, interpreter: Interpreter, findings: list[Finding], *, strict=False, extras=(), groups=None,
                  pip: bool = True) -> list[str]:  # fmt: skip
     """Commands that bring the environment to the lock, uv's first, then pip's; only commands
     that exist: uv is ``uv`` when it is on PATH, else the path of the uv lockgate runs, and pip's
@@ -212,7 +169,7 @@ def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, st
     # file: uv would keep the installed copy.
     by_source = {entry.name for entry in lock.packages if entry.source.kind != INDEX}
     reinstall = sorted(
-        f.subject for f in report.failures() if f.status == MODIFIED or (f.status == MISMATCHED and f.subject in by_source)
+        f.subject for f in findings if f.fails and (f.status == MODIFIED or (f.status == MISMATCHED and f.subject in by_source))
     )
     uv_options = [f"--reinstall-package={name}" for name in reinstall]
     if lock.format == "uv.lock":
@@ -223,7 +180,7 @@ def fix_commands(lock: Lockfile, interpreter: Interpreter, report: Report, *, st
         commands = [join([uv, "pip", "install", f"--python={python}", *uv_options, "-r", lock.path])]
         if lock.format == "requirements.txt" and pip:
             commands.append(join([python, "-m", "pip", "install", "-r", lock.path]))
-    extra_names = sorted(f.subject for f in report.failures() if f.status == "extra")
+    extra_names = sorted(f.subject for f in findings if f.fails and f.status == EXTRA)
     if strict and extra_names:
         remove = [uv, "pip", "uninstall", f"--python={python}"] if not pip else [python, "-m", "pip", "uninstall", "-y"]
         commands.append(f"{join(remove)} {' '.join(map(quote, extra_names))}  # removes what the lock does not name")
