@@ -342,53 +342,74 @@ def _configure_tasks(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_tasks(args: argparse.Namespace) -> int:
-    from .tasks import api
-    from .tasks.config import load_tasks_config
-
     if args.tasks_command == "publish":
         from .tasks.registry_source import publish
 
         print(f"lockgate tasks publish: {publish(args.folder, args.registry_dir)} task files and index.json in {args.registry_dir}")
         return EXIT_PASSED
-    frozen = getattr(args, "frozen", False)
+    from .tasks.config import load_tasks_config
+
     config = load_tasks_config(sources=args.source, git_sources=args.source_git, registries=args.source_registry, lockfile=args.lockfile,
-                               fetch=args.tasks_command == "update", offline=args.offline, frozen=frozen, timeout=args.timeout)  # fmt: skip
-    if args.tasks_command in ("lock", "update"):
-        outcome = api.lock_tasks(config, args.roots, frozen=frozen, update=args.tasks_command == "update")
-        verb = "wrote" if outcome.changed else "unchanged:"
-        print(f"lockgate tasks {args.tasks_command}: {verb} {outcome.path} ({len(outcome.lock.tasks)} tasks)")
-        return EXIT_PASSED
-    if args.tasks_command == "verify":
-        from .render import render_json, render_text
+                               fetch=args.tasks_command == "update", offline=args.offline, frozen=getattr(args, "frozen", False),
+                               timeout=args.timeout)  # fmt: skip
+    return _TASK_HANDLERS[args.tasks_command](config, args)
 
-        report = api.verify_tasks(config)
-        output = render_json(report) if args.format == "json" else render_text(report, title="lockgate tasks verify", target=config.lockfile, quiet=args.quiet)
-        sys.stdout.write(output)
-        return EXIT_PASSED if report.passed else EXIT_FAILED
-    if args.tasks_command == "status":
-        reasons = api.tasks_status(config)
-        print(f"{config.lockfile}: {'stale' if reasons else 'fresh'}")
-        for reason in reasons:
-            print(f"  {reason}")
-        return EXIT_FAILED if reasons else EXIT_PASSED
-    if args.tasks_command == "fetch":
-        written = api.fetch_locked_tasks(config, args.dest, offline=args.offline, frozen=frozen)
-        print(f"lockgate tasks fetch: {len(written)} tasks, checksums verified, in {args.dest}")
-        return EXIT_PASSED
-    if args.tasks_command == "outdated":
-        return _print_outdated(api.outdated_tasks(config))
-    sys.stdout.write(api.tasks_tree(config))
+
+def _tasks_lock(config, args: argparse.Namespace) -> int:
+    from .tasks import api
+
+    outcome = api.lock_tasks(config, args.roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update")
+    verb = "wrote" if outcome.changed else "unchanged:"
+    print(f"lockgate tasks {args.tasks_command}: {verb} {outcome.path} ({len(outcome.lock.tasks)} tasks)")
     return EXIT_PASSED
 
 
-def _print_outdated(rows: list[dict]) -> int:
-    header = ("task", "locked", "allowed", "latest")
-    table = [header, *[(r["name"], r["locked"], r["compatible"] or "-", r["latest"] or "-") for r in rows]]
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+def _tasks_verify(config, args: argparse.Namespace) -> int:
+    from .render import render_json, render_text
+    from .tasks import api
+
+    report = api.verify_tasks(config)
+    output = render_json(report) if args.format == "json" else render_text(report, title="lockgate tasks verify", target=config.lockfile, quiet=args.quiet)
+    sys.stdout.write(output)
+    return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+def _tasks_status(config, args: argparse.Namespace) -> int:
+    from .tasks import api
+
+    reasons = api.tasks_status(config)
+    print(f"{config.lockfile}: {'stale' if reasons else 'fresh'}")
+    for reason in reasons:
+        print(f"  {reason}")
+    return EXIT_FAILED if reasons else EXIT_PASSED
+
+
+def _tasks_fetch(config, args: argparse.Namespace) -> int:
+    from .tasks import api
+
+    written = api.fetch_locked_tasks(config, args.dest, offline=args.offline, frozen=args.frozen)
+    print(f"lockgate tasks fetch: {len(written)} tasks, checksums verified, in {args.dest}")
     return EXIT_PASSED
 
+
+def _tasks_outdated(config, args: argparse.Namespace) -> int:
+    from .render import render_outdated
+    from .tasks import api
+
+    sys.stdout.write(render_outdated(api.outdated_tasks(config)))
+    return EXIT_PASSED
+
+
+def _tasks_tree(config, args: argparse.Namespace) -> int:
+    from .render import render_task_tree
+    from .tasks import api
+
+    sys.stdout.write(render_task_tree(api.tasks_tree(config)))
+    return EXIT_PASSED
+
+
+_TASK_HANDLERS = {"lock": _tasks_lock, "update": _tasks_lock, "verify": _tasks_verify, "status": _tasks_status,
+                  "fetch": _tasks_fetch, "outdated": _tasks_outdated, "tree": _tasks_tree}  # fmt: skip
 
 COMMANDS = {
     "verify": (

@@ -71,3 +71,59 @@ def _describe_file(item: dict) -> str:
     if problem == "outside":
         return f"resolves to {expected}, outside the environment; not opened"
     return f"{problem}: {found}"
+
+
+def render_task_tree(roots) -> str:
+    """The locked task graph (:func:`lockgate.tasks.api.tasks_tree`) as an indented tree:
+    ``name@version (constraint)``, ``(*)`` after a task shown before."""
+    lines: list[str] = []
+
+    def draw(node, prefix: str, last: bool, top: bool) -> None:
+        label = f"{node.name}@{node.version}" if node.version else f"{node.name} (not locked)"
+        label += f" ({node.constraint})" if node.constraint else ""
+        branch = "" if top else ("└── " if last else "├── ")
+        lines.append(f"{prefix}{branch}{label}{' (*)' if node.repeated else ''}")
+        inner = prefix if top else prefix + ("    " if last else "│   ")
+        for index, child in enumerate(node.children):
+            draw(child, inner, index == len(node.children) - 1, False)
+
+    for root in roots:
+        draw(root, "", True, True)
+    return "\n".join(lines) + "\n"
+
+
+def render_outdated(rows: list[dict]) -> str:
+    """``tasks outdated`` as a table: task, locked, newest allowed, newest."""
+    header = ("task", "locked", "allowed", "latest")
+    table = [header, *[(r["name"], r["locked"], r["compatible"] or "-", r["latest"] or "-") for r in rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    return "".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n" for row in table)
+
+
+def render_cluster_text(data: dict) -> str:
+    """Per host, then drift and differing findings grouped by hosts, then a one-line verdict."""
+    lines = [f"lockgate cluster: {len(data['hosts'])} ranks on {len({h['hostname'] for h in data['hosts']})} hosts"]
+    for host in data["hosts"]:
+        state = "error" if host["error"] else ("passed" if host["passed"] else "FAILED")
+        counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in host["summary"].items() if n) or "-"
+        fingerprint = (host["environment_fingerprint"] or "-")[:19]
+        lines.append(f"  {host['hostname']}:{host['rank']}  {state:<6}  {host['python']}  {fingerprint}  {counts}")
+        if host["error"]:
+            lines.append(f"      {host['error']}")
+    if data["drift"]:
+        lines.append("versions that differ between hosts:")
+        for item in data["drift"]:
+            parts = [f"{version} on {', '.join(hosts)}" for version, hosts in item["versions"].items()]
+            lines.append(f"  {item['name']}: {'; '.join(parts)}")
+    if data["differing_findings"]:
+        lines.append("findings that differ between hosts:")
+        for item in data["differing_findings"]:
+            lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}  on {', '.join(item['hosts'])}")
+    if data.get("common_findings"):
+        lines.append("findings on every host:")
+        for item in data["common_findings"]:
+            lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}")
+    failed = [f"{h['hostname']}:{h['rank']}" for h in data["hosts"] if h["error"] or not h["passed"]]
+    verdict = "passed: every rank matches" if data["passed"] else f"FAILED: {len(failed)} of {len(data['hosts'])} ranks ({', '.join(failed)})"
+    lines.append(f"lockgate cluster: {verdict}")
+    return "\n".join(lines) + "\n"

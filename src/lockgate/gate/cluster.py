@@ -136,35 +136,6 @@ def cluster_report(results: list[dict]) -> dict:
             "common_findings": common_findings(results)}  # fmt: skip
 
 
-def render_cluster_text(data: dict) -> str:
-    """Per host, then drift and differing findings grouped by hosts, then a one-line verdict."""
-    lines = [f"lockgate cluster: {len(data['hosts'])} ranks on {len({h['hostname'] for h in data['hosts']})} hosts"]
-    for host in data["hosts"]:
-        state = "error" if host["error"] else ("passed" if host["passed"] else "FAILED")
-        counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in host["summary"].items() if n) or "-"
-        fingerprint = (host["environment_fingerprint"] or "-")[:19]
-        lines.append(f"  {host['hostname']}:{host['rank']}  {state:<6}  {host['python']}  {fingerprint}  {counts}")
-        if host["error"]:
-            lines.append(f"      {host['error']}")
-    if data["drift"]:
-        lines.append("versions that differ between hosts:")
-        for item in data["drift"]:
-            parts = [f"{version} on {', '.join(hosts)}" for version, hosts in item["versions"].items()]
-            lines.append(f"  {item['name']}: {'; '.join(parts)}")
-    if data["differing_findings"]:
-        lines.append("findings that differ between hosts:")
-        for item in data["differing_findings"]:
-            lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}  on {', '.join(item['hosts'])}")
-    if data.get("common_findings"):
-        lines.append("findings on every host:")
-        for item in data["common_findings"]:
-            lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}")
-    failed = [f"{h['hostname']}:{h['rank']}" for h in data["hosts"] if h["error"] or not h["passed"]]
-    verdict = "passed: every rank matches" if data["passed"] else f"FAILED: {len(failed)} of {len(data['hosts'])} ranks ({', '.join(failed)})"
-    lines.append(f"lockgate cluster: {verdict}")
-    return "\n".join(lines) + "\n"
-
-
 VERDICT_PREFIX = "lockgate-cluster-verdict: "
 
 
@@ -210,6 +181,8 @@ def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: flo
         if data["passed"]:
             print(f"lockgate: {len(data['hosts'])} ranks verified against {lockfile}", file=sys.stderr)
         else:
+            from ..render import render_cluster_text
+
             sys.stdout.write(render_cluster_text(data) + "the command was not started on any rank\n")
         return data["passed"]
 
@@ -267,6 +240,8 @@ def _print_report(data: dict, output_format: str, quiet: bool) -> None:
 
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif not (quiet and data["passed"]):
+        from ..render import render_cluster_text
+
         sys.stdout.write(render_cluster_text(data))
     sys.stdout.flush()
 

@@ -179,33 +179,46 @@ def tasks_status(config: TasksConfig) -> list[str]:
     return reasons
 
 
-def tasks_tree(config: TasksConfig) -> str:
-    """The locked graph as an indented tree from the roots, each task with the constraint that
-    selected it; a task already shown is marked ``(*)`` instead of repeated."""
+class TreeNode:
+    """One task in the locked graph, as :func:`tasks_tree` gives it.
+
+    Attributes:
+        name, version: the task (``version`` None when the lock names it but does not lock it).
+        constraint: the constraint that selected it from its parent (``(root)`` for a root).
+        repeated: shown already above; its children are not repeated.
+        children: its dependencies, sorted by name.
+    """
+
+    __slots__ = ("name", "version", "constraint", "repeated", "children")
+
+    def __init__(self, name: str, version: str | None, constraint: str, repeated: bool = False):
+        self.name = name
+        self.version = version
+        self.constraint = constraint
+        self.repeated = repeated
+        self.children: list[TreeNode] = []
+
+
+def tasks_tree(config: TasksConfig) -> list[TreeNode]:
+    """The locked graph from the roots (:class:`TreeNode`), each task with the constraint that
+    selected it; a task already shown with dependencies is marked ``repeated`` instead of
+    expanded again. :func:`lockgate.render.render_task_tree` draws it."""
     locked = _read_existing(config)
     roots = [parse_root(root).name for root in locked.roots] or _implied_roots(locked)
-    lines, shown = [], set()
+    shown: set[str] = set()
 
-    def walk(name: str, prefix: str, constraint: str, last: bool, top: bool) -> None:
+    def node(name: str, constraint: str) -> TreeNode:
         task = locked.tasks.get(name)
-        label = f"{name}@{task.version}" if task else f"{name} (not locked)"
-        label += f" ({constraint})" if constraint else ""
-        branch = "" if top else ("└── " if last else "├── ")
         if task and name in shown and task.dependencies:
-            lines.append(f"{prefix}{branch}{label} (*)")
-            return
-        lines.append(f"{prefix}{branch}{label}")
+            return TreeNode(name, task.version, constraint, repeated=True)
+        made = TreeNode(name, task.version if task else None, constraint)
         shown.add(name)
-        children = sorted(task.dependencies) if task else []
-        inner = prefix if top else prefix + ("    " if last else "│   ")
-        for index, child in enumerate(children):
+        for child in sorted(task.dependencies) if task else []:
             child_task = locked.tasks.get(child)
-            walk(child, inner, (child_task.constraints.get(name, "") if child_task else ""), index == len(children) - 1, False)
+            made.children.append(node(child, child_task.constraints.get(name, "") if child_task else ""))
+        return made
 
-    for root in roots:
-        task = locked.tasks.get(root)
-        walk(root, "", task.constraints.get("(root)", "") if task else "", True, True)
-    return "\n".join(lines) + "\n"
+    return [node(root, locked.tasks[root].constraints.get("(root)", "") if root in locked.tasks else "") for root in roots]
 
 
 def outdated_tasks(config: TasksConfig) -> list[dict]:

@@ -1,0 +1,40 @@
+"""The cluster report's pure functions (gathered results in, report out), without MPI."""
+
+from __future__ import annotations
+
+from lockgate.gate.cluster import cluster_report, common_findings, differing_findings, drift
+from lockgate.render import render_cluster_text
+
+
+def result(rank: int, host: str, versions: dict[str, str], failing: list[tuple[str, str, str]] = (), error: str | None = None) -> dict:
+    packages = [{"name": n, "status": "matched", "expected": v, "found": v, "message": ""} for n, v in versions.items()]
+    packages += [{"name": n, "status": "mismatched", "expected": e, "found": f, "message": ""} for n, e, f in failing]
+    summary = {"matched": len(versions), "mismatched": len(failing)}
+    verify = None if error else {"schema": "lockgate.verify/1", "passed": not failing, "summary": summary, "packages": packages}
+    return {"rank": rank, "hostname": host, "python": "/venv/bin/python", "passed": not failing and not error, "summary": summary,
+            "fingerprint": f"sha256:{len(failing)}", "distributions": versions, "verify": verify, "error": error}  # fmt: skip
+
+
+def test_drift_names_each_version_with_its_hosts_and_the_majority():
+    results = [result(0, "a", {"numpy": "2.4.6"}), result(1, "a", {"numpy": "2.4.6"}), result(2, "b", {"numpy": "2.4.5", "extra": "1"})]
+    assert drift(results) == [
+        {"name": "extra", "majority": "(absent)", "versions": {"(absent)": ["a:0", "a:1"], "1": ["b:2"]}},
+        {"name": "numpy", "majority": "2.4.6", "versions": {"2.4.6": ["a:0", "a:1"], "2.4.5": ["b:2"]}},
+    ]
+
+
+def test_findings_split_into_differing_and_common():
+    shared = ("torch", "2.5.1", "2.5.0")
+    results = [result(0, "a", {}, [shared]), result(1, "b", {}, [shared, ("numpy", "2", "1")])]
+    assert [(f["name"], f["hosts"]) for f in differing_findings(results)] == [("numpy", ["b:1"])]
+    assert [(f["name"], f["hosts"]) for f in common_findings(results)] == [("torch", ["a:0", "b:1"])]
+    text = render_cluster_text(cluster_report(results))
+    assert "findings on every host:\n  mismatched  torch  expected 2.5.1  found 2.5.0\n" in text
+    assert text.rstrip().endswith("FAILED: 2 of 2 ranks (a:0, b:1)")
+
+
+def test_a_rank_with_an_error_is_a_failed_host_and_leaves_drift_alone():
+    results = [result(0, "a", {"numpy": "2"}), result(1, "?", {}, error="no result within 3 s (crashed or hung)")]
+    report = cluster_report(results)
+    assert report["passed"] is False and report["drift"] == []
+    assert "      no result within 3 s (crashed or hung)" in render_cluster_text(report)
