@@ -11,3 +11,13 @@ def without_credentials(url: str) -> str:
         return url
     host, slash, path = rest.partition("/")
     return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+
+
+def comparable(url: str) -> str:
+    """``url`` as two spellings of one location compare equal: no credentials, scheme and host
+    in lower case."""
+    scheme, separator, rest = without_credentials(url).partition("://")
+    if not separator:
+        return url
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}"

@@ -43,7 +43,8 @@ def test_direct_url_is_read_on_demand_and_bad_files_count_as_absent(tmp_path):
         (folder / "direct_url.json").write_text(content if isinstance(content, str) else json.dumps(content))
     (site / "plain-1.0.dist-info").mkdir()
     dists = scan_inventory([str(site)]).distributions
-    assert dists["good"].direct_url()["dir_info"] == {"editable": True}
+    good = dists["good"].direct_url()
+    assert good is not None and good.url == "file:///x" and good.dir_info is not None and good.dir_info.editable is True
     assert dists["bad"].direct_url() is None and dists["plain"].direct_url() is None
 
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 import os
 
 from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, MODIFIED, NOT_APPLICABLE, SKIPPED, UNVERIFIABLE, Finding
+from ..urls import comparable
 from .inventory import InstalledDistribution, Inventory
 from .model import INDEX, URL, VCS, LockedPackage, Lockfile
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up 2.5 ms
 if TYPE_CHECKING:
+    from packaging.direct_url import DirectUrl
+
     from .markers import MarkerEvaluator
 
 
@@ -255,7 +258,7 @@ class Comparison:
         if self.options.strict:
             direct_url = installed.direct_url()
             if direct_url is not None:
-                notes.append(f"installed from {direct_url['url']}, the lock pins an index release")
+                notes.append(f"installed from {direct_url.url}, the lock pins an index release")
         strict_note = "; ".join(notes)
         if strict_note and self.options.strict:
             strict_note += " (fails with --strict)"
@@ -315,24 +318,24 @@ def _specifier_contains(specifier: str, version: str) -> bool:
     return SpecifierSet(specifier).contains(version, prereleases=True)
 
 
-def _vcs_verdict(entry: LockedPackage, direct_url: dict | None, inventory: Inventory) -> tuple[str, str]:
+def _vcs_verdict(entry: LockedPackage, direct_url: DirectUrl | None, inventory: Inventory) -> tuple[str, str]:
     """(problem, note) for a VCS entry; an empty problem means matched."""
     source = entry.source
     if direct_url is None:
         return "installed from an index, not from the locked repository", ""
-    vcs_info = direct_url.get("vcs_info")
+    vcs_info = direct_url.vcs_info
     if vcs_info is None:
-        if direct_url.get("dir_info", {}).get("editable") and source.editable:
+        if direct_url.dir_info is not None and direct_url.dir_info.editable and source.editable:
             return _editable_checkout_verdict(source, _local_path(direct_url), inventory)
-        return f"installed from {direct_url['url']}, not from the locked repository", ""
-    if _normalize_repo_url(direct_url["url"]) != _normalize_repo_url(source.url or ""):
-        return f"installed from {direct_url['url']}", ""
-    installed_commit = vcs_info.get("commit_id") or ""
+        return f"installed from {direct_url.url}, not from the locked repository", ""
+    if _normalize_repo_url(direct_url.url) != _normalize_repo_url(source.url or ""):
+        return f"installed from {direct_url.url}", ""
+    installed_commit = vcs_info.commit_id or ""
     if source.commit:
         if installed_commit.lower() != source.commit.lower():
             return f"commit {installed_commit[:12]} installed, the lock pins {source.commit[:12]}", ""
         return "", ""
-    requested = vcs_info.get("requested_revision")
+    requested = vcs_info.requested_revision
     if source.requested_revision and requested != source.requested_revision:
         return f"revision {requested or 'default'} installed, the lock names {source.requested_revision}", ""
     return "", f"the lock names {source.requested_revision or 'no revision'}, not a commit; installed commit {installed_commit[:12]}"
@@ -351,75 +354,64 @@ def _editable_checkout_verdict(source, checkout: str | None, inventory: Inventor
     return "", "" if source.commit else f"checkout at {commit[:12]}; the lock names {wanted}, not a commit"
 
 
-def _url_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[str, str]:
+def _url_verdict(entry: LockedPackage, direct_url: DirectUrl | None) -> tuple[str, str]:
     source = entry.source
     if direct_url is None:
         return "installed from an index, not from the locked URL", ""
-    archive_hash = (direct_url.get("archive_info") or {}).get("hashes") or {}
-    legacy = (direct_url.get("archive_info") or {}).get("hash")
-    installed_hashes = {f"{algo}:{value}".lower() for algo, value in archive_hash.items()}
-    if legacy:
-        installed_hashes.add(legacy.replace("=", ":", 1).lower())
+    archive = direct_url.archive_info.hashes if direct_url.archive_info else None  # packaging folds the legacy `hash` in
+    installed_hashes = {f"{algo}:{value}".lower() for algo, value in (archive or {}).items()}
     if installed_hashes & {h.lower() for h in entry.hashes}:
         return "", ""
     local = _local_path(direct_url)
     if source.path and local and _same_file(source.path, local):
         return "", ""
-    if source.url and _strip_credentials(direct_url["url"]) == _strip_credentials(source.url):
+    if source.url and comparable(direct_url.url) == comparable(source.url):
         return "", ""
-    return f"installed from {direct_url['url']}", ""
+    return f"installed from {direct_url.url}", ""
 
 
-def _directory_verdict(entry: LockedPackage, direct_url: dict | None) -> tuple[str, str]:
+def _directory_verdict(entry: LockedPackage, direct_url: DirectUrl | None) -> tuple[str, str]:
     source = entry.source
     installed_path = _local_path(direct_url)
-    if installed_path is None or "dir_info" not in (direct_url or {}):
-        where = direct_url["url"] if direct_url else "an index"
+    if direct_url is None or installed_path is None or direct_url.dir_info is None:
+        where = direct_url.url if direct_url else "an index"
         return f"installed from {where}, not from {source.path}", ""
     if source.path and not _same_file(installed_path, source.path):
         return f"installed from {installed_path}", ""
-    editable = bool((direct_url or {})["dir_info"].get("editable"))
+    editable = bool(direct_url.dir_info.editable)
     if editable != source.editable:
         return ("installed editable; the lock asks for a regular install" if editable else "installed as a copy; the lock asks for -e"), ""
     return "", ""
 
 
-def _describe_install(installed: InstalledDistribution, direct_url: dict | None) -> str:
+def _describe_install(installed: InstalledDistribution, direct_url: DirectUrl | None) -> str:
     if direct_url is None:
         return installed.version
-    vcs_info = direct_url.get("vcs_info")
+    vcs_info = direct_url.vcs_info
     if vcs_info:
-        return f"{installed.version} ({vcs_info.get('vcs', 'git')}+{direct_url['url']}@{vcs_info.get('commit_id', '?')})"
-    if direct_url.get("dir_info", {}).get("editable"):
-        return f"{installed.version} (-e {_local_path(direct_url) or direct_url['url']})"
-    return f"{installed.version} ({direct_url['url']})"
+        return f"{installed.version} ({vcs_info.vcs or 'git'}+{direct_url.url}@{vcs_info.commit_id or '?'})"
+    if direct_url.dir_info is not None and direct_url.dir_info.editable:
+        return f"{installed.version} (-e {_local_path(direct_url) or direct_url.url})"
+    return f"{installed.version} ({direct_url.url})"
 
 
-def _local_path(direct_url: dict | None) -> str | None:
-    if not direct_url or not direct_url["url"].startswith("file:"):
+def _local_path(direct_url: DirectUrl | None) -> str | None:
+    if direct_url is None or not direct_url.url.startswith("file:"):
         return None
     from urllib.parse import unquote, urlsplit
 
-    return unquote(urlsplit(direct_url["url"]).path)
+    return unquote(urlsplit(direct_url.url).path)
 
 
 def _same_file(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _strip_credentials(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2].lower()
-    return parts._replace(netloc=host, scheme=parts.scheme.lower()).geturl()
-
-
 def _normalize_repo_url(url: str) -> str:
     """Compare repositories, not spellings: no ``git+``, credentials, ``.git`` or trailing slash."""
     if "+" in url.split("://", 1)[0]:
         url = url.split("+", 1)[1]
-    url = _strip_credentials(url).rstrip("/")
+    url = comparable(url).rstrip("/")
     return url[:-4] if url.endswith(".git") else url
 
 

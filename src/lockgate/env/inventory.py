@@ -13,6 +13,10 @@ import os
 
 from .model import normalize_name
 
+TYPE_CHECKING = False  # not typing's, which costs verify's start-up
+if TYPE_CHECKING:
+    from packaging.direct_url import DirectUrl
+
 
 class InstalledDistribution:
     """One installed distribution.
@@ -35,7 +39,7 @@ class InstalledDistribution:
         self.site_dir = site_dir
         self._direct_url = self._UNREAD
 
-    def direct_url(self) -> dict | None:
+    def direct_url(self) -> DirectUrl | None:
         """The parsed ``direct_url.json`` (PEP 610), or None for an install from an index.
 
         An unreadable or malformed file (not PEP 610's shape, by ``packaging.direct_url``)
@@ -55,7 +59,7 @@ class InstalledDistribution:
                 parsed = json.loads(data)
             except (ValueError, RecursionError):
                 return None
-            self._direct_url = parsed if _valid_direct_url(parsed) else None
+            self._direct_url = _direct_url(parsed)
         return self._direct_url  # type: ignore[return-value]  # _UNREAD was replaced above
 
     def __repr__(self) -> str:
@@ -110,17 +114,16 @@ def _git_head(checkout: str) -> tuple[str | None, str]:
     return commit, ""
 
 
-def _valid_direct_url(parsed) -> bool:
-    """Does ``parsed`` have PEP 610's shape (``vcs_info`` a table, ``commit_id`` text…)?"""
+def _direct_url(parsed) -> DirectUrl | None:
+    """``parsed`` as PEP 610 data (``packaging.direct_url``), or None when it has not that shape."""
     from packaging.direct_url import DirectUrl, DirectUrlValidationError
 
     if not isinstance(parsed, dict):
-        return False
+        return None
     try:
-        DirectUrl.from_dict(parsed)
+        return DirectUrl.from_dict(parsed)
     except (DirectUrlValidationError, TypeError, ValueError):
-        return False
-    return True
+        return None
 
 
 def scan_inventory(site_dirs: list[str]) -> Inventory:
