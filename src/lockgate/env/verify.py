@@ -139,12 +139,13 @@ def describe_environment(interpreter: Interpreter) -> dict[str, str]:
         "python": interpreter.executable,
         "python_version": interpreter.version,
         "platform": interpreter.platform(),
-        "hostname": _hostname(),
+        "hostname": hostname(),
         "selected_by": interpreter.selected_by,
     }
 
 
-def _hostname() -> str:
+def hostname() -> str:
+    """This machine's name, as reports show it."""
     if hasattr(os, "uname"):
         return os.uname().nodename
     import platform  # pragma: no cover - Windows

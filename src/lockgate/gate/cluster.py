@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from ..report import MATCHED, NOT_APPLICABLE, SKIPPED
+
 SCHEMA = "lockgate.cluster/1"
 _TAG = 7411
 
@@ -24,10 +26,9 @@ def local_result(lockfile: str | None, options: dict, *, compare: bool) -> dict:
 
     Never raises: an error becomes ``error`` (and ``passed`` False).
     """
-    from ..env.verify import describe_environment
+    from ..env.verify import describe_environment, hostname
 
-    hostname = os.uname().nodename if hasattr(os, "uname") else "unknown"
-    result: dict = {"hostname": hostname, "python": options.get("python") or sys.executable, "passed": False, "summary": {},
+    result: dict = {"hostname": hostname(), "python": options.get("python") or sys.executable, "passed": False, "summary": {},
               "fingerprint": None, "distributions": {}, "verify": None, "error": None}  # fmt: skip
     try:
         if compare:
@@ -71,7 +72,8 @@ def gather(comm, result: dict, timeout: float) -> list[dict] | None:
             time.sleep(0.01)
     for source in pending:
         results[source] = {"rank": source, "hostname": "?", "python": "?", "passed": False, "summary": {}, "fingerprint": None,
-                           "distributions": {}, "verify": None, "error": f"no result within {timeout:g} s (crashed or hung)"}  # fmt: skip
+                           "distributions": {}, "verify": None, "error": f"no result within {timeout:g} s (crashed or hung)",
+                           "silent": True}  # fmt: skip
     return results  # type: ignore[return-value]
 
 
@@ -113,7 +115,7 @@ def _grouped_findings(results: list[dict], *, shared: bool) -> list[dict]:
     reported = [r for r in results if r["verify"]]
     for r in reported:
         for item in r["verify"]["packages"]:
-            if item["status"] not in ("matched", "not_applicable", "skipped"):
+            if item["status"] not in (MATCHED, NOT_APPLICABLE, SKIPPED):
                 key = (item["name"], item["status"], item["expected"], item["found"], item["message"])
                 groups.setdefault(key, []).append(label(r))
     everywhere = len(reported) > 1
@@ -126,9 +128,11 @@ def _grouped_findings(results: list[dict], *, shared: bool) -> list[dict]:
 
 def cluster_report(results: list[dict]) -> dict:
     """The JSON of the cluster report (schema ``lockgate.cluster/1``)."""
+    from ..env.verify import SCHEMA as VERIFY_SCHEMA
+
     hosts = []
     for r in results:
-        entry = r["verify"] or {"schema": "lockgate.verify/1", "passed": r["passed"], "summary": r["summary"]}
+        entry = r["verify"] or {"schema": VERIFY_SCHEMA, "passed": r["passed"], "summary": r["summary"]}
         hosts.append({**entry, "rank": r["rank"], "hostname": r["hostname"], "python": r["python"],
                       "environment_fingerprint": r["fingerprint"], "error": r["error"]})  # fmt: skip
     return {"schema": SCHEMA, "passed": all(r["passed"] and not r["error"] for r in results), "hosts": hosts,
@@ -177,7 +181,9 @@ def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: flo
 
     def show(data: dict) -> bool:
         if record:
-            _write_record(record, data, command)
+            from .run import attestation, write_record
+
+            write_record(record, attestation(None, None, command, cluster=data))
         if data["passed"]:
             print(f"lockgate: {len(data['hosts'])} ranks verified against {lockfile}", file=sys.stderr)
         else:
@@ -219,19 +225,9 @@ def _decide(comm, results: list[dict] | None, show) -> bool:
     passed = show(cluster_report(results))
     sys.stdout.flush()
     sys.stderr.flush()
-    if any(r["error"] and r["error"].startswith("no result within") for r in results):
+    if any(r.get("silent") for r in results):  # it cannot take part in the broadcast
         comm.Abort(1)
     return comm.bcast(passed, root=0)
-
-
-def _write_record(path: str, data: dict, command: list[str]) -> None:
-    import json
-
-    from .._io import write_atomic
-
-    record = {"schema": "lockgate.attestation/1", "cluster": data, "command": list(command),
-              "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "exit_code": None, "wall_seconds": None}  # fmt: skip
-    write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
 
 
 def _print_report(data: dict, output_format: str, quiet: bool) -> None:

@@ -108,17 +108,19 @@ def gate_target(python: str | None, command: list[str]) -> tuple[str | None, str
     return python, "--python (COMMAND's environment)"
 
 
-def attestation(report: Report, fingerprint: str, command: list[str]) -> dict:
-    """The attestation record of a run, before it starts (``exit_code`` and ``wall_seconds`` null)."""
-    return {
-        "schema": ATTESTATION_SCHEMA,
-        "verify": report.to_dict(),
-        "command": list(command),
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "exit_code": None,
-        "wall_seconds": None,
-        "environment_fingerprint": fingerprint,
-    }
+def attestation(report: Report | None, fingerprint: str | None, command: list[str], *, cluster: dict | None = None) -> dict:
+    """The attestation record of a run, before it starts (``exit_code`` and ``wall_seconds``
+    null): schema ``lockgate.attestation/1`` with the verify report and the environment
+    fingerprint, or with the cluster report (``cluster``) for a gated MPI job."""
+    record: dict = {"schema": ATTESTATION_SCHEMA}
+    if cluster is not None:
+        record["cluster"] = cluster
+    else:
+        record["verify"] = report.to_dict() if report else None
+    record.update(command=list(command), started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), exit_code=None, wall_seconds=None)
+    if cluster is None:
+        record["environment_fingerprint"] = fingerprint
+    return record
 
 
 def write_record(path: str, record: dict) -> None:
