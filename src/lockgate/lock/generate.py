@@ -293,7 +293,7 @@ def check(output: str | None = None, *, pyproject: str | None = None, format: st
     pyproject = pyproject or os.path.normpath(os.path.join(os.path.dirname(output), provenance.pyproject))
     findings = [_freshness(output, text, format, provenance, pyproject, options)]
     if _recorded_torch_backend(provenance.options) == "cpu":
-        findings += [Finding(MISMATCHED, name, "CPU-only", found, why, fails=True) for name, found, why in _cpu_problems(output, format)]
+        findings += [Finding(MISMATCHED, name, "CPU-only", found, why, fails=True) for name, found, why in _cpu_problems(output, format, text)]
     header = {"lockfile": output, "pyproject": pyproject, "generated_by": provenance.generated_by, "options": provenance.options}
     return Report(CHECK_SCHEMA, CHECK_STATUSES, findings, header, items_key="locks", subject_key="path")
 
@@ -543,15 +543,18 @@ def _seed(output: str, temporary: str, format: str) -> list[str]:
     return []
 
 
-def _cpu_problems(path: str, format: str) -> list[tuple[str, str, str]]:
+def _cpu_problems(path: str, format: str, text: str | None = None) -> list[tuple[str, str, str]]:
     """``(name, version, why)`` for each entry of a lockfile that breaks CPU-only where it
-    installs on Linux, with the ``# via`` annotations of a requirements file."""
+    installs on Linux, with the ``# via`` annotations of a requirements file (``text``: the
+    lock's text when the caller has read it)."""
+    from .._io import read_text
     from ..env.cpu_only import cpu_only_problem, linux_environment
     from ..env.interpreter import current_interpreter
     from ..env.markers import MarkerEvaluator
     from ..env.readers import read_lockfile
 
-    lock = read_lockfile(path)
+    text = read_text(path) if text is None else text
+    lock = read_lockfile(path, text=text)
     evaluator = MarkerEvaluator(linux_environment(current_interpreter().marker_environment()))
     problems = []
     for entry in lock.packages:
@@ -560,9 +563,7 @@ def _cpu_problems(path: str, format: str) -> list[tuple[str, str, str]]:
             if problem:
                 problems.append((entry.name, entry.version or "", problem))
     if format == REQUIREMENTS and problems:
-        from .._io import read_text
-
-        problems = _with_via(problems, read_text(path))
+        problems = _with_via(problems, text)
     return problems
 
 

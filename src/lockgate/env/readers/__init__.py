@@ -40,13 +40,14 @@ def find_default_lockfile(directory: str = ".") -> str:
     )
 
 
-def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()) -> Lockfile:
+def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = (), text: str | None = None) -> Lockfile:
     """Read a lockfile of any supported format.
 
     Args:
         path: requirements.txt-style file, pylock.toml (PEP 751) or uv.lock.
         extras: extras to select; for pylock.toml and uv.lock only.
         groups: dependency groups to select; for pylock.toml and uv.lock only.
+        text: the file's text when the caller has read it already (requirements, pylock.toml).
 
     Returns:
         The parsed :class:`~lockgate.env.model.Lockfile`.
@@ -69,9 +70,9 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
     if format == "pylock.toml":
         from .pylock_toml import read_pylock
 
-        return read_pylock(path)
+        return read_pylock(path, text=text)
     if extras or groups:
         raise LockgateError("--extra and --group select from pylock.toml or uv.lock; a requirements file has none", path)
     from .requirements_txt import read_requirements
 
-    return read_requirements(path)
+    return read_requirements(path, text=text)

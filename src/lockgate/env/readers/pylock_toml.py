@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import re
 
-from ..._toml import load_toml
+from ..._io import read_text
+from ..._toml import loads_toml
 from ...errors import LockgateError
 from ..model import DIRECTORY, URL, VCS, LockedPackage, Lockfile, Source
 
@@ -19,11 +20,12 @@ FORMAT = "pylock.toml"
 _PACKAGES_HEADER = re.compile(r"^\[\[packages\]\]\s*$", re.M)
 
 
-def read_pylock(path: str) -> Lockfile:
+def read_pylock(path: str, *, text: str | None = None) -> Lockfile:
     """Read a PEP 751 lock file.
 
     Args:
         path: the ``pylock.toml`` file; relative ``path`` keys in it are relative to its folder.
+        text: the file's text when the caller has read it already.
 
     Returns:
         A :class:`~lockgate.env.model.Lockfile` with format ``"pylock.toml"``; ``options`` holds
@@ -34,18 +36,20 @@ def read_pylock(path: str) -> Lockfile:
         LockgateError: unreadable, invalid TOML, or not a valid PEP 751 document (the key path
             is named, e.g. ``packages[3].version``).
     """
-    return lockfile_from_document(path, load_toml(path), os.path.dirname(os.path.abspath(path)), FORMAT)
+    text = read_text(path) if text is None else text
+    return lockfile_from_document(path, loads_toml(text, path), os.path.dirname(os.path.abspath(path)), FORMAT, text=text)
 
 
-def lockfile_from_document(path: str, document: dict, base_dir: str, format: str) -> Lockfile:
-    """Build a Lockfile from an already parsed pylock document (shared with the uv.lock reader)."""
+def lockfile_from_document(path: str, document: dict, base_dir: str, format: str, *, text: str | None = None) -> Lockfile:
+    """Build a Lockfile from an already parsed pylock document (shared with the uv.lock reader);
+    ``text`` (the document's TOML) lets origins name the line of each ``[[packages]]``."""
     from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
 
     try:
         lock = Pylock.from_dict(document)
     except (PylockValidationError, PylockUnsupportedVersionError) as error:
         raise LockgateError(f"not a valid PEP 751 lock: {error}", path) from None
-    header_lines = _package_header_lines(path, len(lock.packages))
+    header_lines = _package_header_lines(text, len(lock.packages)) if text is not None else None
     packages = []
     for index, package in enumerate(lock.packages):
         origin = f"{path}:{header_lines[index]}" if header_lines else f"{path}:packages[{index}]"
@@ -60,13 +64,8 @@ def lockfile_from_document(path: str, document: dict, base_dir: str, format: str
     return Lockfile(path, format, packages, options, [path])
 
 
-def _package_header_lines(path: str, count: int) -> list[int] | None:
+def _package_header_lines(text: str, count: int) -> list[int] | None:
     """Line numbers of the ``[[packages]]`` tables, when the file is written that way."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None
     lines = [text.count("\n", 0, found.start()) + 1 for found in _PACKAGES_HEADER.finditer(text)]
     return lines if len(lines) == count else None
 

@@ -62,11 +62,12 @@ _LINE_OPTIONS_WITH_VALUE = ("--hash", "--config-settings", "--global-option", "-
 _REPEATED = ("extra_index_urls", "find_links", "trusted_hosts", "no_binary", "only_binary", "use_feature")
 
 
-def read_requirements(path: str) -> Lockfile:
+def read_requirements(path: str, *, text: str | None = None) -> Lockfile:
     """Read a requirements-file lock and everything it includes.
 
     Args:
         path: the file to read; ``-r``/``-c`` paths inside it are relative to its folder.
+        text: its text when the caller has read it already (included files are read here).
 
     Returns:
         A :class:`~lockgate.env.model.Lockfile` with format ``"requirements.txt"``. Entries keep
@@ -77,7 +78,7 @@ def read_requirements(path: str) -> Lockfile:
             conflicting pins, or an include cycle; the message names the file and line.
     """
     reader = _Reader()
-    reader.read_file(path, constraint_only=False, including=())
+    reader.read_file(path, constraint_only=False, including=(), text=text)
     return Lockfile(path, FORMAT, reader.merged_packages(), reader.options, reader.files)
 
 
@@ -87,13 +88,13 @@ class _Reader:
         self.options: dict = {}
         self.files: list[str] = []
 
-    def read_file(self, path: str, *, constraint_only: bool, including: tuple[str, ...]) -> None:
+    def read_file(self, path: str, *, constraint_only: bool, including: tuple[str, ...], text: str | None = None) -> None:
         real = os.path.realpath(path)
         if real in including:
             chain = " -> ".join([*including, real])
             raise LockgateError(f"include cycle: {chain}", path)
         self.files.append(path)
-        text = read_text(path)
+        text = read_text(path) if text is None else text
         base_dir = os.path.dirname(os.path.abspath(path))
         for line_number, line in _logical_lines(text):
             where = (path, line_number)

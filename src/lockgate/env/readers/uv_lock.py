@@ -43,6 +43,6 @@ def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, 
         detail = (result.stderr.strip() or result.stdout.strip()).replace("\n", " ")
         raise LockgateError(f"uv export could not read it: {detail}", path)
     document = loads_toml(result.stdout, f"{path} (as exported by uv)")
-    lockfile = lockfile_from_document(path, document, project, FORMAT)
+    lockfile = lockfile_from_document(path, document, project, FORMAT)  # origins: packages[N]; export lines are not uv.lock lines
     lockfile.options["exported_with"] = command[1:]
     return lockfile
