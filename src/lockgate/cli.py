@@ -335,6 +335,8 @@ def _configure_tasks(parser: argparse.ArgumentParser) -> None:
     for name in ("lock", "update"):
         commands.choices[name].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT to resolve (default: tasks.roots)")
     commands.choices["lock"].add_argument("--frozen", action="store_true", help="fail (exit 1) instead of changing the lock")
+    for name in ("lock", "update"):
+        commands.choices[name].add_argument("-v", "--verbose", action="store_true", help="show each step of the resolution on stderr")
     commands.choices["fetch"].add_argument("--frozen", action="store_true", help="fail (exit 1) when the lock is stale")
     commands.choices["fetch"].add_argument("--dest", metavar="DIR", default=".lockgate/tasks", help="where to write the tasks (default: .lockgate/tasks)")
     commands.choices["verify"].add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
@@ -358,7 +360,12 @@ def _run_tasks(args: argparse.Namespace) -> int:
 def _tasks_lock(config, args: argparse.Namespace) -> int:
     from .tasks import api
 
-    outcome = api.lock_tasks(config, args.roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update")
+    reporter = None
+    if args.verbose:
+        from .tasks.resolve import StepReporter
+
+        reporter = StepReporter(sys.stderr)
+    outcome = api.lock_tasks(config, args.roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update", reporter=reporter)
     verb = "wrote" if outcome.changed else "unchanged:"
     print(f"lockgate tasks {args.tasks_command}: {verb} {outcome.path} ({len(outcome.lock.tasks)} tasks)")
     return EXIT_PASSED

@@ -378,3 +378,12 @@ def test_local_sources_never_follow_symlinks_out_and_lock_paths_cannot_escape(pr
         (project / "escaped.yaml").write_text(yaml.safe_dump(data))
         result = lockgate("tasks", "verify", "--lockfile", "escaped.yaml", cwd=project)
         assert result.returncode == 1 and "leads outside the lock's folder and every local source; refused" in result.stdout
+
+
+def test_verbose_lock_shows_each_step_of_the_resolution(project):
+    result = lockgate("tasks", "lock", "-v", cwd=project)
+    assert result.returncode == 0, result.stderr
+    steps = result.stderr.splitlines()
+    assert "lockgate tasks: requires app ^1.0 (root)" in steps
+    assert "lockgate tasks: pinned auth-helper@2.1.0 from local ./tasks" in steps or any(s.startswith("lockgate tasks: pinned auth-helper@2.1.0") for s in steps)
+    assert result.stdout.startswith("lockgate tasks lock: wrote")

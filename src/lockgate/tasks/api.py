@@ -38,7 +38,7 @@ class LockOutcome:
         self.changed = changed
 
 
-def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update: bool = False) -> LockOutcome:
+def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update: bool = False, reporter=None) -> LockOutcome:
     """Resolve the roots and write the lock, under a file lock that makes writers wait.
 
     Args:
@@ -49,6 +49,7 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         update: take the newest versions the constraints allow and the git refs' current
             commits, instead of keeping the locked ones (``tasks update``; build ``config`` with
             ``fetch=True`` so git mirrors are fetched first).
+        reporter: resolvelib hooks told each step (:class:`~lockgate.tasks.resolve.StepReporter`).
 
     Returns:
         A :class:`LockOutcome`. With nothing changed the file is rewritten byte for byte
@@ -69,7 +70,7 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         preferred = {name: task.version for name, task in (previous.tasks if previous and not update else {}).items()}
         if not update:
             _pin_git_commits(config.sources, previous)
-        new = build_lock(resolve(requirements, config.sources, preferred), previous, roots, os.path.dirname(os.path.abspath(config.lockfile)))
+        new = build_lock(resolve(requirements, config.sources, preferred, reporter=reporter), previous, roots, os.path.dirname(os.path.abspath(config.lockfile)))
         changed = previous is None or previous.content() != new.content() or previous.version != FORMAT_VERSION
         if frozen and changed:
             differences = differences_between(previous, new) if previous else [f"no lock at {config.lockfile}"]

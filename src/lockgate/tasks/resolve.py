@@ -9,7 +9,7 @@ with their path.
 
 from __future__ import annotations
 
-from resolvelib import AbstractProvider
+from resolvelib import AbstractProvider, BaseReporter
 
 from ..errors import LockgateError
 from .constraints import Constraint, parse_constraint, version_key
@@ -83,13 +83,15 @@ def parse_root(text: str) -> TaskRequirement:
     return TaskRequirement(name.strip(), parse_constraint(constraint or "*", f"task reference {text!r}"))
 
 
-def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: dict[str, str] | None = None) -> dict[str, ResolvedTask]:
+def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: dict[str, str] | None = None, *,
+            reporter: BaseReporter | None = None) -> dict[str, ResolvedTask]:  # fmt: skip
     """One version of every task the roots need.
 
     Args:
         roots: root requirements (:func:`parse_root`).
         sources: task sources, searched by descending priority.
         preferred: name -> version to keep when it still fits (the current lock's pins).
+        reporter: resolvelib's progress hooks (:class:`StepReporter` for ``tasks lock -v``).
 
     Returns:
         name -> :class:`ResolvedTask`, sorted by name.
@@ -98,12 +100,11 @@ def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: 
         LockgateError: no version satisfies the requirements (both sides named), a task is in
             no source, or the dependencies form a cycle (its path shown).
     """
-    from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+    from resolvelib import ResolutionImpossible, ResolutionTooDeep, Resolver
 
     provider = _Provider(sorted(sources, key=lambda s: -s.priority), preferred or {})
-    reporter: BaseReporter[TaskRequirement, Candidate, str] = BaseReporter()
     try:
-        result = Resolver(provider, reporter).resolve(roots, max_rounds=_MAX_ROUNDS)
+        result = Resolver(provider, reporter or BaseReporter()).resolve(roots, max_rounds=_MAX_ROUNDS)
     except ResolutionImpossible as error:
         raise LockgateError(_conflict_message(error.causes, provider)) from None
     except ResolutionTooDeep:
@@ -115,6 +116,30 @@ def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: 
 def available_versions(sources: list[TaskSource], name: str) -> list[str]:
     """Every version of task ``name`` the sources offer, newest first."""
     return [candidate.version for candidate in _Provider(sorted(sources, key=lambda s: -s.priority), {}).candidates(name)]
+
+
+class StepReporter(BaseReporter["TaskRequirement", "Candidate", str]):
+    """Writes the resolution's steps, one line each, to ``stream`` (``tasks lock -v``): each
+    requirement added, each version pinned, each rejected, and each conflict backtracked."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def _say(self, text: str) -> None:
+        self.stream.write(f"lockgate tasks: {text}\n")
+
+    def adding_requirement(self, requirement, parent) -> None:
+        by = f" (from {parent.name}@{parent.version})" if parent is not None else " (root)"
+        self._say(f"requires {requirement.name} {requirement.constraint.text}{by}")
+
+    def pinning(self, candidate) -> None:
+        self._say(f"pinned {candidate.name}@{candidate.version} from {candidate.source.describe()}")
+
+    def rejecting_candidate(self, criterion, candidate) -> None:
+        self._say(f"rejected {candidate.name}@{candidate.version}")
+
+    def resolving_conflicts(self, causes) -> None:
+        self._say("backtracking: " + "; ".join(f"{cause.requirement.name} {cause.requirement.constraint.text}" for cause in causes))
 
 
 class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
