@@ -297,7 +297,7 @@ def test_periplon_1_0_0_lock_loads_and_2_0_0_is_refused(corpus, tmp_path):
     lock = read_task_lock(str(corpus / "periplon" / "doc-example.tasks.lock.yaml"))
     assert lock.version == "1.0.0" and list(lock.tasks) == ["auth-helper", "google-drive-upload"]
     assert lock.tasks["google-drive-upload"].dependencies == {"auth-helper": "2.1.0"}
-    assert lock.tasks["auth-helper"].source == {"type": "git", "url": "https://github.com/org/tasks.git", "ref": "v2.1.0", "subpath": "auth-helper"}
+    assert lock.tasks["auth-helper"].source.to_dict() == {"type": "git", "url": "https://github.com/org/tasks.git", "ref": "v2.1.0", "subpath": "auth-helper"}
     assert lock.generated_at == "2025-01-15T10:30:00Z" and lock.roots == []
     newer = tmp_path / "tasks.lock.yaml"
     newer.write_text((corpus / "periplon" / "doc-example.tasks.lock.yaml").read_text().replace('version: "1.0.0"', 'version: "2.0.0"', 1))
@@ -387,3 +387,17 @@ def test_verbose_lock_shows_each_step_of_the_resolution(project):
     assert "lockgate tasks: requires app ^1.0 (root)" in steps
     assert "lockgate tasks: pinned auth-helper@2.1.0 from local ./tasks" in steps or any(s.startswith("lockgate tasks: pinned auth-helper@2.1.0") for s in steps)
     assert result.stdout.startswith("lockgate tasks lock: wrote")
+
+
+def test_source_records_keep_unknown_keys_and_refuse_unknown_types():
+    from lockgate.tasks.source_record import GitRecord, source_record
+
+    record = source_record({"type": "git", "url": "https://e.org/t.git", "ref": "main", "branch": "main", "trusted": True}, "tasks.a.source")
+    assert isinstance(record, GitRecord) and record.get("url") == "https://e.org/t.git"
+    assert record.to_dict() == {"type": "git", "url": "https://e.org/t.git", "ref": "main", "branch": "main", "trusted": True}
+    unknown = source_record({"type": "s3", "bucket": "b"}, "tasks.a.source")
+    assert unknown.to_dict() == {"type": "s3", "bucket": "b"}
+    with pytest.raises(LockgateError, match="tasks.a.source: unknown type 's3'"):
+        unknown.read(None, "a")
+    with pytest.raises(LockgateError, match=r"tasks.a.source.url: must be text"):
+        source_record({"type": "git", "url": ["x"]}, "tasks.a.source")

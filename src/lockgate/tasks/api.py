@@ -121,7 +121,7 @@ def _task_differences(locked: TaskLock, fresh: TaskLock):
         elif old.checksum != new.checksum:
             yield CHECKSUM_FAILED, name, old.checksum, new.checksum, "content changed since it was locked"
         elif old.source != new.source:
-            yield SOURCE_MISMATCH, name, _describe(old.source), _describe(new.source), "now comes from another source"
+            yield SOURCE_MISMATCH, name, old.source.describe(), new.source.describe(), "now comes from another source"
         elif old.dependencies != new.dependencies:
             yield DEPENDENCY_MISMATCH, name, _pairs(old.dependencies), _pairs(new.dependencies), "dependencies changed"
         elif old.constraints != new.constraints:
@@ -276,14 +276,15 @@ def _fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
 def _pin_git_commits(sources, locked: TaskLock | None) -> None:
     """Git sources read the commit the lock recorded for them (as Cargo keeps a git pin)."""
     from .git_source import GitSource
+    from .source_record import GitRecord
 
     for source in sources:
         if not isinstance(source, GitSource) or source.pinned or source.fetch or locked is None:
             continue
         for task in locked.tasks.values():
             entry = task.source
-            if entry.get("type") == "git" and (entry.get("url"), entry.get("ref"), entry.get("subpath", "")) == (source.url, source.ref or "HEAD", source.subpath):
-                source.pinned = entry.get("commit")
+            if isinstance(entry, GitRecord) and (entry.get("url"), entry.get("ref"), entry.get("subpath")) == (source.url, source.ref or "HEAD", source.subpath):
+                source.pinned = entry.get("commit") or None
                 break
 
 
@@ -348,19 +349,20 @@ def _add_locked_sources(config: TasksConfig, locked: TaskLock) -> None:
     verified and relocked without repeating the flag."""
     from .git_source import GitSource
     from .registry_source import RegistrySource
+    from .source_record import GitRecord, RegistryRecord
 
     known: set[object] = {(s.url, s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
     known |= {s.base for s in config.sources if isinstance(s, RegistrySource)}
     priority = min((source.priority for source in config.sources), default=0) - 1
     for task in locked.tasks.values():
         entry = task.source
-        if entry.get("type") == "git":
-            key = (str(entry.get("url", "")), str(entry.get("ref") or "HEAD"), str(entry.get("subpath", "")))
+        if isinstance(entry, GitRecord):
+            key = (entry.get("url"), entry.get("ref") or "HEAD", entry.get("subpath"))
             if key not in known:
                 known.add(key)
                 config.sources.append(GitSource(key[0], None if key[1] == "HEAD" else key[1], key[2], priority, **config.modes))
-        elif entry.get("type") == "registry":
-            base = str(entry.get("url", "")).rstrip("/") + "/"
+        elif isinstance(entry, RegistryRecord):
+            base = entry.get("url").rstrip("/") + "/"
             if base not in known:
                 known.add(base)
                 config.sources.append(RegistrySource(base, priority, offline=config.modes["offline"]))
@@ -391,10 +393,6 @@ def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=(
             yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
         elif definition.checksum != task.checksum:
             yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
-
-
-def _describe(source: dict) -> str:
-    return " ".join(f"{key}={value}" for key, value in source.items())
 
 
 def _pairs(mapping: dict) -> str:

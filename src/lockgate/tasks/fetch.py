@@ -8,6 +8,10 @@ import os
 from ..errors import LockgateError
 from .lockfile import LockedTask, TaskLock
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .git_source import GitSource
+
 
 class LockedReader:
     """Reads locked tasks back from their sources as their lock entries say: a local file, the
@@ -27,7 +31,7 @@ class LockedReader:
         self.lock_dir = lock_dir
         self.offline = offline
         self.sources = list(sources)
-        self._git: dict[tuple, object] = {}
+        self._git: dict[tuple, GitSource] = {}
 
     def text(self, task: LockedTask) -> tuple[str, str]:
         """``(text, origin)`` of the task's file as its source holds it now.
@@ -36,23 +40,32 @@ class LockedReader:
             LockgateError: the file, commit or download is gone or does not match, or the
                 source type is unknown.
         """
-        source = task.source
-        kind = source.get("type")
-        path = str(source.get("path", ""))
-        if kind == "local":
-            from .._io import read_text
+        return task.source.read(self, task.name)
 
-            full = self._local_path(task.name, path)
-            if not os.path.isfile(full):
-                raise LockgateError(f"{path} is gone")
-            return read_text(full), path
-        if kind == "git":
-            git = self._git_reader(source)
-            return git.read(path), f"{git.url}@{git.commit()[:12]}:{path}"
-        if kind == "registry":
-            registry = self._registry(str(source.get("url", "")))
-            return registry.read_file(str(source.get("file", "")), str(source.get("sha256", "")))
-        raise LockgateError(f"tasks.{task.name}.source: unknown type {kind!r}")
+    def read_local(self, name: str, path: str) -> tuple[str, str]:
+        """A local record's file (it must lie in the lock's folder or a configured source)."""
+        from .._io import read_text
+
+        full = self._local_path(name, path)
+        if not os.path.isfile(full):
+            raise LockgateError(f"{path} is gone")
+        return read_text(full), path
+
+    def read_git(self, record) -> tuple[str, str]:
+        """A git record's blob at its commit, from the cached mirror."""
+        from .git_source import GitSource
+
+        key = (record.get("url"), record.get("ref") or None, record.get("subpath"), record.get("commit") or None)
+        if key not in self._git:
+            self._git[key] = GitSource(*key[:3], commit=key[3], frozen=True, offline=self.offline)
+        git = self._git[key]
+        path = record.get("path")
+        return git.read(path), f"{git.url}@{git.commit()[:12]}:{path}"
+
+    def read_registry(self, record) -> tuple[str, str]:
+        """A registry record's file, checked against its sha256 (through the configured
+        source of that registry, for its token and timeout)."""
+        return self._registry(record.get("url")).read_file(record.get("file"), record.get("sha256"))
 
     def _local_path(self, name: str, path: str) -> str:
         """A local entry's file, which must lie in the lock's folder or a configured local
@@ -65,14 +78,6 @@ class LockedReader:
         if os.path.isabs(path) or not any(real.startswith(os.path.join(os.path.realpath(root), "")) for root in roots):
             raise LockgateError(f"tasks.{name}.source.path {path!r} leads outside the lock's folder and every local source; refused")
         return full
-
-    def _git_reader(self, source: dict):
-        from .git_source import GitSource
-
-        key = (source.get("url", ""), source.get("ref"), source.get("subpath", ""), source.get("commit"))
-        if key not in self._git:
-            self._git[key] = GitSource(*key[:3], commit=key[3], frozen=True, offline=self.offline)
-        return self._git[key]
 
     def _registry(self, url: str):
         from .registry_source import RegistrySource

@@ -21,6 +21,10 @@ from ..errors import LockgateError
 from .definition import TaskDefinition, parse_task
 from .sources import TaskSource
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .source_record import GitRecord
+
 GIT = "git"
 _SAFE_REF = re.compile(r"^[A-Za-z0-9._/+-]+$")
 GIT_TIMEOUT = 120.0  # seconds one git command may take; tasks --timeout changes it
@@ -142,10 +146,11 @@ class GitSource(TaskSource):
     def definition(self, name: str, version: str) -> TaskDefinition:
         return self.index()[name][version]
 
-    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> dict:
-        entry = {"type": GIT, "url": self.url, "ref": self.ref or "HEAD", "commit": self.commit(), "subpath": self.subpath}
-        entry["path"] = self._paths[definition.key]
-        return entry
+    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> GitRecord:
+        from .source_record import GitRecord
+
+        return GitRecord({"url": self.url, "ref": self.ref or "HEAD", "commit": self.commit(), "subpath": self.subpath,
+                          "path": self._paths[definition.key]})  # fmt: skip
 
     def read(self, path: str) -> str:
         """The text of ``path`` at the commit (for fetch and verify)."""

@@ -34,7 +34,8 @@ _ENTRY_KEYS = ("version", "checksum", "source", "resolved_at", "dependencies", "
 
 
 class LockedTask:
-    """One ``tasks.<name>`` entry. Attributes as the lock's keys (``resolved_at`` a string)."""
+    """One ``tasks.<name>`` entry. Attributes as the lock's keys (``resolved_at`` a string,
+    ``source`` a :class:`~lockgate.tasks.source_record.SourceRecord`)."""
 
     __slots__ = ("name", *_ENTRY_KEYS)
 
@@ -53,7 +54,7 @@ class LockedTask:
         return (self.version, self.checksum, self.source, self.dependencies, self.constraints, self.metadata)
 
     def to_dict(self) -> dict:
-        return {key: getattr(self, key) for key in _ENTRY_KEYS}
+        return {key: self.source.to_dict() if key == "source" else getattr(self, key) for key in _ENTRY_KEYS}
 
 
 class TaskLock:
@@ -117,9 +118,9 @@ def read_task_lock(path: str) -> TaskLock:
 def _entry(name, entry, path: str) -> LockedTask:
     if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
         raise LockgateError(f"tasks.{name}: expected a mapping with a quoted version", path)
-    source = entry.get("source") or {}
-    if not isinstance(source, dict):
-        raise LockgateError(f"tasks.{name}.source: expected a mapping with a type", path)
+    from .source_record import source_record
+
+    source = source_record(entry.get("source") or {}, f"tasks.{name}.source", path)
     from ..shapes import string_table, table
 
     dependencies = string_table(entry.get("dependencies"), f"tasks.{name}.dependencies", path)

@@ -27,6 +27,7 @@ import re
 
 from ..errors import LockgateError
 from .definition import TaskDefinition, parse_task
+from .source_record import RegistryRecord
 from .sources import TaskSource
 
 REGISTRY = "registry"
@@ -114,9 +115,9 @@ class RegistrySource(TaskSource):
             self._definitions[key] = definition
         return self._definitions[key]
 
-    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> dict:
+    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> RegistryRecord:
         entry = self.index()[definition.name][definition.version]
-        return {"type": REGISTRY, "url": self.base, "file": entry["url"], "sha256": entry["sha256"]}
+        return RegistryRecord({"url": self.base, "file": entry["url"], "sha256": entry["sha256"]})
 
     def read_file(self, reference: str, sha256: str) -> tuple[str, str]:
         """``(text, url)`` of a file of this registry (``reference`` relative or absolute),

@@ -11,6 +11,7 @@ import os
 
 from ..errors import LockgateError
 from .definition import TaskDefinition, load_task
+from .source_record import LocalRecord, SourceRecord
 
 LOCAL = "local"
 
@@ -34,8 +35,8 @@ class TaskSource:
         """The definition of ``name@version``; only for a version :meth:`versions` listed."""
         raise NotImplementedError
 
-    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> dict:
-        """The lock's ``source`` mapping for a definition from here (paths relative to ``lock_dir``)."""
+    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> SourceRecord:
+        """The lock's record of a definition from here (paths relative to ``lock_dir``)."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -79,8 +80,8 @@ class LocalSource(TaskSource):
     def definition(self, name: str, version: str) -> TaskDefinition:
         return self.index()[name][version]
 
-    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> dict:
-        return {"type": LOCAL, "path": relative_path(definition.path, lock_dir)}
+    def lock_source(self, definition: TaskDefinition, lock_dir: str) -> SourceRecord:
+        return LocalRecord({"path": relative_path(definition.path, lock_dir)})
 
     def describe(self) -> str:
         return f"local {self.folder}"
