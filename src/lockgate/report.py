@@ -3,6 +3,11 @@ what was expected, what was found, and a message."""
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # not typing's: importing typing would cost every command's start-up
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
 MATCHED = "matched"
 MISMATCHED = "mismatched"
 MISSING = "missing"
@@ -32,7 +37,8 @@ class Finding:
 
     __slots__ = ("status", "subject", "expected", "found", "message", "fails", "details")
 
-    def __init__(self, status, subject, expected=None, found=None, message="", *, fails=False, details=None):
+    def __init__(self, status: str, subject: str, expected: str | None = None, found: str | None = None, message: str = "", *,
+                 fails: bool = False, details: dict[str, Any] | None = None):  # fmt: skip
         self.status = status
         self.subject = subject
         self.expected = expected
@@ -41,7 +47,7 @@ class Finding:
         self.fails = fails
         self.details = details
 
-    def to_dict(self, subject_key: str = "name") -> dict:
+    def to_dict(self, subject_key: str = "name") -> dict[str, Any]:
         """JSON-ready form: ``{subject_key, "status", "expected", "found", "message", **details}``."""
         data = {
             subject_key: self.subject,
@@ -54,7 +60,7 @@ class Finding:
             data.update(self.details)
         return data
 
-    def replace(self, **changes) -> Finding:
+    def replace(self, **changes: Any) -> Finding:
         """A copy with some attributes changed (findings are values once a check returns them)."""
         values = {name: getattr(self, name) for name in self.__slots__}
         values.update(changes)
@@ -82,7 +88,8 @@ class Report:
 
     __slots__ = ("schema", "statuses", "findings", "header", "fix", "items_key", "subject_key")
 
-    def __init__(self, schema, statuses, findings, header=None, *, fix=(), items_key="packages", subject_key="name"):
+    def __init__(self, schema: str, statuses: tuple[str, ...], findings: list[Finding], header: dict[str, Any] | None = None, *,
+                 fix: Iterable[str] = (), items_key: str = "packages", subject_key: str = "name"):  # fmt: skip
         self.schema = schema
         self.statuses = statuses
         self.findings = findings
@@ -107,14 +114,14 @@ class Report:
         """The findings that fail the check."""
         return [finding for finding in self.findings if finding.fails]
 
-    def header_value(self, key: str):
+    def header_value(self, key: str) -> Any:
         """A header field, computed now if it was deferred."""
         value = self.header[key]
         if callable(value):
             value = self.header[key] = value()
         return value
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """``{"schema", **header, "passed", "summary", items_key: [finding dicts]}``."""
         return {
             "schema": self.schema,

@@ -20,9 +20,13 @@ from .model import INDEX, URL, VCS, LockedPackage, Lockfile
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up 2.5 ms
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from packaging.direct_url import DirectUrl
 
+    from .integrity import DistributionIntegrity
     from .markers import MarkerEvaluator
+    from .model import Source
 
 
 class CompareOptions:
@@ -42,7 +46,8 @@ class CompareOptions:
 
     __slots__ = ("skip", "allow_missing", "strict", "extras", "groups", "cpu_only")
 
-    def __init__(self, *, skip=frozenset(), allow_missing=False, strict=False, extras=(), groups=None, cpu_only=False):
+    def __init__(self, *, skip: Iterable[str] = frozenset(), allow_missing: bool = False, strict: bool = False, extras: Iterable[str] = (),
+                 groups: Iterable[str] | None = None, cpu_only: bool = False) -> None:  # fmt: skip
         self.skip = frozenset(skip)
         self.allow_missing = allow_missing
         self.strict = strict
@@ -51,7 +56,8 @@ class CompareOptions:
         self.cpu_only = cpu_only
 
 
-def compare(lockfile: Lockfile, inventory: Inventory, environment, options: CompareOptions, *, files=None) -> list[Finding]:
+def compare(lockfile: Lockfile, inventory: Inventory, environment: Callable[[], dict[str, str]], options: CompareOptions, *,
+            files: dict[str, DistributionIntegrity] | None = None) -> list[Finding]:  # fmt: skip
     """Compare a lockfile with what is installed (:class:`Comparison` in one call)."""
     return Comparison(lockfile, inventory, environment, options).findings(files)
 
@@ -70,7 +76,7 @@ class Comparison:
         LockgateError: a marker in the lock is invalid.
     """
 
-    def __init__(self, lockfile: Lockfile, inventory: Inventory, environment, options: CompareOptions):
+    def __init__(self, lockfile: Lockfile, inventory: Inventory, environment: Callable[[], dict[str, str]], options: CompareOptions) -> None:
         self.lockfile = lockfile
         self.inventory = inventory
         self.options = options
@@ -80,7 +86,7 @@ class Comparison:
         self._installed_directories: dict[str, InstalledDistribution] | None = None
         self._rows: list[tuple[LockedPackage, bool, InstalledDistribution | None]] | None = None
 
-    def evaluator(self):
+    def evaluator(self) -> MarkerEvaluator:
         if self._evaluator is None:
             from .markers import MarkerEvaluator
 
@@ -107,7 +113,7 @@ class Comparison:
         found = {dist.name: dist for entry, ok, dist in self.rows() if ok and dist is not None and entry.name not in self.options.skip}
         return list(found.values())
 
-    def findings(self, files=None) -> list[Finding]:
+    def findings(self, files: dict[str, DistributionIntegrity] | None = None) -> list[Finding]:
         """Every finding, final: in lock order, then installed distributions the lock does not name.
 
         Args:
@@ -137,7 +143,7 @@ class Comparison:
                 findings.append(self._finish(self._unlocked(dist, None), dist, files))
         return findings
 
-    def _finish(self, finding: Finding, dist: InstalledDistribution | None, files) -> Finding:
+    def _finish(self, finding: Finding, dist: InstalledDistribution | None, files: dict[str, DistributionIntegrity] | None) -> Finding:
         """The finding with what else is known of its distribution: installed twice, not
         CPU-only, its files."""
         if finding.status == SKIPPED:
@@ -268,7 +274,7 @@ class Comparison:
 _PROBLEM_WORDS = {"hash": "changed", "size": "resized", "outside": "outside the environment"}
 
 
-def _with_files(finding: Finding, integrity, strict: bool) -> Finding:
+def _with_files(finding: Finding, integrity: DistributionIntegrity, strict: bool) -> Finding:
     """A distribution whose files differ becomes ``modified`` (a version mismatch stays the
     headline); one without RECORD becomes ``unverifiable``."""
     from collections import Counter
@@ -293,7 +299,7 @@ def _joined(message: str, note: str) -> str:
     return f"{message}; {note}" if message else note
 
 
-def _versions_equal(locked: str, installed: str, arbitrary: bool):
+def _versions_equal(locked: str, installed: str, arbitrary: bool) -> bool | str:
     """True, False, or ``"local"`` (equal under PEP 440 but for a local label the lock lacks)."""
     if arbitrary:
         return locked.lower() == installed.lower()
@@ -341,7 +347,7 @@ def _vcs_verdict(entry: LockedPackage, direct_url: DirectUrl | None, inventory: 
     return "", f"the lock names {source.requested_revision or 'no revision'}, not a commit; installed commit {installed_commit[:12]}"
 
 
-def _editable_checkout_verdict(source, checkout: str | None, inventory: Inventory) -> tuple[str, str]:
+def _editable_checkout_verdict(source: Source, checkout: str | None, inventory: Inventory) -> tuple[str, str]:
     """pip installs ``-e git+URL@SHA`` as an editable checkout: compare that checkout's HEAD."""
     if not checkout:
         return "editable install without a local checkout", ""
@@ -350,7 +356,7 @@ def _editable_checkout_verdict(source, checkout: str | None, inventory: Inventor
         return problem, ""
     wanted = source.commit or source.requested_revision
     if source.commit and commit.lower() != source.commit.lower():
-        return f"checkout {checkout} is at {commit[:12]}, the lock pins {wanted[:12]}", ""
+        return f"checkout {checkout} is at {commit[:12]}, the lock pins {source.commit[:12]}", ""
     return "", "" if source.commit else f"checkout at {commit[:12]}; the lock names {wanted}, not a commit"
 
 
@@ -415,5 +421,5 @@ def _normalize_repo_url(url: str) -> str:
     return url[:-4] if url.endswith(".git") else url
 
 
-def _describe_platform(environment: dict) -> str:
+def _describe_platform(environment: dict[str, str]) -> str:
     return f"{environment.get('sys_platform')} {environment.get('platform_machine')} Python {environment.get('python_full_version')}"

@@ -17,6 +17,13 @@ from __future__ import annotations
 import os
 import threading
 
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+    
+    from .inventory import InstalledDistribution
+
 HASH = "hash"
 SIZE = "size"
 MISSING_FILE = "missing"
@@ -50,7 +57,7 @@ class DistributionIntegrity:
     def __init__(self, name: str, has_record: bool):
         self.name = name
         self.has_record = has_record
-        self.problems: list[dict] = []
+        self.problems: list[dict[str, Any]] = []
 
     @property
     def modified(self) -> bool:
@@ -70,7 +77,7 @@ class IntegrityResult:
 
     __slots__ = ("distributions", "files", "bytes_hashed", "seconds")
 
-    def __init__(self, distributions, files, bytes_hashed, seconds):
+    def __init__(self, distributions: dict[str, DistributionIntegrity], files: int, bytes_hashed: int, seconds: float) -> None:
         self.distributions: dict[str, DistributionIntegrity] = distributions
         self.files: int = files
         self.bytes_hashed: int = bytes_hashed
@@ -82,7 +89,8 @@ class _Listed:
 
     __slots__ = ("owner", "path", "full", "algorithm", "digest", "size", "allowed")
 
-    def __init__(self, owner, path, full, algorithm, digest, size, allowed):
+    def __init__(self, owner: DistributionIntegrity, path: str, full: str, algorithm: str, digest: str, size: int | None,
+                 allowed: tuple[str, ...]) -> None:  # fmt: skip
         self.owner = owner
         self.path = path
         self.full = full
@@ -92,7 +100,8 @@ class _Listed:
         self.allowed = allowed
 
 
-def check_integrity(distributions, installed, prefix: str, *, jobs: int | None = None, progress=None) -> IntegrityResult:
+def check_integrity(distributions: Iterable[InstalledDistribution], installed: Iterable[InstalledDistribution], prefix: str, *,
+                    jobs: int | None = None, progress: Callable[[int, int], object] | None = None) -> IntegrityResult:  # fmt: skip
     """Check the files of ``distributions`` against their RECORDs.
 
     Args:
@@ -125,7 +134,7 @@ def check_integrity(distributions, installed, prefix: str, *, jobs: int | None =
     return IntegrityResult(results, len(work), bytes_hashed, time.perf_counter() - started)
 
 
-def _record_rows(dist) -> list[list[str]] | None:
+def _record_rows(dist: InstalledDistribution) -> list[list[str]] | None:
     """The rows of a distribution's RECORD, or None when it has none, or none that is a
     readable regular file of its own (a symlink out of the environment is never followed)."""
     import csv
@@ -140,7 +149,7 @@ def _record_rows(dist) -> list[list[str]] | None:
         return None
 
 
-def _listed_files(dist, rows, prefix: str) -> tuple[DistributionIntegrity, list[_Listed]]:
+def _listed_files(dist: InstalledDistribution, rows: list[list[str]] | None, prefix: str) -> tuple[DistributionIntegrity, list[_Listed]]:
     """The RECORD rows that carry a hash, with their folders resolved to real paths."""
     if rows is None:
         record = os.path.join(dist.metadata_dir, "RECORD")
@@ -203,11 +212,11 @@ def _real_folder(path: str) -> str:
     return os.path.join(os.path.realpath(path), "")
 
 
-def _problem(path: str, problem: str, expected, found) -> dict:
+def _problem(path: str, problem: str, expected: object, found: object) -> dict[str, Any]:
     return {"path": path, "problem": problem, "expected": expected, "found": found}
 
 
-def _hash_all(work: list[_Listed], jobs: int, progress, meanwhile) -> int:
+def _hash_all(work: list[_Listed], jobs: int, progress: Callable[[int, int], object] | None, meanwhile: Callable[[], None]) -> int:
     """Check every listed file on ``jobs`` threads, running ``meanwhile()`` in this thread as
     they start; returns the bytes hashed.
 
@@ -219,13 +228,13 @@ def _hash_all(work: list[_Listed], jobs: int, progress, meanwhile) -> int:
     import queue
     from collections import deque
 
-    large = deque([item] for item in sorted((i for i in work if (i.size or 0) >= _LARGE), key=lambda i: -i.size))
+    large = deque([item] for item in sorted((i for i in work if (i.size or 0) >= _LARGE), key=lambda i: -(i.size or 0)))
     small = deque(_batches([i for i in work if (i.size or 0) < _LARGE]))
-    done_queue: queue.SimpleQueue = queue.SimpleQueue()
+    done_queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
     errors: list[BaseException] = []
     serial = threading.Lock()
 
-    def worker(first: deque, second: deque) -> None:
+    def worker(first: deque[list[_Listed]], second: deque[list[_Listed]]) -> None:
         try:
             for source in (first, second):
                 while True:
@@ -287,7 +296,7 @@ def _check_batch(batch: list[_Listed]) -> int:
     return hashed
 
 
-def _check_file(item: _Listed) -> tuple[dict | None, int]:
+def _check_file(item: _Listed) -> tuple[dict[str, Any] | None, int]:
     """``(problem or None, bytes hashed)`` for one listed file."""
     constructor = _constructor(item.algorithm)
     if constructor is None:
@@ -336,7 +345,7 @@ _NONBLOCKING = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | _NONBLOCKING
 
 
-def _digest(descriptor: int, expected_size: int | None, constructor):
+def _digest(descriptor: int, expected_size: int | None, constructor: Callable[..., Any]) -> tuple[Any, int]:
     """``(hash object, size)``, or ``(None, size)`` when the size is not ``expected_size``."""
     if expected_size is not None and expected_size < _LARGE:
         data = os.read(descriptor, expected_size + 1)  # one call; a longer file shows as one byte more
@@ -351,7 +360,7 @@ def _digest(descriptor: int, expected_size: int | None, constructor):
     return digest, size
 
 
-def _constructor(algorithm: str):
+def _constructor(algorithm: str) -> Callable[..., Any] | None:
     """The hashlib constructor of a RECORD algorithm name, or None for an unknown one."""
     import hashlib
 
@@ -359,13 +368,13 @@ def _constructor(algorithm: str):
     return constructor if callable(constructor) else None
 
 
-def _b64(digest) -> str:
+def _b64(digest: Any) -> str:
     import base64
 
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
-def _hash_chunks(descriptor: int, digest) -> None:
+def _hash_chunks(descriptor: int, digest: Any) -> None:
     buffer = getattr(_buffers, "buffer", None)
     if buffer is None:
         buffer = _buffers.buffer = bytearray(_CHUNK)
@@ -378,7 +387,8 @@ def _hash_chunks(descriptor: int, digest) -> None:
             digest.update(view[:count])
 
 
-def _find_unlisted(distributions, installed, records, results: dict[str, DistributionIntegrity]) -> None:
+def _find_unlisted(distributions: Iterable[InstalledDistribution], installed: Iterable[InstalledDistribution],
+                   records: dict[str, list[list[str]] | None], results: dict[str, DistributionIntegrity]) -> None:  # fmt: skip
     """Report files in the checked distributions' folders that no RECORD names.
 
     A file belongs to the distribution that lists files in its nearest folder, so a module
@@ -406,11 +416,11 @@ def _find_unlisted(distributions, installed, records, results: dict[str, Distrib
                     results[owner].problems.append(_problem(path, UNLISTED, None, os.lstat(full).st_size))  # a dangling link too
 
 
-def _paths(rows) -> list[str]:
+def _paths(rows: list[list[str]] | None) -> list[str]:
     return [row[0] for row in rows or ()]
 
 
-def _top_folders(distributions, records) -> list[tuple[str, str]]:
+def _top_folders(distributions: Iterable[InstalledDistribution], records: dict[str, list[list[str]] | None]) -> list[tuple[str, str]]:
     """``(folder, site_dir)`` of each top-level folder the distributions install into."""
     roots = {}
     for dist in distributions:

@@ -55,7 +55,7 @@ class Interpreter:
 
     __slots__ = ("executable", "prefix", "version", "site_dirs", "selected_by", "_marker_environment")
 
-    def __init__(self, executable: str, prefix: str, version: str, site_dirs: list[str], marker_environment=None):
+    def __init__(self, executable: str, prefix: str, version: str, site_dirs: list[str], marker_environment: dict[str, str] | None = None):
         self.executable = executable
         self.prefix = prefix
         self.version = version
@@ -68,7 +68,7 @@ class Interpreter:
         if self._marker_environment is None:
             from packaging.markers import default_environment
 
-            self._marker_environment = dict(default_environment())
+            self._marker_environment = {key: str(value) for key, value in default_environment().items()}
         return self._marker_environment
 
     def platform(self) -> str:

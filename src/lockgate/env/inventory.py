@@ -79,7 +79,8 @@ class Inventory:
 
     __slots__ = ("distributions", "duplicates", "site_dirs", "_checkouts")
 
-    def __init__(self, distributions, duplicates, site_dirs):
+    def __init__(self, distributions: dict[str, InstalledDistribution], duplicates: list[tuple[InstalledDistribution, InstalledDistribution]],
+                 site_dirs: list[str]) -> None:  # fmt: skip
         self.distributions: dict[str, InstalledDistribution] = distributions
         self.duplicates: list[tuple[InstalledDistribution, InstalledDistribution]] = duplicates
         self.site_dirs: list[str] = site_dirs
@@ -114,7 +115,7 @@ def _git_head(checkout: str) -> tuple[str | None, str]:
     return commit, ""
 
 
-def _direct_url(parsed) -> DirectUrl | None:
+def _direct_url(parsed: object) -> DirectUrl | None:
     """``parsed`` as PEP 610 data (``packaging.direct_url``), or None when it has not that shape."""
     from packaging.direct_url import DirectUrl, DirectUrlValidationError
 

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from ..errors import LockgateError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 
 class MarkerEvaluator:
     """Evaluates lock markers against one target environment, each distinct marker once.
@@ -18,7 +22,7 @@ class MarkerEvaluator:
         groups: dependency groups selected (PEP 751 ``dependency_groups``).
     """
 
-    def __init__(self, environment: dict[str, str], extras=(), groups=()):
+    def __init__(self, environment: dict[str, str], extras: Iterable[str] = (), groups: Iterable[str] = ()) -> None:
         self._requirement_env: dict[str, str | frozenset[str]] = {**environment, "extra": ""}
         self._lock_env: dict[str, str | frozenset[str]] = {**environment, "extras": frozenset(extras), "dependency_groups": frozenset(groups)}
         self._results: dict[tuple[str, str], bool] = {}

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 INDEX = "index"
 URL = "url"
 VCS = "vcs"
@@ -162,7 +166,7 @@ class Lockfile:
 
     __slots__ = ("path", "format", "packages", "options", "files")
 
-    def __init__(self, path: str, format: str, packages: list[LockedPackage], options: dict, files: list[str]):
+    def __init__(self, path: str, format: str, packages: list[LockedPackage], options: dict[str, Any], files: list[str]) -> None:
         self.path = path
         self.format = format
         self.packages = packages

@@ -13,6 +13,14 @@ from .inventory import Inventory, scan_inventory
 from .model import INDEX, Lockfile, normalize_name
 from .readers import find_default_lockfile, read_lockfile
 
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+    
+    from .integrity import DistributionIntegrity
+    from .inventory import InstalledDistribution
+
 SCHEMA = "lockgate.verify/1"
 
 
@@ -32,7 +40,7 @@ def _nothing_selected(lock: Lockfile, interpreter: Interpreter) -> str:
     return f"{message}; select with {' or '.join(choices)}" if choices else message
 
 
-def verify(lockfile: str | None = None, **options) -> Report:
+def verify(lockfile: str | None = None, **options: Any) -> Report:
     """Check the target interpreter's installed distributions against a lockfile. Read-only.
 
     Takes the arguments of :func:`verify_environment` and returns its report alone.
@@ -44,16 +52,16 @@ def verify_environment(
     lockfile: str | None = None,
     *,
     python: str | None = None,
-    skip=(),
+    skip: Iterable[str] = (),
     allow_missing: bool = False,
     strict: bool = False,
-    extras=(),
-    groups=None,
+    extras: Iterable[str] = (),
+    groups: Iterable[str] | None = None,
     cpu_only: bool = False,
     integrity: bool = False,
     integrity_all: bool = False,
     jobs: int | None = None,
-    progress=None,
+    progress: Callable[[int, int], object] | None = None,
     selected_by: str | None = None,
 ) -> tuple[Report, Inventory]:
     """Check the target interpreter's installed distributions against a lockfile. Read-only.
@@ -118,7 +126,8 @@ def verify_environment(
     return Report(SCHEMA, statuses, findings, header, fix=fix), inventory
 
 
-def _check_files(distributions, inventory: Inventory, interpreter: Interpreter, *, jobs, progress) -> tuple[dict, dict]:
+def _check_files(distributions: list[InstalledDistribution], inventory: Inventory, interpreter: Interpreter, *, jobs: int | None,
+                 progress: Callable[[int, int], object] | None) -> tuple[dict[str, DistributionIntegrity], dict[str, Any]]:  # fmt: skip
     """Run the RECORD check: ``(name -> DistributionIntegrity, the report's integrity header)``."""
     from .integrity import check_integrity
 
@@ -153,8 +162,8 @@ def hostname() -> str:
     return platform.node()  # pragma: no cover
 
 
-def fix_commands(lock: Lockfile, interpreter: Interpreter, findings: list[Finding], *, strict=False, extras=(), groups=None,
-                 pip: bool = True) -> list[str]:  # fmt: skip
+def fix_commands(lock: Lockfile, interpreter: Interpreter, findings: list[Finding], *, strict: bool = False, extras: Iterable[str] = (),
+                 groups: Iterable[str] | None = None, pip: bool = True) -> list[str]:  # fmt: skip
     """Commands that bring the environment to the lock, uv's first, then pip's; only commands
     that exist: uv is ``uv`` when it is on PATH, else the path of the uv lockgate runs, and pip's
     are left out when the target has no pip (``pip=False``, as in uv's venvs).

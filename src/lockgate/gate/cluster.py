@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 from ..report import MATCHED, NOT_APPLICABLE, SKIPPED
 
@@ -20,7 +22,7 @@ SCHEMA = "lockgate.cluster/1"
 _TAG = 7411
 
 
-def local_result(lockfile: str | None, options: dict, *, compare: bool) -> dict:
+def local_result(lockfile: str | None, options: dict[str, Any], *, compare: bool) -> dict[str, Any]:
     """This rank's result: ``{"hostname", "python", "passed", "summary", "fingerprint",
     "distributions": {name: version}, "verify": verify JSON or None, "error": str or None}``.
 
@@ -28,7 +30,7 @@ def local_result(lockfile: str | None, options: dict, *, compare: bool) -> dict:
     """
     from ..env.verify import describe_environment, hostname
 
-    result: dict = {"hostname": hostname(), "python": options.get("python") or sys.executable, "passed": False, "summary": {},
+    result: dict[str, Any] = {"hostname": hostname(), "python": options.get("python") or sys.executable, "passed": False, "summary": {},
               "fingerprint": None, "distributions": {}, "verify": None, "error": None}  # fmt: skip
     try:
         if compare:
@@ -51,7 +53,7 @@ def local_result(lockfile: str | None, options: dict, *, compare: bool) -> dict:
     return result
 
 
-def gather(comm, result: dict, timeout: float) -> list[dict] | None:
+def gather(comm: Any, result: dict[str, Any], timeout: float) -> list[dict[str, Any]] | None:
     """Send ``result`` to rank 0; on rank 0, return every rank's (rank order), waiting at most
     ``timeout`` seconds: a rank that sent nothing gets ``{"error": "no result within …"}``.
     Other ranks return None."""
@@ -60,7 +62,7 @@ def gather(comm, result: dict, timeout: float) -> list[dict] | None:
     if rank != 0:
         comm.send(result, dest=0, tag=_TAG)
         return None
-    results: list[dict | None] = [result, *[None] * (size - 1)]
+    results: list[dict[str, Any] | None] = [result, *[None] * (size - 1)]
     deadline = time.monotonic() + timeout
     pending = set(range(1, size))
     while pending and time.monotonic() < deadline:
@@ -77,12 +79,12 @@ def gather(comm, result: dict, timeout: float) -> list[dict] | None:
     return results  # type: ignore[return-value]
 
 
-def label(result: dict) -> str:
+def label(result: dict[str, Any]) -> str:
     """``hostname:rank``: ranks on one host stay apart."""
     return f"{result['hostname']}:{result['rank']}"
 
 
-def drift(results: list[dict]) -> list[dict]:
+def drift(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each distribution whose version is not the same on every rank that reported:
     ``[{"name", "majority", "versions": {version or "(absent)": [host labels]}}]``."""
     reported = [r for r in results if not r["error"]]
@@ -98,20 +100,20 @@ def drift(results: list[dict]) -> list[dict]:
     return found
 
 
-def differing_findings(results: list[dict]) -> list[dict]:
+def differing_findings(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Failing verify findings grouped by the hosts that have them, leaving out those every
     rank shares: ``[{"name", "status", "expected", "found", "message", "hosts": [...]}]``."""
     return _grouped_findings(results, shared=False)
 
 
-def common_findings(results: list[dict]) -> list[dict]:
+def common_findings(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The failing findings every reporting rank has (of two or more): a lock no host
     matches; same shape as :func:`differing_findings`."""
     return _grouped_findings(results, shared=True)
 
 
-def _grouped_findings(results: list[dict], *, shared: bool) -> list[dict]:
-    groups: dict[tuple, list[str]] = {}
+def _grouped_findings(results: list[dict[str, Any]], *, shared: bool) -> list[dict[str, Any]]:
+    groups: dict[tuple[Any, ...], list[str]] = {}
     reported = [r for r in results if r["verify"]]
     for r in reported:
         for item in r["verify"]["packages"]:
@@ -126,7 +128,7 @@ def _grouped_findings(results: list[dict], *, shared: bool) -> list[dict]:
     ]
 
 
-def cluster_report(results: list[dict]) -> dict:
+def cluster_report(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The JSON of the cluster report (schema ``lockgate.cluster/1``)."""
     from ..env.verify import SCHEMA as VERIFY_SCHEMA
 
@@ -143,7 +145,7 @@ def cluster_report(results: list[dict]) -> dict:
 VERDICT_PREFIX = "lockgate-cluster-verdict: "
 
 
-def verify_across_ranks(lockfile: str | None, options: dict, *, compare: bool, timeout: float, output_format: str, quiet: bool,
+def verify_across_ranks(lockfile: str | None, options: dict[str, Any], *, compare: bool, timeout: float, output_format: str, quiet: bool,
                         verdict_line: bool = False) -> int:  # fmt: skip
     """``verify --mpi``: run on every rank; returns this rank's exit code (0 only if all passed).
 
@@ -155,19 +157,19 @@ def verify_across_ranks(lockfile: str | None, options: dict, *, compare: bool, t
         LockgateError: mpi4py is missing.
     """
 
-    def show(data: dict) -> bool:
+    def show(data: dict[str, Any]) -> bool:
         if compare:
             data["passed"] = data["passed"] and not data["drift"]
         _print_report(data, output_format, quiet)
         if verdict_line:
             print(f"{VERDICT_PREFIX}{'passed' if data['passed'] else 'failed'}", file=sys.stderr, flush=True)
-        return data["passed"]
+        return bool(data["passed"])
 
     comm = _mpi().COMM_WORLD
     return 0 if _decide(comm, gather(comm, local_result(lockfile, options, compare=compare), timeout), show) else 1
 
 
-def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: float, record: str | None = None) -> int:
+def gate_ranks(lockfile: str, options: dict[str, Any], command: list[str], *, timeout: float, record: str | None = None) -> int:
     """``run --verify-lockfile LOCK --mpi -- COMMAND`` on every rank: verify across ranks as
     :func:`verify_across_ranks`; if any rank fails, no rank starts COMMAND (exit 1). If all
     pass, each rank finalizes MPI and becomes COMMAND (``exec``), which can initialise MPI
@@ -179,7 +181,7 @@ def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: flo
     """
     from ..errors import LockgateError
 
-    def show(data: dict) -> bool:
+    def show(data: dict[str, Any]) -> bool:
         if record:
             from .run import attestation, write_record
 
@@ -190,7 +192,7 @@ def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: flo
             from ..render import render_cluster_text
 
             sys.stdout.write(render_cluster_text(data) + "the command was not started on any rank\n")
-        return data["passed"]
+        return bool(data["passed"])
 
     MPI = _mpi()
     comm = MPI.COMM_WORLD
@@ -204,7 +206,7 @@ def gate_ranks(lockfile: str, options: dict, command: list[str], *, timeout: flo
     return 0  # pragma: no cover - exec does not return
 
 
-def _mpi():
+def _mpi() -> Any:
     """mpi4py's MPI module (initialising MPI). Raises LockgateError when mpi4py is missing."""
     from ..errors import LockgateError
 
@@ -215,22 +217,22 @@ def _mpi():
     return MPI
 
 
-def _decide(comm, results: list[dict] | None, show) -> bool:
+def _decide(comm: Any, results: list[dict[str, Any]] | None, show: Callable[[dict[str, Any]], bool]) -> bool:
     """Rank 0 builds the report and ``show(report) -> passed``; every rank gets that verdict.
 
     A rank that never answered cannot take part in the broadcast: rank 0 aborts the job then.
     """
     if comm.Get_rank() != 0 or results is None:
-        return comm.bcast(None, root=0)
+        return bool(comm.bcast(None, root=0))
     passed = show(cluster_report(results))
     sys.stdout.flush()
     sys.stderr.flush()
     if any(r.get("silent") for r in results):  # it cannot take part in the broadcast
         comm.Abort(1)
-    return comm.bcast(passed, root=0)
+    return bool(comm.bcast(passed, root=0))
 
 
-def _print_report(data: dict, output_format: str, quiet: bool) -> None:
+def _print_report(data: dict[str, Any], output_format: str, quiet: bool) -> None:
     if output_format == "json":
         import json
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from ..report import MATCHED, Report
 
@@ -108,11 +109,11 @@ def gate_target(python: str | None, command: list[str]) -> tuple[str | None, str
     return python, "--python (COMMAND's environment)"
 
 
-def attestation(report: Report | None, fingerprint: str | None, command: list[str], *, cluster: dict | None = None) -> dict:
+def attestation(report: Report | None, fingerprint: str | None, command: list[str], *, cluster: dict[str, Any] | None = None) -> dict[str, Any]:
     """The attestation record of a run, before it starts (``exit_code`` and ``wall_seconds``
     null): schema ``lockgate.attestation/1`` with the verify report and the environment
     fingerprint, or with the cluster report (``cluster``) for a gated MPI job."""
-    record: dict = {"schema": ATTESTATION_SCHEMA}
+    record: dict[str, Any] = {"schema": ATTESTATION_SCHEMA}
     if cluster is not None:
         record["cluster"] = cluster
     else:
@@ -123,7 +124,7 @@ def attestation(report: Report | None, fingerprint: str | None, command: list[st
     return record
 
 
-def write_record(path: str, record: dict) -> None:
+def write_record(path: str, record: dict[str, Any]) -> None:
     """Write an attestation record atomically (temp file, fsync, rename)."""
     import json
 
@@ -159,7 +160,7 @@ def run_command(command: list[str]) -> tuple[int, float]:
         raise LockgateError(f"cannot start {command[0]}: {error.strerror}") from None
     previous = {}
 
-    def forward(signum, _frame):
+    def forward(signum: int, _frame: object) -> None:
         if child.poll() is None:
             child.send_signal(signum)
 

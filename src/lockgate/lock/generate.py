@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import LockgateError
 from ..report import MISMATCHED, Finding, Report
+
+if TYPE_CHECKING:
+    from .provenance import Provenance
 
 REQUIREMENTS, PYLOCK = "requirements.txt", "pylock.toml"
 CHECK_SCHEMA = "lockgate.generate.check/1"
@@ -49,10 +54,11 @@ class GenerateOptions:
     )  # fmt: skip
 
     def __init__(
-        self, *, extras=(), groups=(), all_extras=False, hashes=False, python_version=None, python_platform=None,
-        universal=True, exclude_newer=None, torch_backend=None, index_url=None, extra_index_urls=(), find_links=(),
-        no_index=False, offline=False,
-    ):  # fmt: skip
+        self, *, extras: Iterable[str] = (), groups: Iterable[str] = (), all_extras: bool = False, hashes: bool = False,
+        python_version: str | None = None, python_platform: str | None = None, universal: bool = True,
+        exclude_newer: str | None = None, torch_backend: str | None = None, index_url: str | None = None,
+        extra_index_urls: Iterable[str] = (), find_links: Iterable[str] = (), no_index: bool = False, offline: bool = False,
+    ) -> None:  # fmt: skip
         self.extras = tuple(extras)
         self.groups = tuple(groups)
         self.all_extras = all_extras
@@ -68,7 +74,7 @@ class GenerateOptions:
         self.no_index = no_index
         self.offline = offline
 
-    def replace(self, **changes) -> GenerateOptions:
+    def replace(self, **changes: Any) -> GenerateOptions:
         """A copy with some attributes changed."""
         values = {name: getattr(self, name) for name in self.__slots__}
         values.update(changes)
@@ -109,7 +115,7 @@ class GenerateOptions:
         return [word for word in words if word is not None] + ["--universal"] * universal
 
 
-def _pair(flag: str, value) -> list[str]:
+def _pair(flag: str, value: str | None) -> list[str]:
     return [flag, value] if value else []
 
 
@@ -127,7 +133,7 @@ class GenerateResult:
 
     __slots__ = ("path", "format", "packages", "provenance", "warnings")
 
-    def __init__(self, path, format, packages, provenance, warnings=()):
+    def __init__(self, path: str, format: str, packages: int, provenance: Provenance, warnings: Iterable[str] = ()) -> None:
         self.path = path
         self.format = format
         self.packages = packages
@@ -213,7 +219,7 @@ def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, fo
     folder = os.path.dirname(target if target else os.path.abspath(pyproject))
     runner = _UvRunner(pyproject, folder, regenerate_command(output, pyproject, options.arguments()))
     inspect = _cpu_problems if options.torch_backend == "cpu" else None
-    inputs: list = []  # the pyproject is parsed and hashed while uv resolves (2 cores: it costs no wall time)
+    inputs: list[Any] = []  # the pyproject is parsed and hashed while uv resolves (2 cores: it costs no wall time)
     body, problems = runner.compile(format, options, seed=target, inspect=inspect, meanwhile=lambda: inputs.extend(_inputs(pyproject, options.arguments())))
     if problems:
         if format == PYLOCK:  # pylock.toml has no `# via`: resolve once more as requirements to say why
@@ -298,7 +304,7 @@ def check(output: str | None = None, *, pyproject: str | None = None, format: st
     return Report(CHECK_SCHEMA, CHECK_STATUSES, findings, header, items_key="locks", subject_key="path")
 
 
-def _freshness(output: str, text: str, format: str, provenance, pyproject: str, options) -> Finding:
+def _freshness(output: str, text: str, format: str, provenance: Provenance, pyproject: str, options: GenerateOptions | None) -> Finding:
     """The one ``fresh`` / ``stale`` / ``hand_edited`` finding of a lock; a hand edit is named
     first, since the recorded hashes no longer describe the file."""
     from .provenance import body_sha256, inputs_sha256
@@ -325,7 +331,7 @@ def _freshness(output: str, text: str, format: str, provenance, pyproject: str, 
     return Finding(FRESH, output, provenance.inputs_sha256, inputs, "")
 
 
-def _json(value) -> str:
+def _json(value: object) -> str:
     import json
 
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
@@ -345,14 +351,14 @@ def _recorded_torch_backend(options: list[str]) -> str | None:
     return options[options.index("--torch-backend") + 1] if "--torch-backend" in options[:-1] else None
 
 
-def _inputs(pyproject: str, options: list[str]) -> tuple[str, dict]:
+def _inputs(pyproject: str, options: list[str]) -> tuple[str, dict[str, Any]]:
     """``(inputs-sha256, uv settings)``: everything besides the options that steers uv."""
     from .provenance import inputs_sha256
 
     return inputs_sha256(_load_pyproject(pyproject), pyproject), _uv_settings(pyproject, options)
 
 
-def _uv_settings(pyproject: str, options: list[str]) -> dict:
+def _uv_settings(pyproject: str, options: list[str]) -> dict[str, Any]:
     """The uv settings from outside the command line that steer a lock made with ``options``."""
     from .uv_settings import resolution_settings
 
@@ -360,7 +366,7 @@ def _uv_settings(pyproject: str, options: list[str]) -> dict:
     return resolution_settings(pyproject, interpreter_matters=one_python)
 
 
-def _load_pyproject(pyproject: str) -> dict:
+def _load_pyproject(pyproject: str) -> dict[str, Any]:
     from .._toml import load_toml
 
     if not os.path.isfile(pyproject):
@@ -407,7 +413,8 @@ class _UvRunner:
             self._version = words[1] if len(words) > 1 else "unknown"
         return self._version
 
-    def compile(self, format: str, options: GenerateOptions, *, seed=None, inspect=None, meanwhile=None) -> tuple[str, list]:
+    def compile(self, format: str, options: GenerateOptions, *, seed: str | None = None,
+                inspect: Callable[[str, str], list[Any]] | None = None, meanwhile: Callable[[], object] | None = None) -> tuple[str, list[Any]]:  # fmt: skip
         """``(lockfile text, inspect(temporary path, format) or [])``.
 
         Args:
@@ -493,7 +500,7 @@ class _exit_on_termination:
 
     _SIGNALS = ("SIGTERM", "SIGHUP")
 
-    def __enter__(self):
+    def __enter__(self) -> _exit_on_termination:
         import signal
         import threading
 
@@ -506,10 +513,10 @@ class _exit_on_termination:
         return self
 
     @staticmethod
-    def _exit(number, _frame):
+    def _exit(number: int, _frame: object) -> NoReturn:
         raise SystemExit(128 + number)
 
-    def __exit__(self, *_):
+    def __exit__(self, *_: object) -> None:
         import signal
 
         for number, handler in self.previous.items():

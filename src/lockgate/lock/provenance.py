@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 REQUIREMENTS_PREFIX = "# lockgate: "
 PYLOCK_TABLE = "[tool.lockgate]"
@@ -47,7 +48,7 @@ class Provenance:
     __slots__ = ("generated_by", "pyproject", "options", "inputs_sha256", "body_sha256", "uv_settings")
 
     def __init__(self, generated_by: str, pyproject: str, options: list[str], inputs_sha256: str, body_sha256: str = "",
-                 uv_settings: dict | None = None):  # fmt: skip
+                 uv_settings: dict[str, Any] | None = None):  # fmt: skip
         self.generated_by = generated_by
         self.pyproject = pyproject
         self.options = list(options)
@@ -56,7 +57,7 @@ class Provenance:
         self.uv_settings = uv_settings or {}
 
 
-def dependency_inputs(document: dict, path: str | None = None) -> dict:
+def dependency_inputs(document: dict[str, Any], path: str | None = None) -> dict[str, Any]:
     """What resolution reads from a parsed pyproject.toml.
 
     Returns:
@@ -87,7 +88,7 @@ def dependency_inputs(document: dict, path: str | None = None) -> dict:
     }
 
 
-def inputs_sha256(document: dict, path: str | None = None) -> str:
+def inputs_sha256(document: dict[str, Any], path: str | None = None) -> str:
     """Hex sha256 of :func:`dependency_inputs` as JSON with sorted keys and no spaces."""
     canonical = json.dumps(dependency_inputs(document, path), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -168,7 +169,7 @@ def read_provenance(text: str, format: str, path: str) -> Provenance | None:
                       uv_settings)  # fmt: skip
 
 
-def _fields(provenance: Provenance) -> dict:
+def _fields(provenance: Provenance) -> dict[str, Any]:
     fields = {
         "generated-by": provenance.generated_by,
         "pyproject": provenance.pyproject,
@@ -181,7 +182,7 @@ def _fields(provenance: Provenance) -> dict:
     return fields
 
 
-def _toml_value(value) -> str:
+def _toml_value(value: object) -> str:
     """A TOML basic string or array of them; JSON's string escapes are valid TOML."""
     if isinstance(value, list):
         return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in value) + "]"

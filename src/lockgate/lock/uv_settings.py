@@ -16,6 +16,8 @@ its ``[tool.uv]`` is part of the dependency inputs (:mod:`lockgate.lock.provenan
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 #: Top-level keys of ``uv.toml`` / ``[tool.uv]`` that change what a resolution returns; the
 #: ``pip`` table (settings of the ``uv pip`` commands) counts whole.
@@ -39,7 +41,7 @@ RESOLUTION_VARIABLES = (
 INTERPRETER_VARIABLES = ("UV_PYTHON",)
 
 
-def resolution_settings(pyproject: str, environ=None, *, interpreter_matters: bool = False) -> dict[str, dict]:
+def resolution_settings(pyproject: str, environ: Mapping[str, str] | None = None, *, interpreter_matters: bool = False) -> dict[str, dict[str, Any]]:
     """What, besides lockgate's own options and the pyproject, steers uv's resolution of
     ``pyproject`` (uv runs in its folder).
 
@@ -60,7 +62,7 @@ def resolution_settings(pyproject: str, environ=None, *, interpreter_matters: bo
     """
     environ = os.environ if environ is None else environ
     folder = os.path.dirname(os.path.abspath(pyproject))
-    settings: dict[str, dict] = {}
+    settings: dict[str, dict[str, Any]] = {}
     names = RESOLUTION_VARIABLES + (INTERPRETER_VARIABLES if interpreter_matters else ())
     variables = {name: _redact(environ[name]) for name in names if environ.get(name)}
     if variables:
@@ -72,7 +74,7 @@ def resolution_settings(pyproject: str, environ=None, *, interpreter_matters: bo
     return settings
 
 
-def describe_change(recorded: dict, current: dict) -> str:
+def describe_change(recorded: dict[str, Any], current: dict[str, Any]) -> str:
     """``"environment UV_EXCLUDE_NEWER, ../uv.toml pip"``: which settings differ, for a message."""
     changed: list[str] = []
     for source in sorted(set(recorded) | set(current)):
@@ -82,7 +84,7 @@ def describe_change(recorded: dict, current: dict) -> str:
     return ", ".join(changed)
 
 
-def _config_files(folder: str, pyproject: str, environ) -> list[tuple[str, str, str | None]]:
+def _config_files(folder: str, pyproject: str, environ: Mapping[str, str]) -> list[tuple[str, str, str | None]]:
     """``(label, path, table)`` of each file uv reads: ``table`` is ``"tool.uv"`` for a
     pyproject.toml, None for a uv.toml."""
     if environ.get("UV_NO_CONFIG"):
@@ -126,7 +128,7 @@ def _has_tool_uv(path: str) -> bool:
     return isinstance(tool, dict) and "uv" in tool
 
 
-def _resolution_part(path: str, table: str | None) -> dict:
+def _resolution_part(path: str, table: str | None) -> dict[str, Any]:
     from .._toml import load_toml
     from ..shapes import table as as_table
 
@@ -136,7 +138,7 @@ def _resolution_part(path: str, table: str | None) -> dict:
     return {key: _redact(value) for key, value in sorted(document.items()) if key in RESOLUTION_KEYS}
 
 
-def _redact(value):
+def _redact(value: Any) -> Any:
     """``value`` with ``user:password@`` removed from every URL in it (strings, lists, tables)."""
     if isinstance(value, str):
         from ..urls import without_credentials

@@ -15,6 +15,13 @@ from ..._toml import loads_toml
 from ...errors import LockgateError
 from ..model import DIRECTORY, URL, VCS, LockedPackage, Lockfile, Source
 
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+    
+    from packaging.pylock import Package
+
 FORMAT = "pylock.toml"
 
 _PACKAGES_HEADER = re.compile(r"^\[\[packages\]\]\s*$", re.M)
@@ -40,7 +47,7 @@ def read_pylock(path: str, *, text: str | None = None) -> Lockfile:
     return lockfile_from_document(path, loads_toml(text, path), os.path.dirname(os.path.abspath(path)), FORMAT, text=text)
 
 
-def lockfile_from_document(path: str, document: dict, base_dir: str, format: str, *, text: str | None = None) -> Lockfile:
+def lockfile_from_document(path: str, document: dict[str, Any], base_dir: str, format: str, *, text: str | None = None) -> Lockfile:
     """Build a Lockfile from an already parsed pylock document (shared with the uv.lock reader);
     ``text`` (the document's TOML) lets origins name the line of each ``[[packages]]``."""
     from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
@@ -70,7 +77,7 @@ def _package_header_lines(text: str, count: int) -> list[int] | None:
     return lines if len(lines) == count else None
 
 
-def _entry(package, base_dir: str, origin: str) -> LockedPackage:
+def _entry(package: Package, base_dir: str, origin: str) -> LockedPackage:
     hashes: tuple[str, ...] = ()
     if package.vcs is not None:
         vcs = package.vcs
@@ -115,5 +122,5 @@ def _local(base_dir: str, path: str | None) -> str | None:
     return None if path is None else os.path.normpath(os.path.join(base_dir, path))
 
 
-def _hash_strings(hashes) -> tuple[str, ...]:
+def _hash_strings(hashes: Mapping[str, str] | None) -> tuple[str, ...]:
     return tuple(f"{algo}:{digest}" for algo, digest in (hashes or {}).items())

@@ -22,6 +22,13 @@ from ..._io import read_text
 from ...errors import LockgateError
 from ..model import DIRECTORY, URL, VCS, LockedPackage, Lockfile, Source, normalize_name
 
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+    
+    Where = tuple[str, int]  # FILE, LINE
+
 FORMAT = "requirements.txt"
 
 # The common lock line, read without importing packaging; anything else goes to packaging.
@@ -83,9 +90,9 @@ def read_requirements(path: str, *, text: str | None = None) -> Lockfile:
 
 
 class _Reader:
-    def __init__(self):
+    def __init__(self) -> None:
         self.entries: list[LockedPackage] = []
-        self.options: dict = {}
+        self.options: dict[str, Any] = {}
         self.files: list[str] = []
 
     def read_file(self, path: str, *, constraint_only: bool, including: tuple[str, ...], text: str | None = None) -> None:
@@ -103,7 +110,7 @@ class _Reader:
             else:
                 self._requirement_line(line, where, base_dir, constraint_only, editable=False)
 
-    def _option_line(self, line, where, base_dir, constraint_only, including):
+    def _option_line(self, line: str, where: Where, base_dir: str, constraint_only: bool, including: tuple[str, ...]) -> None:
         option, value = _split_option(line, where)
         if option in _INCLUDE_OPTIONS:
             if _URL_SCHEME.match(value):
@@ -123,7 +130,7 @@ class _Reader:
         else:
             raise LockgateError(f"unknown option {option!r}; lockgate reads the options pip accepts in requirements files", *where)
 
-    def _requirement_line(self, line, where, base_dir, constraint_only, *, editable):
+    def _requirement_line(self, line: str, where: Where, base_dir: str, constraint_only: bool, *, editable: bool) -> None:
         spec, line_options = _split_line_options(line, where)
         try:
             entry = _parse_requirement(spec, base_dir, editable, where)
@@ -138,7 +145,7 @@ class _Reader:
 
     def merged_packages(self) -> list[LockedPackage]:
         """Drop repeated entries (same name, marker and pin); refuse conflicting ones."""
-        kept: dict[tuple, LockedPackage] = {}
+        kept: dict[tuple[str | None, str | None], LockedPackage] = {}
         for entry in self.entries:
             key = (entry.name or entry.source.path or entry.source.url, entry.marker)
             first = kept.get(key)
@@ -161,7 +168,7 @@ class _NotPinned(LockgateError):
     pass
 
 
-def _logical_lines(text: str):
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Yield (first physical line number, text) with comments removed and ``\\`` lines joined."""
     pending: list[str] = []
     first = 0
@@ -202,7 +209,7 @@ def _without_comment(line: str) -> str:
     return line if index < 0 else line[:index]
 
 
-def _tokens(text: str, where) -> list[str]:
+def _tokens(text: str, where: Where) -> list[str]:
     if '"' not in text and "'" not in text:
         return text.split()
     import shlex
@@ -213,7 +220,7 @@ def _tokens(text: str, where) -> list[str]:
         raise LockgateError(f"cannot split {text!r}: {error}", *where) from None
 
 
-def _split_option(line: str, where) -> tuple[str, str]:
+def _split_option(line: str, where: Where) -> tuple[str, str]:
     """``--opt=value``, ``--opt value``, ``-ovalue`` or a flag -> (option, value or "")."""
     tokens = _tokens(line, where)
     head = tokens[0]
@@ -235,7 +242,7 @@ def _split_option(line: str, where) -> tuple[str, str]:
     return head, rest[0] if takes_value else ""
 
 
-def _split_line_options(line: str, where) -> tuple[str, list[tuple[str, str]]]:
+def _split_line_options(line: str, where: Where) -> tuple[str, list[tuple[str, str]]]:
     """Split ``REQ --hash=a --hash b`` into the requirement and its per-line options (as pip does)."""
     if " -" not in line:
         return line, []
@@ -264,7 +271,7 @@ def _split_line_options(line: str, where) -> tuple[str, list[tuple[str, str]]]:
     return spec.strip(), options
 
 
-def _parse_requirement(spec: str, base_dir: str, editable: bool, where) -> LockedPackage:
+def _parse_requirement(spec: str, base_dir: str, editable: bool, where: Where) -> LockedPackage:
     simple = None if editable else _SIMPLE_PIN.match(spec)  # a path or URL never matches it
     if simple and (simple["op"] == "===" or _NORMAL_VERSION.match(simple["version"])):
         extras = tuple(sorted(normalize_name(e.strip()) for e in simple["extras"].split(","))) if simple["extras"] else ()
@@ -281,7 +288,7 @@ def _parse_requirement(spec: str, base_dir: str, editable: bool, where) -> Locke
     return _parse_with_packaging(spec, base_dir, where)
 
 
-def _parse_with_packaging(spec: str, base_dir: str, where) -> LockedPackage:
+def _parse_with_packaging(spec: str, base_dir: str, where: Where) -> LockedPackage:
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:
@@ -318,7 +325,8 @@ def _split_link_marker(spec: str) -> tuple[str, str | None]:
     return link.strip(), marker.strip() or None
 
 
-def _entry_from_link(link, name, extras, marker, base_dir, editable, where) -> LockedPackage:
+def _entry_from_link(link: str, name: str | None, extras: tuple[str, ...], marker: str | None, base_dir: str, editable: bool,
+                     where: Where) -> LockedPackage:  # fmt: skip
     from urllib.parse import unquote, urlsplit
 
     link, fragment = link.split("#", 1) if "#" in link else (link, "")
