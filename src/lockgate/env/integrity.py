@@ -21,7 +21,7 @@ TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any
-    
+
     from .inventory import InstalledDistribution
 
 HASH = "hash"

@@ -19,7 +19,7 @@ TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
-    
+
     from packaging.pylock import Package
 
 FORMAT = "pylock.toml"

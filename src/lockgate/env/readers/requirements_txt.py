@@ -26,7 +26,7 @@ TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
-    
+
     Where = tuple[str, int]  # FILE, LINE
 
 FORMAT = "requirements.txt"
