@@ -16,10 +16,13 @@ SKIPPED = "skipped"
 NOT_APPLICABLE = "not_applicable"
 MODIFIED = "modified"
 UNVERIFIABLE = "unverifiable"
+NOT_CPU_ONLY = "not_cpu_only"
 
 VERIFY_STATUSES = (MATCHED, MISMATCHED, MISSING, EXTRA, SKIPPED, NOT_APPLICABLE)
 #: verify's statuses when installed files are checked too (``--integrity``).
 INTEGRITY_STATUSES = (*VERIFY_STATUSES, MODIFIED, UNVERIFIABLE)
+#: verify's extra status under ``--cpu-only``: a CUDA distribution or non-CPU PyTorch build.
+CPU_ONLY_STATUSES = (NOT_CPU_ONLY,)
 
 
 class Finding:

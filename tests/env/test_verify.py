@@ -251,3 +251,18 @@ def test_verify_takes_no_command_after_double_dash(tmp_path):
 def test_version_and_module_entry_point():
     result = lockgate("--version")
     assert result.returncode == 0 and result.stdout.startswith("lockgate ")
+
+
+def test_cpu_only_is_its_own_status_and_nvml_bindings_are_not_cuda(tmp_path, make_venv):
+    from wheelmaker import make_wheel
+
+    index = tmp_path / "nvidia"
+    make_wheel(index, "nvidia-ml-py", "12.560.30")
+    make_wheel(index, "nvidia-cublas-cu12", "12.4.5.8")
+    venv = make_venv("alpha==1.1.0")
+    make_venv.install(venv, "nvidia-ml-py==12.560.30", "nvidia-cublas-cu12==12.4.5.8", extra=("--find-links", str(index)))
+    path = lock(tmp_path, "alpha==1.1.0", "nvidia-ml-py==12.560.30", "nvidia-cublas-cu12==12.4.5.8")
+    report = verify(path, python=str(venv), cpu_only=True)
+    assert status_of(report, "nvidia-cublas-cu12").status == "not_cpu_only"
+    assert status_of(report, "nvidia-ml-py").status == "matched"
+    assert report.summary()["not_cpu_only"] == 1 and "not_cpu_only" not in verify(path, python=str(venv)).summary()

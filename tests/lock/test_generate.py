@@ -255,7 +255,8 @@ def test_cpu_only_fails_on_cuda_and_writes_nothing(project, torch_indexes, make_
     assert failing["nvidia-cublas-cu12"] == failing["triton"] == "CUDA distribution in a CPU-only environment"
     assert "torch" in failing and verify(str(project / "requirements.txt"), python=str(venv)).passed
     text = lockgate("verify", "-l", str(project / "requirements.txt"), "--python", str(venv), "--cpu-only")
-    assert text.returncode == 1 and "mismatched  triton" in text.stdout
+    assert text.returncode == 1 and "not_cpu_only  triton" in text.stdout and "not_cpu_only  torch" in text.stdout
+    assert "0 mismatched" in text.stdout  # same versions: not a mismatch, a CPU-only violation
 
 
 def test_check_repeats_the_cpu_assertion(project, torch_indexes):
@@ -265,7 +266,7 @@ def test_check_repeats_the_cpu_assertion(project, torch_indexes):
     lock = project / "requirements.txt"
     lock.write_text(lock.read_text() + "nvidia-cublas-cu12==12.4.5.8 ; sys_platform == 'linux'\n")
     report = check(str(lock))
-    assert {(f.status, f.subject) for f in report.findings} == {("hand_edited", str(lock)), ("mismatched", "nvidia-cublas-cu12")}
+    assert {(f.status, f.subject) for f in report.findings} == {("hand_edited", str(lock)), ("not_cpu_only", "nvidia-cublas-cu12")}
     result = lockgate("generate", "--check", cwd=project)
     assert result.returncode == 1 and "nvidia-cublas-cu12: CUDA distribution in a CPU-only environment" in result.stderr
 

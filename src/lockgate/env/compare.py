@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, MODIFIED, NOT_APPLICABLE, SKIPPED, UNVERIFIABLE, Finding
+from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, MODIFIED, NOT_APPLICABLE, NOT_CPU_ONLY, SKIPPED, UNVERIFIABLE, Finding
 from ..urls import comparable
 from .inventory import InstalledDistribution, Inventory
 from .model import INDEX, URL, VCS, LockedPackage, Lockfile
@@ -41,7 +41,8 @@ class CompareOptions:
         groups: dependency groups selected (pylock.toml markers); None means the lock's
             default groups.
         cpu_only: a CUDA distribution or non-CPU PyTorch build that applies here (locked or
-            installed) is ``mismatched`` (:mod:`lockgate.env.cpu_only`).
+            installed) is ``not_cpu_only`` (:mod:`lockgate.env.cpu_only`), or stays
+            ``mismatched`` with the reason added when its version differs too.
     """
 
     __slots__ = ("skip", "allow_missing", "strict", "extras", "groups", "cpu_only")
@@ -171,7 +172,8 @@ class Comparison:
         problem = cpu_only_problem(finding.subject, version, self._environment()["sys_platform"] == "linux")
         if not problem:
             return finding
-        return finding.replace(status=MISMATCHED, fails=True, message=_joined(finding.message, problem))
+        status = MISMATCHED if finding.status == MISMATCHED else NOT_CPU_ONLY  # a version mismatch stays the headline
+        return finding.replace(status=status, fails=True, message=_joined(finding.message, problem))
 
     def _applies(self, entry: LockedPackage) -> bool:
         return self.evaluator().applies(entry.marker, entry.marker_context, entry.origin) if entry.marker else True

@@ -12,9 +12,16 @@ CUDA_MESSAGE = "CUDA distribution in a CPU-only environment"
 TORCH_FAMILY = frozenset({"torch", "torchvision", "torchaudio"})
 
 
+#: ``nvidia-*`` distributions that carry no CUDA: pure-Python NVML bindings and pip's index helper
+#: (their PyPI wheels are ``py3-none-any``).
+PURE_PYTHON = frozenset({"nvidia-ml-py", "nvidia-ml-py3", "nvidia-pyindex"})
+
+
 def is_cuda_distribution(name: str) -> bool:
     """True for a PEP 503 name of a CUDA distribution (``nvidia-*``, ``cuda-*``, ``triton``,
-    ``pytorch-triton*``)."""
+    ``pytorch-triton*``), leaving out the pure-Python ones (:data:`PURE_PYTHON`)."""
+    if name in PURE_PYTHON:
+        return False
     return name.startswith(("nvidia-", "cuda-", "pytorch-triton")) or name == "triton"
 
 

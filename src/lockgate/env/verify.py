@@ -6,7 +6,7 @@ import os
 
 from ..config import configured_skip
 from ..errors import LockgateError
-from ..report import EXTRA, INTEGRITY_STATUSES, MISMATCHED, MODIFIED, VERIFY_STATUSES, Finding, Report
+from ..report import CPU_ONLY_STATUSES, EXTRA, INTEGRITY_STATUSES, MISMATCHED, MODIFIED, VERIFY_STATUSES, Finding, Report
 from .compare import CompareOptions, Comparison
 from .interpreter import Interpreter, find_interpreter
 from .inventory import Inventory, scan_inventory
@@ -122,7 +122,7 @@ def verify_environment(
     fix = []
     if any(finding.fails for finding in findings):
         fix = fix_commands(lock, interpreter, findings, strict=strict, extras=extras, groups=groups, pip="pip" in inventory.distributions)
-    statuses = INTEGRITY_STATUSES if files is not None else VERIFY_STATUSES
+    statuses = VERIFY_STATUSES + (CPU_ONLY_STATUSES if cpu_only else ()) + (INTEGRITY_STATUSES[len(VERIFY_STATUSES) :] if files is not None else ())
     return Report(SCHEMA, statuses, findings, header, fix=fix), inventory
 
 

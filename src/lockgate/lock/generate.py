@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import LockgateError
-from ..report import MISMATCHED, Finding, Report
+from ..report import NOT_CPU_ONLY, Finding, Report
 
 if TYPE_CHECKING:
     from .provenance import Provenance
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 REQUIREMENTS, PYLOCK = "requirements.txt", "pylock.toml"
 CHECK_SCHEMA = "lockgate.generate.check/1"
 FRESH, STALE, HAND_EDITED = "fresh", "stale", "hand_edited"
-CHECK_STATUSES = (FRESH, STALE, HAND_EDITED, MISMATCHED)
+CHECK_STATUSES = (FRESH, STALE, HAND_EDITED, NOT_CPU_ONLY)
 #: Lock names other tools own: never written by generate; ``(tool, command that checks it)``.
 FOREIGN_LOCKS = {
     "uv.lock": ("uv", "uv lock --check"),
@@ -280,7 +280,7 @@ def check(output: str | None = None, *, pyproject: str | None = None, format: st
     Returns:
         A Report (schema ``lockgate.generate.check/1``, items ``locks``, subject key
         ``path``): a ``fresh``, ``stale`` or ``hand_edited`` finding for the lock, and with a
-        recorded ``--torch-backend cpu``, a ``mismatched`` finding per CUDA distribution.
+        recorded ``--torch-backend cpu``, a ``not_cpu_only`` finding per CUDA distribution.
 
     Raises:
         LockgateError: the lockfile or pyproject is missing, or the lock has no provenance.
@@ -299,7 +299,7 @@ def check(output: str | None = None, *, pyproject: str | None = None, format: st
     pyproject = pyproject or os.path.normpath(os.path.join(os.path.dirname(output), provenance.pyproject))
     findings = [_freshness(output, text, format, provenance, pyproject, options)]
     if _recorded_torch_backend(provenance.options) == "cpu":
-        findings += [Finding(MISMATCHED, name, "CPU-only", found, why, fails=True) for name, found, why in _cpu_problems(output, format, text)]
+        findings += [Finding(NOT_CPU_ONLY, name, "CPU-only", found, why, fails=True) for name, found, why in _cpu_problems(output, format, text)]
     header = {"lockfile": output, "pyproject": pyproject, "generated_by": provenance.generated_by, "options": provenance.options}
     return Report(CHECK_SCHEMA, CHECK_STATUSES, findings, header, items_key="locks", subject_key="path")
 
