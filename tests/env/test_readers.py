@@ -287,3 +287,14 @@ def test_normalize_name_agrees_with_packaging(corpus):
         except LockgateError:
             pass
     assert all(normalize_name(n) == canonicalize_name(n) for n in names)
+
+
+@pytest.mark.parametrize("line", ["-e ./proj ; sys_platform == 'win32'", "-e ./proj;sys_platform == 'win32'",
+                                  "--editable=./proj ; sys_platform == 'win32'", "./proj;sys_platform == 'win32'"])  # fmt: skip
+def test_a_marker_after_a_local_path_stays_a_marker_quotes_and_all(tmp_path, line):
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "1"\n')
+    (tmp_path / "requirements.txt").write_text(line + "\n")
+    (entry,) = read_lockfile(str(tmp_path / "requirements.txt")).packages
+    assert (entry.name, entry.source.path, entry.marker) == ("proj", str(tmp_path / "proj"), "sys_platform == 'win32'")
+    assert entry.source.editable == line.startswith("-")

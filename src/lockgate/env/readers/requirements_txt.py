@@ -237,8 +237,10 @@ def _split_option(line: str, where: Where) -> tuple[str, str]:
     takes_value = head not in _FILE_OPTIONS or _FILE_OPTIONS[head][1]
     if takes_value and not rest:
         raise LockgateError(f"option {head} needs a value", *where)
-    if head in _EDITABLE_OPTIONS:
-        return head, " ".join(rest)  # `-e path ; marker` keeps its marker
+    if head in _EDITABLE_OPTIONS:  # the text as written: `-e path ; marker` keeps its marker, quotes and all
+        raw = line.strip()
+        raw = raw[len(head) :].lstrip()
+        return head, raw[1:].lstrip() if raw.startswith("=") else raw
     return head, rest[0] if takes_value else ""
 
 
@@ -318,8 +320,9 @@ def _looks_like_link(spec: str) -> bool:
 
 
 def _split_link_marker(spec: str) -> tuple[str, str | None]:
-    """``URL ; marker`` -> (URL, marker). As in pip, a URL's marker needs a space before ``;``."""
-    link, sep, marker = spec.partition(" ;")
+    """``URL ; marker`` -> (URL, marker). As in pip, a URL's marker needs a space before ``;``
+    (a URL may hold one); after a local path, as uv reads it, ``path;marker`` splits too."""
+    link, sep, marker = spec.partition(" ;" if _URL_SCHEME.match(spec) else ";")
     if not sep:
         return spec.strip(), None
     return link.strip(), marker.strip() or None
