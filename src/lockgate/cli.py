@@ -58,7 +58,7 @@ def build_command_parser(name: str) -> argparse.ArgumentParser:
 def _configure_verify(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-l", "--lockfile", metavar="PATH",
-        help="requirements.txt, pylock.toml or uv.lock (default: ./requirements.txt, then ./pylock.toml)",
+        help="requirements.txt, pylock.toml or uv.lock (default: ./requirements.txt, then ./pylock.toml, then ./uv.lock)",
     )  # fmt: skip
     add_verify_options(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from conftest import lockgate
 from packaging.utils import canonicalize_name
 
 from lockgate.env.model import DIRECTORY, URL, VCS, normalize_name
@@ -298,3 +299,21 @@ def test_a_marker_after_a_local_path_stays_a_marker_quotes_and_all(tmp_path, lin
     (entry,) = read_lockfile(str(tmp_path / "requirements.txt")).packages
     assert (entry.name, entry.source.path, entry.marker) == ("proj", str(tmp_path / "proj"), "sys_platform == 'win32'")
     assert entry.source.editable == line.startswith("-")
+
+
+@pytest.mark.parametrize(("name", "command"), [("poetry.lock", "poetry export -f requirements.txt"), ("pdm.lock", "pdm export -f pylock"),
+                                               ("Pipfile.lock", "pipenv requirements")])  # fmt: skip
+def test_other_tools_locks_name_the_export_command(tmp_path, name, command):
+    (tmp_path / name).write_text('[[package]]\nname = "a"\nversion = "1"\n')
+    result = lockgate("verify", "-l", name, cwd=tmp_path)
+    assert result.returncode == 2 and command in result.stderr and "lock format, which lockgate does not read" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_uv_lock_is_the_third_default(tmp_path):
+    from lockgate.readers import find_default_lockfile
+
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    assert find_default_lockfile(str(tmp_path)).endswith("uv.lock")
+    (tmp_path / "pylock.toml").write_text("")
+    assert find_default_lockfile(str(tmp_path)).endswith("pylock.toml")

@@ -7,7 +7,13 @@ import os
 from ...errors import LockgateError
 from ..model import Lockfile
 
-DEFAULT_LOCKFILES = ("requirements.txt", "pylock.toml")
+DEFAULT_LOCKFILES = ("requirements.txt", "pylock.toml", "uv.lock")
+#: Locks of tools whose format lockgate does not read: the command that exports one it does.
+EXPORTS = {
+    "poetry.lock": ("Poetry", "poetry export -f requirements.txt -o requirements.txt  (the poetry-plugin-export command)"),
+    "pdm.lock": ("PDM", "pdm export -f pylock -o pylock.toml"),
+    "Pipfile.lock": ("Pipenv", "pipenv requirements > requirements.txt"),
+}
 
 
 def detect_format(path: str) -> str:
@@ -25,10 +31,10 @@ def detect_format(path: str) -> str:
 
 
 def find_default_lockfile(directory: str = ".") -> str:
-    """The lockfile ``verify`` uses when none is named: requirements.txt, then pylock.toml.
+    """The lockfile ``verify`` uses when none is named: requirements.txt, then pylock.toml, then uv.lock.
 
     Raises:
-        LockgateError: neither exists in ``directory``.
+        LockgateError: none of them exists in ``directory``.
     """
     for name in DEFAULT_LOCKFILES:
         candidate = os.path.join(directory, name)
@@ -54,12 +60,15 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
 
     Raises:
         LockgateError: missing or unreadable file, invalid content, or extras/groups asked of a
-            requirements file (which has none).
+            requirements file (which has none), or another tool's lock (:data:`EXPORTS`: the export command is named).
     """
     if not os.path.exists(path):
         raise LockgateError(f"lockfile not found: {path}; create one with: lockgate generate")
     if os.path.isdir(path):
         raise LockgateError("is a folder, not a lockfile; name the file with -l", path)
+    if os.path.basename(path) in EXPORTS:
+        tool, command = EXPORTS[os.path.basename(path)]
+        raise LockgateError(f"{tool}'s lock format, which lockgate does not read; export a lock it reads: {command}", path)
     format = detect_format(path)
     if format == "uv.lock":
         from .uv_lock import read_uv_lock
