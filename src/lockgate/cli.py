@@ -39,11 +39,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check that an environment matches its lockfile before a run starts.",
         formatter_class=_HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"lockgate {__version__}")
+    parser.add_argument("--version", action="version", version=_version_line())
     commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND", prog="lockgate")
     for name, (summary, description, configure) in COMMANDS.items():
         configure(commands.add_parser(name, help=summary, description=description, formatter_class=_HelpFormatter))
     return parser
+
+
+def _version_line() -> str:
+    """``lockgate 0.1.0 (uv 0.13.9, /path/to/uv)``: lockgate and the uv it runs."""
+    from ._uv import find_uv_and_version
+
+    try:
+        uv, version = find_uv_and_version()
+    except LockgateError:
+        return f"lockgate {__version__} (no uv found)"
+    return f"lockgate {__version__} (uv {version or 'of unknown version'}, {uv})"
 
 
 def build_command_parser(name: str) -> argparse.ArgumentParser:

@@ -249,8 +249,10 @@ def test_verify_takes_no_command_after_double_dash(tmp_path):
 
 
 def test_version_and_module_entry_point():
+    from importlib.metadata import version
+
     result = lockgate("--version")
-    assert result.returncode == 0 and result.stdout.startswith("lockgate ")
+    assert result.returncode == 0 and result.stdout.startswith(f"lockgate {version('lockgate')} (uv {version('uv')}, ")
 
 
 def test_cpu_only_is_its_own_status_and_nvml_bindings_are_not_cuda(tmp_path, make_venv):
