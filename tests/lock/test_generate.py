@@ -433,3 +433,25 @@ def test_sigterm_during_resolution_leaves_no_temporary(project, tmp_path_factory
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 128 + signal.SIGTERM
     assert sorted(p.name for p in project.iterdir()) == ["pyproject.toml"]
+
+
+def test_upgrade_and_upgrade_package_move_pins_as_pip_compile_does(project, local):
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(PYPROJECT.replace("alpha>=1.0,<2", "alpha>=1.0,<1.1").replace('"delta"]', '"delta", "tensorlike"]'))
+    assert lockgate("generate", *local, cwd=project).returncode == 0
+    lock = project / "requirements.txt"
+    pyproject.write_text(PYPROJECT.replace('"delta"]', '"delta", "tensorlike"]'))  # alpha 1.1.0 allowed now
+    assert lockgate("generate", *local, cwd=project).returncode == 0 and pins(lock)["alpha"] == "alpha==1.0.0"
+    assert lockgate("generate", *local, "-P", "alpha", cwd=project).returncode == 0
+    assert pins(lock)["alpha"] == "alpha==1.1.0"
+    (recorded,) = [line for line in lock.read_text().splitlines() if line.startswith("# lockgate: options=")]
+    assert recorded.endswith("--upgrade-package alpha")  # recorded ...
+    assert "upgrade" not in lock.read_text().splitlines()[1]  # ... but not in the command that regenerates it
+    fresh = lockgate("generate", "--check", *local, cwd=project)  # the same options, without the upgrade: fresh
+    assert fresh.returncode == 0, fresh.stderr
+    pyproject.write_text(PYPROJECT.replace('"delta"]', '"delta", "tensorlike"]') + "\n")
+    reformatted = lockgate("generate", "--check", cwd=project)
+    assert reformatted.returncode == 0  # a formatting change is not an input change
+    assert lockgate("generate", *local, "-U", cwd=project).returncode == 0
+    check_text = lockgate("generate", "--check", "--extra", "fast", *local, cwd=project)
+    assert check_text.returncode == 1 and "--upgrade" not in check_text.stderr  # the rerun never re-upgrades

@@ -46,11 +46,18 @@ class GenerateOptions:
         index_url, extra_index_urls, find_links: where distributions come from.
         no_index: ignore every index (only ``find_links``).
         offline: resolve from uv's cache (and local files) only.
+        upgrade: ignore the existing lock's pins and take the newest versions allowed (``-U``).
+        upgrade_packages: ignore the pins of these (``NAME`` or ``NAME==VERSION``, ``-P``), keep the rest.
+
+    ``upgrade`` and ``upgrade_packages`` are recorded like the others, but they say how a lock
+    was refreshed, not what it resolves: :func:`check` ignores them, and the regenerate
+    command it suggests leaves them out.
     """
 
     __slots__ = (
         "extras", "groups", "all_extras", "hashes", "python_version", "python_platform", "universal",
         "exclude_newer", "torch_backend", "index_url", "extra_index_urls", "find_links", "no_index", "offline",
+        "upgrade", "upgrade_packages",
     )  # fmt: skip
 
     def __init__(
@@ -58,6 +65,7 @@ class GenerateOptions:
         python_version: str | None = None, python_platform: str | None = None, universal: bool = True,
         exclude_newer: str | None = None, torch_backend: str | None = None, index_url: str | None = None,
         extra_index_urls: Iterable[str] = (), find_links: Iterable[str] = (), no_index: bool = False, offline: bool = False,
+        upgrade: bool = False, upgrade_packages: Iterable[str] = (),
     ) -> None:  # fmt: skip
         self.extras = tuple(extras)
         self.groups = tuple(groups)
@@ -73,6 +81,8 @@ class GenerateOptions:
         self.find_links = tuple(find_links)
         self.no_index = no_index
         self.offline = offline
+        self.upgrade = upgrade
+        self.upgrade_packages = tuple(upgrade_packages)
 
     def replace(self, **changes: Any) -> GenerateOptions:
         """A copy with some attributes changed."""
@@ -104,6 +114,9 @@ class GenerateOptions:
         for link in self.find_links:
             words += ["--find-links", url(link)]
         words += ["--no-index"] * self.no_index + ["--offline"] * self.offline
+        words += ["--upgrade"] * self.upgrade
+        for package in self.upgrade_packages:
+            words += ["--upgrade-package", package]
         return words
 
     def uv_arguments(self) -> list[str]:
@@ -113,6 +126,21 @@ class GenerateOptions:
         # A named platform is one platform: uv refuses --universal with --python-platform.
         universal = self.universal and not self.python_platform
         return [word for word in words if word is not None] + ["--universal"] * universal
+
+
+def without_upgrades(words: list[str]) -> list[str]:
+    """Recorded options without ``--upgrade`` and ``--upgrade-package NAME``: what a resolution
+    depends on, and what a regenerate command should repeat."""
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word == "--upgrade-package":
+            skip = True
+        elif word != "--upgrade":
+            kept.append(word)
+    return kept
 
 
 def _pair(flag: str, value: str | None) -> list[str]:
@@ -217,7 +245,7 @@ def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, fo
 
     target = write_target(output)  # a folder is refused before uv runs; a device is never read as preferences
     folder = os.path.dirname(target if target else os.path.abspath(pyproject))
-    runner = _UvRunner(pyproject, folder, regenerate_command(output, pyproject, options.arguments()))
+    runner = _UvRunner(pyproject, folder, regenerate_command(output, pyproject, without_upgrades(options.arguments())))
     inspect = _cpu_problems if options.torch_backend == "cpu" else None
     inputs: list[Any] = []  # the pyproject is parsed and hashed while uv resolves (2 cores: it costs no wall time)
     body, problems = runner.compile(format, options, seed=target, inspect=inspect, meanwhile=lambda: inputs.extend(_inputs(pyproject, options.arguments())))
@@ -310,15 +338,16 @@ def _freshness(output: str, text: str, format: str, provenance: Provenance, pypr
     from .provenance import body_sha256, inputs_sha256
     from .uv_settings import describe_change
 
-    rerun = regenerate_command(output, pyproject, provenance.options)
+    rerun = regenerate_command(output, pyproject, without_upgrades(provenance.options))
     body = body_sha256(text, format)
     inputs = inputs_sha256(_load_pyproject(pyproject), pyproject)
     if body != provenance.body_sha256:
         message = f"hand-edited: the lock changed since lockgate generate wrote it; run: {rerun}"
         return Finding(HAND_EDITED, output, provenance.body_sha256, body, message, fails=True)
-    if options is not None and options.arguments() != provenance.options:
-        recorded, asked = " ".join(provenance.options), " ".join(options.arguments())
-        message = f"stale: options changed (recorded: {recorded or 'none'}); run: {regenerate_command(output, pyproject, options.arguments())}"
+    asked_options = without_upgrades(options.arguments()) if options is not None else None
+    if asked_options is not None and asked_options != without_upgrades(provenance.options):
+        recorded, asked = " ".join(without_upgrades(provenance.options)), " ".join(asked_options)
+        message = f"stale: options changed (recorded: {recorded or 'none'}); run: {regenerate_command(output, pyproject, asked_options)}"
         return Finding(STALE, output, recorded, asked, message, fails=True)
     if inputs != provenance.inputs_sha256:
         message = f"stale: dependency inputs changed in {pyproject}; run: {rerun}"
