@@ -294,6 +294,26 @@ def _check_generated(args: argparse.Namespace, options) -> int:
     return EXIT_PASSED if passed else EXIT_FAILED
 
 
+def _configure_diff(parser: argparse.ArgumentParser) -> None:
+    for side in ("A", "B"):
+        parser.add_argument(side.lower(), metavar=side, help="a lockfile, a saved verify/attestation/cluster JSON (FILE.json#HOST:RANK), or env:PATH")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing when they are equal")
+    parser.set_defaults(handler=_run_diff)
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from .env.diff import SAME, diff
+    from .render import render_json, render_text
+
+    report = diff(args.a, args.b)
+    if args.format == "json":
+        sys.stdout.write(render_json(report))
+    else:
+        sys.stdout.write(render_text(report, title="lockgate diff", target=f"{args.a} vs {args.b}", quiet=args.quiet, hidden=(SAME,)))
+    return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
 def _configure_cluster(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="cluster_command", metavar="COMMAND", prog="lockgate cluster")
     summary = "run lockgate verify --mpi on hosts through mpiexec; one report, drift between hosts"
@@ -452,6 +472,13 @@ COMMANDS = {
         "records its options, uv version and input hashes. --check writes nothing and exits 1 when the "
         "lock is stale or was edited by hand.",
         _configure_generate,
+    ),
+    "diff": (
+        "what differs between two locks, saved reports or environments",
+        "Compare two sides - a lockfile, a saved verify / attestation / cluster JSON (FILE.json#HOST:RANK), "
+        "or an environment (env:PATH) - and list the distributions added, removed and changed. Exit 0 when "
+        "they are equal, 1 when not, 2 on bad input.",
+        _configure_diff,
     ),
     "cluster": (
         "verify every host of an MPI job: one report, drift between hosts",

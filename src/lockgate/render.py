@@ -15,7 +15,7 @@ def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
-def render_text(report: Report, *, title: str, target: str, quiet: bool = False) -> str:
+def render_text(report: Report, *, title: str, target: str, quiet: bool = False, hidden: tuple[str, ...] = (MATCHED,)) -> str:
     """The report as text: a verdict line, counts, one line per finding that is not matched
     (failing ones first, skipped and not-applicable last; matched ones that carry a note
     too) with the files it names under it, then the commands that fix a failure.
@@ -25,6 +25,7 @@ def render_text(report: Report, *, title: str, target: str, quiet: bool = False)
         title: what ran, e.g. ``"lockgate verify"``.
         target: what was checked against what, e.g. ``"requirements.txt vs /venv (Python 3.11.7)"``.
         quiet: only the verdict line and the failing findings; nothing at all on success.
+        hidden: statuses not listed unless they fail or carry a message (``matched``).
 
     Returns:
         The text, ending with a newline (empty when quiet and passed).
@@ -34,7 +35,7 @@ def render_text(report: Report, *, title: str, target: str, quiet: bool = False)
     verdict = "passed" if report.passed else "FAILED"
     counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in report.summary().items())
     lines = [f"{title}: {verdict}: {target}", f"  {counts}"]
-    shown = [f for f in report.findings if f.fails or (not quiet and (f.status != MATCHED or f.message))]
+    shown = [f for f in report.findings if f.fails or (not quiet and (f.status not in hidden or f.message))]
     shown.sort(key=lambda f: (not f.fails, f.status in _LAST))
     if shown:
         width_status = max(len(f.status) for f in shown)

@@ -1,0 +1,140 @@
+"""``lockgate diff A B``: which distributions differ between two locks, saved reports or
+environments — "what was different between run A and run B?".
+
+Each side is read into one mapping, name -> what it holds (version, and the source when it is
+not an index: ``1.0 (git+URL@COMMIT)``, ``1.0 (-e PATH)``):
+
+- a lockfile (any format lockgate reads): every entry; the same name under several markers is
+  one value listing each (``1.0 ; sys_platform == 'linux' | 2.0 ; …``);
+- a saved JSON: ``lockgate.verify/1`` (what was found installed), ``lockgate.attestation/1``
+  (its verify report), ``lockgate.cluster/1`` (one host: ``FILE#HOST:RANK``);
+- an environment: ``env:PATH`` (an interpreter or venv folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from ..errors import LockgateError
+from ..report import Finding, Report
+
+SCHEMA = "lockgate.diff/1"
+SAME, ADDED, REMOVED, CHANGED = "same", "added", "removed", "changed"
+STATUSES = (SAME, ADDED, REMOVED, CHANGED)
+_ABSENT = frozenset({"missing", "not_applicable", "skipped"})  # verify statuses of what was not installed
+
+
+def diff(a: str, b: str) -> Report:
+    """Compare two sides (see the module doc).
+
+    Returns:
+        A Report (schema ``lockgate.diff/1``, items ``distributions``): per name ``same``,
+        ``added`` (only in B), ``removed`` (only in A) or ``changed`` (``expected`` A,
+        ``found`` B, the message says what: version, local version, source); it passes only
+        when nothing differs.
+
+    Raises:
+        LockgateError: a side cannot be read, or a cluster report without a host selector.
+    """
+    left, right = side(a), side(b)
+    findings = []
+    for name in sorted(set(left) | set(right)):
+        old, new = left.get(name), right.get(name)
+        if old == new:
+            findings.append(Finding(SAME, name, old, new))
+        elif old is None:
+            findings.append(Finding(ADDED, name, None, new, fails=True))
+        elif new is None:
+            findings.append(Finding(REMOVED, name, old, None, fails=True))
+        else:
+            findings.append(Finding(CHANGED, name, old, new, _what_changed(old, new), fails=True))
+    return Report(SCHEMA, STATUSES, findings, {"a": a, "b": b}, items_key="distributions")
+
+
+def side(text: str) -> dict[str, str]:
+    """One side's name -> description mapping.
+
+    Raises:
+        LockgateError: as :func:`diff`.
+    """
+    if text.startswith("env:"):
+        return _environment(text[len("env:") :])
+    path, _, selector = text.partition("#")
+    if path.endswith(".json"):
+        return _saved_report(path, selector)
+    if selector:
+        raise LockgateError(f"{text}: a #HOST:RANK selector is for cluster reports (*.json)")
+    return _lockfile(path)
+
+
+def _lockfile(path: str) -> dict[str, str]:
+    from .readers import read_lockfile
+
+    values: dict[str, list[str]] = {}
+    for entry in read_lockfile(path).packages:
+        name = entry.name or entry.subject
+        described = _described(entry.version or "", "" if entry.source.kind == "index" else entry.source.describe())
+        values.setdefault(name, []).append(f"{described} ; {entry.marker}" if entry.marker else described)
+    return {name: " | ".join(sorted(items)) for name, items in values.items()}
+
+
+def _environment(python: str) -> dict[str, str]:
+    from .interpreter import find_interpreter
+    from .inventory import scan_inventory
+
+    inventory = scan_inventory(find_interpreter(python, selected_by="env:").site_dirs)
+    values = {}
+    for dist in inventory.distributions.values():
+        direct = dist.direct_url()
+        where = ""
+        if direct is not None:
+            vcs = direct.vcs_info
+            where = f"{vcs.vcs}+{direct.url}@{vcs.commit_id}" if vcs else (f"-e {direct.url}" if direct.dir_info and direct.dir_info.editable else direct.url)
+        values[dist.name] = _described(dist.version, where)
+    return values
+
+
+def _saved_report(path: str, selector: str) -> dict[str, str]:
+    from .._io import read_text
+
+    try:
+        data = json.loads(read_text(path))
+    except ValueError as error:
+        raise LockgateError(f"not JSON ({error})", path) from None
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if schema == "lockgate.attestation/1":
+        data = data.get("cluster") or data.get("verify") or {}
+        schema = data.get("schema") if isinstance(data, dict) else None
+    if schema == "lockgate.cluster/1":
+        data, schema = _cluster_host(data, path, selector), "lockgate.verify/1"
+    if schema != "lockgate.verify/1" or not isinstance(data.get("packages"), list):
+        raise LockgateError("not a lockgate verify, attestation or cluster report (schema lockgate.verify/1, …)", path)
+    return {item["name"]: item["found"] for item in data["packages"]
+            if isinstance(item, dict) and item.get("status") not in _ABSENT and item.get("found")}  # fmt: skip
+
+
+def _cluster_host(data: dict[str, Any], path: str, selector: str) -> dict[str, Any]:
+    hosts = [host for host in data.get("hosts") or [] if isinstance(host, dict)]
+    labels = [f"{host.get('hostname')}:{host.get('rank')}" for host in hosts]
+    if selector not in labels:
+        raise LockgateError(f"a cluster report: name one host as {os.path.basename(path)}#HOST:RANK ({', '.join(labels[:8])})", path)
+    return hosts[labels.index(selector)]
+
+
+def _described(version: str, where: str) -> str:
+    if not version:
+        return where
+    return f"{version} ({where})" if where else version
+
+
+def _what_changed(old: str, new: str) -> str:
+    """``version``, ``local version`` (``2.5.1`` vs ``2.5.1+cu121``) or ``source``."""
+    old_version, _, old_source = old.partition(" (")
+    new_version, _, new_source = new.partition(" (")
+    if old_version == new_version:
+        return "source"
+    if old_version.partition("+")[0] == new_version.partition("+")[0]:
+        return "local version"
+    return "version" if old_source == new_source else "version and source"
