@@ -145,6 +145,7 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verify-lockfile", metavar="LOCK", required=True, help="the lockfile the environment must match")
     add_verify_options(parser)
     parser.add_argument("--record", metavar="PATH", help="write an attestation JSON here before the command starts; updated when it ends")
+    parser.add_argument("--freeze", metavar="PATH", help="write the verified environment here as a lockgate freeze lock before the command starts")
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies; all pass or no rank starts COMMAND (lockgate[mpi])")
     _add_rank_timeout(parser)
     parser.set_defaults(handler=_run_run)
@@ -163,11 +164,18 @@ def _run_run(args: argparse.Namespace) -> int:
     if args.mpi:
         from .gate.cluster import gate_ranks
 
+        if args.freeze:
+            raise LockgateError("--freeze with --mpi: freeze each host with lockgate freeze instead (one environment per host)")
         return gate_ranks(args.verify_lockfile, _verify_options(args), args.command, timeout=args.timeout, record=args.record)
     report, inventory = _verify_with_progress(verify_environment, args.verify_lockfile, args, show=True)
     record = attestation(report, inventory.fingerprint(), args.command) if args.record else None
     if record:
         write_record(args.record, record)
+    if args.freeze:
+        from ._io import write_atomic
+        from .env.freeze import freeze
+
+        write_atomic(args.freeze, freeze(args.python).encode())
     if not report.passed:
         sys.stderr.write(render_text(report, title="lockgate run", target=f"environment vs {args.verify_lockfile}", quiet=True))
         sys.stderr.write(f"the command was not started; to run it without verification:\n  {join(args.command)}\n")
@@ -292,6 +300,28 @@ def _check_generated(args: argparse.Namespace, options) -> int:
             elif not args.quiet:
                 print(f"{path}: fresh")
     return EXIT_PASSED if passed else EXIT_FAILED
+
+
+def _configure_freeze(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--python", metavar="PATH", help="interpreter or venv folder (default: $VIRTUAL_ENV, else the nearest .venv, else lockgate's Python)")
+    parser.add_argument("-o", "--output", metavar="PATH", help="write the lock here, atomically (default: stdout)")
+    parser.add_argument("--format", choices=("requirements.txt", "pylock.toml"), default="requirements.txt", help="lock format (default: requirements.txt)")
+    parser.set_defaults(handler=_run_freeze)
+
+
+def _run_freeze(args: argparse.Namespace) -> int:
+    from .env.freeze import freeze
+
+    if args.format == "pylock.toml":
+        raise LockgateError("freeze writes requirements.txt: PEP 751 wants each wheel's hash, which an installed environment does not keep")
+    text = freeze(args.python)
+    if args.output:
+        from ._io import write_atomic
+
+        write_atomic(args.output, text.encode())
+    else:
+        sys.stdout.write(text)
+    return EXIT_PASSED
 
 
 def _configure_diff(parser: argparse.ArgumentParser) -> None:
@@ -472,6 +502,13 @@ COMMANDS = {
         "records its options, uv version and input hashes. --check writes nothing and exits 1 when the "
         "lock is stale or was edited by hand.",
         _configure_generate,
+    ),
+    "freeze": (
+        "the installed distributions as a requirements.txt lock, each with its exact source",
+        "Write every distribution installed in the target environment with its exact source "
+        "(index pin, VCS commit, editable folder, archive URL from direct_url.json) and a header "
+        "naming the interpreter, platform and environment fingerprint.",
+        _configure_freeze,
     ),
     "diff": (
         "what differs between two locks, saved reports or environments",
