@@ -324,6 +324,28 @@ def _run_freeze(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+def _configure_schema(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", metavar="NAME", help="lockgate.verify/1, lockgate.cluster/1, … (default: list them)")
+    parser.set_defaults(handler=_run_schema)
+
+
+def _run_schema(args: argparse.Namespace) -> int:
+    import os
+
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
+    names = sorted(name[: -len(".json")].replace("-", "/") for name in os.listdir(folder) if name.endswith(".json"))
+    if not args.name:
+        print("\n".join(names))
+        return EXIT_PASSED
+    wanted = args.name if args.name.startswith("lockgate.") else f"lockgate.{args.name}"
+    wanted = wanted if "/" in wanted else f"{wanted}/1"
+    if wanted not in names:
+        raise LockgateError(f"no schema {args.name!r}; there are: {', '.join(names)}")
+    with open(os.path.join(folder, wanted.replace("/", "-") + ".json"), encoding="utf-8") as handle:
+        sys.stdout.write(handle.read())
+    return EXIT_PASSED
+
+
 def _configure_diff(parser: argparse.ArgumentParser) -> None:
     for side in ("A", "B"):
         parser.add_argument(side.lower(), metavar=side, help="a lockfile, a saved verify/attestation/cluster JSON (FILE.json#HOST:RANK), or env:PATH")
@@ -502,6 +524,13 @@ COMMANDS = {
         "records its options, uv version and input hashes. --check writes nothing and exits 1 when the "
         "lock is stale or was edited by hand.",
         _configure_generate,
+    ),
+    "schema": (
+        "print the JSON Schema (2020-12) of a JSON lockgate writes",
+        "Print the JSON Schema of one of lockgate's JSON outputs (lockgate.verify/1, lockgate.cluster/1, "
+        "lockgate.attestation/1, lockgate.generate.check/1, lockgate.tasks.verify/1, lockgate.registry/1, "
+        "lockgate.diff/1); without NAME, list them.",
+        _configure_schema,
     ),
     "freeze": (
         "the installed distributions as a requirements.txt lock, each with its exact source",
