@@ -280,10 +280,20 @@ def _run_generate(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+def _existing_lock(format: str | None) -> str | None:
+    """The lock ``generate --check`` checks when none is named, found as ``verify`` finds it."""
+    import os
+
+    from .env.readers import DEFAULT_LOCKFILES
+
+    candidates = ("pylock.toml",) if format == "pylock.toml" else DEFAULT_LOCKFILES[:2]
+    return next((name for name in candidates if os.path.isfile(name)), None)
+
+
 def _check_generated(args: argparse.Namespace, options) -> int:
     from .lock import generate as lock
 
-    output = args.output or lock.default_output(args.format)
+    output = args.output or _existing_lock(args.format) or lock.default_output(args.format)
     outputs = [output]
     if args.all:
         outputs.append(lock.full_lock_name(output, lock.output_format(output, args.format)))

@@ -12,15 +12,30 @@ import os
 
 
 def load_config(directory: str = ".") -> tuple[dict, str | None]:
-    """The lockgate settings of the project in ``directory``.
+    """The lockgate settings that apply in ``directory``, found as uv finds its own: the
+    nearest ``lockgate.toml``, or ``pyproject.toml`` with a ``[tool.lockgate]`` table, from
+    ``directory`` upward (``lockgate.toml`` wins in one folder; a pyproject without the table is
+    passed over), stopping at the repository root (a folder with ``.git``).
 
     Returns:
-        ``(settings, path)``: the ``[tool.lockgate]`` table of pyproject.toml or the whole of
-        lockgate.toml (which wins), and the file it came from; ``({}, None)`` when there is none.
+        ``(settings, path)``: the table and the file it came from; ``({}, None)`` when there is none.
 
     Raises:
         LockgateError: the file is not valid TOML, or ``[tool.lockgate]`` is not a table.
     """
+    folder = os.path.abspath(directory)
+    while True:
+        found = _config_in(folder)
+        if found[1] is not None:
+            return found
+        parent = os.path.dirname(folder)
+        if parent == folder or os.path.exists(os.path.join(folder, ".git")):
+            return {}, None
+        folder = parent
+
+
+def _config_in(directory: str) -> tuple[dict, str | None]:
+    """The settings of ``directory`` itself (:func:`load_config` without the search)."""
     dedicated = os.path.join(directory, "lockgate.toml")
     if os.path.isfile(dedicated):
         from ._toml import load_toml

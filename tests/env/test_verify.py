@@ -268,3 +268,18 @@ def test_cpu_only_is_its_own_status_and_nvml_bindings_are_not_cuda(tmp_path, mak
     assert status_of(report, "nvidia-cublas-cu12").status == "not_cpu_only"
     assert status_of(report, "nvidia-ml-py").status == "matched"
     assert report.summary()["not_cpu_only"] == 1 and "not_cpu_only" not in verify(path, python=str(venv)).summary()
+
+
+def test_configuration_is_found_upward_and_stops_at_the_repository_root(tmp_path, make_venv):
+    venv = make_venv("alpha==1.1.0", "stray==0.1")
+    project = tmp_path / "repo" / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "requirements.txt").write_text("alpha==1.1.0\n")
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\n\n[tool.lockgate.verify]\nskip = ["stray"]\n')
+    found = lockgate("verify", "-l", "../requirements.txt", "--python", str(venv), "--strict", cwd=project / "sub")
+    assert found.returncode == 0 and "skipped" in found.stdout, found.stdout
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    (tmp_path / "repo" / "lockgate.toml").write_text('[verify]\nskip = ["stray"]\n')
+    (project / ".git").mkdir()  # the repository root: nothing above it is read
+    beyond = lockgate("verify", "-l", "../requirements.txt", "--python", str(venv), "--strict", cwd=project / "sub")
+    assert beyond.returncode == 1 and "extra  stray" in beyond.stdout

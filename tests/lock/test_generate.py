@@ -455,3 +455,9 @@ def test_upgrade_and_upgrade_package_move_pins_as_pip_compile_does(project, loca
     assert lockgate("generate", *local, "-U", cwd=project).returncode == 0
     check_text = lockgate("generate", "--check", "--extra", "fast", *local, cwd=project)
     assert check_text.returncode == 1 and "--upgrade" not in check_text.stderr  # the rerun never re-upgrades
+
+
+def test_check_without_arguments_finds_a_pylock_as_verify_does(project, local):
+    assert lockgate("generate", *local, "-o", "pylock.toml", cwd=project).returncode == 0
+    result = lockgate("generate", "--check", cwd=project)  # the pre-commit hook's exact command
+    assert (result.returncode, result.stdout) == (0, "pylock.toml: fresh\n"), result.stderr
