@@ -5,6 +5,19 @@ from __future__ import annotations
 from .errors import LockgateError
 
 
+def announce(command: list[str], cwd: str | None = None) -> None:
+    """With ``lockgate -v`` (``LOCKGATE_VERBOSE=1``), say on stderr which command lockgate runs."""
+    import os
+
+    if os.environ.get("LOCKGATE_VERBOSE"):
+        import sys
+        from shlex import join
+
+        where = f" (in {cwd})" if cwd else ""
+        sys.stderr.write(f"lockgate: running: {join(str(word) for word in command)}{where}\n")
+        sys.stderr.flush()
+
+
 def read_text(path: str) -> str:
     """Read a UTF-8 text file (a leading BOM is dropped).
 

@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_version_line())
+    parser.add_argument("-v", "--verbose", action="store_true", help="show each command lockgate runs (uv, git, mpiexec, probes) on stderr; before COMMAND")
     commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND", prog="lockgate")
     for name, (summary, description, configure) in COMMANDS.items():
         configure(commands.add_parser(name, help=summary, description=description, formatter_class=_HelpFormatter))
@@ -636,6 +637,11 @@ class _ClosedPipeSafe:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] in (["-v"], ["--verbose"]):  # lockgate -v COMMAND: the commands it runs, on stderr (subprocesses and ranks too)
+        import os
+
+        os.environ["LOCKGATE_VERBOSE"] = "1"
+        argv = argv[1:]
     argv, command = _split_command(argv)
     if argv and argv[0] in COMMANDS:
         parser = build_command_parser(argv[0])

@@ -461,3 +461,11 @@ def test_check_without_arguments_finds_a_pylock_as_verify_does(project, local):
     assert lockgate("generate", *local, "-o", "pylock.toml", cwd=project).returncode == 0
     result = lockgate("generate", "--check", cwd=project)  # the pre-commit hook's exact command
     assert (result.returncode, result.stdout) == (0, "pylock.toml: fresh\n"), result.stderr
+
+
+def test_verbose_shows_the_commands_lockgate_runs(project, local):
+    result = lockgate("-v", "generate", *local, cwd=project)
+    assert result.returncode == 0
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lockgate: running: ")]
+    assert " pip compile pyproject.toml " in line and line.endswith(f"(in {project})")
+    assert "running" not in lockgate("generate", *local, cwd=project).stderr

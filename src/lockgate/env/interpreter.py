@@ -164,6 +164,9 @@ def probe_interpreter(executable: str) -> Interpreter:
     import subprocess
 
     try:
+        from .._io import announce
+
+        announce([executable, "-E", "-c", "<lockgate's interpreter probe>"])
         result = subprocess.run(
             [executable, "-E", "-c", _PROBE], capture_output=True, text=True, cwd=os.path.dirname(executable) or None, timeout=60
         )

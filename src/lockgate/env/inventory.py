@@ -106,6 +106,9 @@ def _git_head(checkout: str) -> tuple[str | None, str]:
     import subprocess
 
     try:
+        from .._io import announce
+
+        announce(["git", "-C", checkout, "rev-parse", "HEAD"])
         head = subprocess.run(["git", "-C", checkout, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None, f"cannot read the commit of the checkout {checkout} (is git installed?)"

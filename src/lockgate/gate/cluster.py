@@ -285,6 +285,9 @@ def run_mpiexec(command: list[str]) -> int:
     from ..errors import LockgateError
 
     try:
+        from .._io import announce
+
+        announce(command)
         process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace")
     except OSError as error:
         raise LockgateError(f"cannot run {command[0]}: {error.strerror}") from None

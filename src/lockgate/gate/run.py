@@ -155,6 +155,9 @@ def run_command(command: list[str]) -> tuple[int, float]:
 
     started = time.monotonic()
     try:
+        from .._io import announce
+
+        announce(command)
         child = subprocess.Popen(command)
     except OSError as error:
         raise LockgateError(f"cannot start {command[0]}: {error.strerror}") from None

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from .._io import announce
 from ..errors import LockgateError
 from ..report import NOT_CPU_ONLY, Finding, Report
 
@@ -436,6 +437,7 @@ class _UvRunner:
             import subprocess
 
             try:
+                announce([self.uv, "--version"])
                 words = subprocess.run([self.uv, "--version"], capture_output=True, text=True).stdout.split()
             except OSError:
                 words = []
@@ -466,6 +468,7 @@ class _UvRunner:
             if seed:
                 self.warnings.extend(_seed(seed, temporary, format))
             folder = os.path.dirname(os.path.abspath(self.pyproject))
+            announce(command, folder)
             process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             with process, _exit_on_termination():
                 try:

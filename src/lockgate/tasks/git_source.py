@@ -227,6 +227,9 @@ def run_git(arguments: list[str], repository: str | None, *, check: bool = True,
     timeout = timeout or GIT_TIMEOUT
     command = ["git", "-c", "protocol.ext.allow=never", *(["-C", repository] if repository else []), *arguments]
     try:
+        from .._io import announce
+
+        announce(command)
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    env={**os.environ, **_ENVIRONMENT}, start_new_session=True)  # fmt: skip
     except OSError as error:

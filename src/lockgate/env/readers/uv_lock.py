@@ -38,6 +38,9 @@ def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, 
         raise LockgateError("uv.lock needs its project's pyproject.toml in the same folder to be read", path)
     command = [find_uv(), "export", "--frozen", "--offline", "--quiet", "--format", "pylock.toml", "--no-header"]
     command += [f"--extra={name}" for name in extras] + [f"--group={name}" for name in groups]
+    from ..._io import announce
+
+    announce(command, project)
     result = subprocess.run(command, cwd=project, capture_output=True, text=True)
     if result.returncode != 0:
         detail = (result.stderr.strip() or result.stdout.strip()).replace("\n", " ")
