@@ -316,16 +316,25 @@ def _check_generated(args: argparse.Namespace, options) -> int:
 def _configure_freeze(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", metavar="PATH", help="interpreter or venv folder (default: $VIRTUAL_ENV, else the nearest .venv, else lockgate's Python)")
     parser.add_argument("-o", "--output", metavar="PATH", help="write the lock here, atomically (default: stdout)")
-    parser.add_argument("--format", choices=("requirements.txt", "pylock.toml"), default="requirements.txt", help="lock format (default: requirements.txt)")
+    parser.add_argument("--format", choices=("requirements.txt", "pylock.toml"), help="lock format (default: from the -o name, else requirements.txt)")
+    parser.add_argument("--index-url", metavar="URL", help="pylock.toml: where uv finds the wheels and their hashes (default: PyPI)")
+    parser.add_argument("--extra-index-url", metavar="URL", action="append", default=[], help="pylock.toml: another index (repeatable)")
+    parser.add_argument("--find-links", metavar="PATH_OR_URL", action="append", default=[], help="pylock.toml: a folder or page of distributions (repeatable)")
+    parser.add_argument("--no-index", action="store_true", help="pylock.toml: only --find-links")
+    parser.add_argument("--offline", action="store_true", help="pylock.toml: uv's cache and local files only")
     parser.set_defaults(handler=_run_freeze)
 
 
 def _run_freeze(args: argparse.Namespace) -> int:
-    from .env.freeze import freeze
+    from .env.freeze import freeze, freeze_pylock
 
-    if args.format == "pylock.toml":
-        raise LockgateError("freeze writes requirements.txt: PEP 751 wants each wheel's hash, which an installed environment does not keep")
-    text = freeze(args.python)
+    pylock = args.format == "pylock.toml" or (args.format is None and (args.output or "").endswith(".toml"))
+    if pylock:
+        options = [*(["--index-url", args.index_url] if args.index_url else []), *[f"--extra-index-url={u}" for u in args.extra_index_url],
+                   *[f"--find-links={link}" for link in args.find_links], *(["--no-index"] * args.no_index), *(["--offline"] * args.offline)]  # fmt: skip
+        text = freeze_pylock(args.python, options)
+    else:
+        text = freeze(args.python)
     if args.output:
         from ._io import write_atomic
 

@@ -27,6 +27,31 @@ def test_freeze_round_trip_index_vcs_editable(tmp_path, make_venv, git_project, 
     assert lockgate("diff", f"env:{venv}", f"env:{rebuilt}").returncode == 0
 
 
+def test_freeze_to_pylock_validates_and_rebuilds(tmp_path, make_venv, git_project, uv, wheel_index):
+    from packaging.pylock import Pylock
+
+    from lockgate._toml import load_toml
+
+    bare, first, _ = git_project
+    project = make_project(tmp_path / "proj", "editable-demo", "0.1.0")
+    venv = make_venv("alpha==1.1.0", "payload==1.0")
+    make_venv.install(venv, f"demo-proj @ git+file://{bare}@{first}")
+    make_venv.install(venv, "-e", str(project))
+    frozen = tmp_path / "pylock.toml"
+    result = lockgate("freeze", "--python", str(venv), "-o", str(frozen), "--no-index", "--find-links", str(wheel_index))
+    assert result.returncode == 0, result.stderr
+    lock = Pylock.from_dict(load_toml(str(frozen)))
+    by_name = {package.name: package for package in lock.packages}
+    assert by_name["alpha"].version is not None and str(by_name["alpha"].version) == "1.1.0" and by_name["alpha"].wheels
+    assert by_name["demo-proj"].vcs is not None and by_name["demo-proj"].vcs.commit_id == first
+    assert by_name["editable-demo"].directory is not None and by_name["editable-demo"].directory.editable
+    rebuilt = make_venv(name="rebuilt")
+    run([uv, "pip", "sync", "-q", "--offline", "--no-index", "--find-links", str(wheel_index), "--python", str(rebuilt), str(frozen)])
+    check = lockgate("verify", "-l", str(frozen), "--python", str(rebuilt))
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert lockgate("diff", f"env:{venv}", f"env:{rebuilt}").returncode == 0
+
+
 def test_run_freeze_writes_the_environment_beside_the_record(tmp_path, make_venv):
     venv = make_venv("alpha==1.1.0")
     lock = tmp_path / "requirements.txt"
@@ -35,5 +60,3 @@ def test_run_freeze_writes_the_environment_beside_the_record(tmp_path, make_venv
     result = lockgate("run", "--verify-lockfile", str(lock), "--freeze", str(frozen), "--", str(venv / "bin" / "python"), "-c", "pass")
     assert result.returncode == 0, result.stderr
     assert "alpha==1.1.0\n" in frozen.read_text()
-    refused = lockgate("freeze", "--python", str(venv), "--format", "pylock.toml")
-    assert refused.returncode == 2 and "each wheel's hash" in refused.stderr

@@ -71,3 +71,44 @@ def _local(url: str) -> str:
     from urllib.parse import unquote, urlsplit
 
     return unquote(urlsplit(url).path)
+
+
+def freeze_pylock(python: str | None = None, uv_options: list[str] | None = None) -> str:
+    """The target environment as a PEP 751 ``pylock.toml``: the same exact pins as
+    :func:`freeze`, with the wheel URLs and hashes PEP 751 wants (an installed environment
+    keeps neither) found by ``uv pip compile --no-deps`` for the target interpreter.
+
+    Args:
+        python: interpreter or venv folder; None finds the target as ``verify`` does.
+        uv_options: where uv finds the distributions (``--index-url``, ``--find-links``,
+            ``--no-index``, ``--offline``…).
+
+    Raises:
+        LockgateError: uv cannot find a pinned distribution (uv's explanation in ``detail``),
+            or its output is not a valid PEP 751 lock.
+    """
+    import os
+    import subprocess
+    import tempfile
+
+    from .._io import announce
+    from .._uv import find_uv
+    from .readers.pylock_toml import read_pylock
+
+    interpreter = find_interpreter(python)
+    requirements = freeze_text(interpreter, scan_inventory(interpreter.site_dirs))
+    with tempfile.TemporaryDirectory(prefix="lockgate-freeze-") as folder:
+        source, output = os.path.join(folder, "frozen.txt"), os.path.join(folder, "pylock.toml")
+        with open(source, "w", encoding="utf-8") as handle:
+            handle.write(requirements)
+        command = [find_uv(), "pip", "compile", source, "--format", "pylock.toml", "--no-deps", "--output-file", output, "--python",
+                   interpreter.executable, "--no-header", "--quiet", "--no-progress", *(uv_options or [])]  # fmt: skip
+        announce(command)
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise LockgateError(f"uv could not find the frozen distributions (uv pip compile exit {result.returncode})", detail=result.stderr)
+        read_pylock(output)  # validated by packaging.pylock
+        with open(output, encoding="utf-8") as handle:
+            body = handle.read()
+    header = [line for line in requirements.splitlines() if line.startswith("#")]
+    return "\n".join(header) + "\n" + body
