@@ -10,7 +10,12 @@ fresh objects (every file read and parsed again):
 
 Goals (issue #5, 2 cores): resolve <= 1 s, verify <= 0.3 s.
 
-Usage: python benchmarks/tasks_scale.py [--runs N]
+Then the wide shapes of issue #18, each timed as whole ``lockgate`` processes (median of N):
+1,000 and 5,000 tasks x 2 versions (1.0.0, 1.1.0) in 10 layers, each depending on 3 tasks of
+the next layer with caret ranges; ``tasks lock`` from no lock (goals <= 1 s and <= 5 s),
+``tasks verify`` of that lock (<= 0.3 s and <= 1.5 s), and a relock over the unchanged lock.
+
+Usage: python benchmarks/tasks_scale.py [--runs N] [--wide-only]
 """
 
 from __future__ import annotations
@@ -51,10 +56,61 @@ def build() -> None:
     (WORK / "lockgate.toml").write_text(f'[tasks]\nroots = [{roots}]\n[[tasks.sources]]\npath = "tasks"\n')
 
 
+def build_wide(tasks: int) -> Path:
+    """``tasks`` tasks x 2 versions, 10 layers, 3 caret dependencies on the next layer."""
+    folder = WORK.parent / f"tasks_wide_{tasks}"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "tasks").mkdir(parents=True)
+    width = tasks // LAYERS
+    for layer in range(LAYERS):
+        for index in range(width):
+            name = f"w{layer}-{index}"
+            deps = ""
+            if layer + 1 < LAYERS:
+                deps = "".join(f'    - name: w{layer + 1}-{(index + k * 7) % width}\n      version: "^1.0"\n' for k in range(3))
+            body = f"  dependencies:\n{deps}" if deps else "  dependencies: []\n"
+            for version in ("1.0.0", "1.1.0"):
+                (folder / "tasks" / f"{name}-{version}.task.yaml").write_text(
+                    f'apiVersion: task/v1\nkind: PredefinedTask\nmetadata:\n  name: {name}\n  version: "{version}"\n'
+                    f'  description: "generated task {name}"\nspec:\n  agent_template:\n    description: "run {name}"\n{body}'
+                )
+    roots = ", ".join(f'"w0-{index}@^1"' for index in range(width))
+    (folder / "lockgate.toml").write_text(f'[tasks]\nroots = [{roots}]\n[[tasks.sources]]\npath = "tasks"\n')
+    return folder
+
+
+def whole_process(folder: Path, runs: int, *args: str, fresh: bool = False) -> list[float]:
+    import subprocess
+
+    times = []
+    for _ in range(runs):
+        if fresh:
+            (folder / "tasks.lock.yaml").unlink(missing_ok=True)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "lockgate", "tasks", *args], cwd=folder, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def wide(runs: int) -> None:
+    for tasks, lock_goal, verify_goal in ((1000, 1.0, 0.3), (5000, 5.0, 1.5)):
+        folder = build_wide(tasks)
+        lock = whole_process(folder, runs, "lock", fresh=True)
+        verify = whole_process(folder, runs, "verify")
+        relock = whole_process(folder, runs, "lock")
+        print(f"{tasks} tasks x 2 versions ({2 * tasks} files), whole process, median of {runs}:")
+        print(f"  tasks lock (no lock)  {statistics.median(lock):.2f} s  (goal <= {lock_goal:g} s)")
+        print(f"  tasks verify          {statistics.median(verify):.2f} s  (goal <= {verify_goal:g} s)")
+        print(f"  tasks lock (relock)   {statistics.median(relock):.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--wide-only", action="store_true", help="only the shapes of issue #18")
     args = parser.parse_args()
+    if args.wide_only:
+        return wide(args.runs)
     sys.path.insert(0, str(HERE.parent / "src"))
     from lockgate.tasks import api
     from lockgate.tasks.config import load_tasks_config
@@ -79,6 +135,7 @@ def main() -> None:
     print(f"{files} task files, {len(lock.tasks)} tasks locked, {args.runs} runs, {os.cpu_count()} cores")
     print(f"resolve  median {statistics.median(resolve_times):.3f} s  (goal <= 1 s)   runs: {', '.join(f'{t:.3f}' for t in resolve_times)}")
     print(f"verify   median {statistics.median(verify_times):.3f} s  (goal <= 0.3 s) runs: {', '.join(f'{t:.3f}' for t in verify_times)}")
+    wide(args.runs)
 
 
 if __name__ == "__main__":

@@ -27,24 +27,40 @@ class Constraint:
         range: the node-semver range it became (``"^1.0"``, ``">=1.2 <2"``).
     """
 
-    __slots__ = ("text", "range", "_cache")
+    __slots__ = ("text", "range")
 
     def __init__(self, text: str, range_: str):
         self.text = text
         self.range = range_
-        self._cache: dict[str, bool] = {}
 
     def allows(self, version: str) -> bool:
-        """True when the SemVer ``version`` satisfies the constraint."""
-        allowed = self._cache.get(version)
+        """True when the SemVer ``version`` satisfies the constraint (node-semver's answer,
+        remembered per range and version: thousands of tasks share a few ranges)."""
+        key = (self.range, version)
+        allowed = _ALLOWS.get(key)
         if allowed is None:
-            from nodesemver import satisfies
-
-            allowed = self._cache[version] = satisfies(version, self.range, loose=False)
+            allowed = _ALLOWS[key] = _satisfies(version, self.range)
         return allowed
 
     def __repr__(self) -> str:
         return f"Constraint({self.text!r})"
+
+
+_ALLOWS: dict[tuple[str, str], bool] = {}
+_RANGES: dict[str, object] = {}
+
+
+def _satisfies(version: str, range_: str) -> bool:
+    """``nodesemver.satisfies`` with each range parsed once."""
+    from nodesemver import make_range
+
+    parsed = _RANGES.get(range_)
+    if parsed is None:
+        try:
+            parsed = _RANGES[range_] = make_range(range_, False)
+        except ValueError:
+            return False
+    return bool(parsed.test(version, include_prerelease=False))  # type: ignore[attr-defined]
 
 
 def parse_constraint(text, where: str = "") -> Constraint:

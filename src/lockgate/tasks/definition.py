@@ -121,30 +121,54 @@ def load_yaml(text: str, path: str):
 
 def _check_bounds(root, path: str) -> None:
     """Depth and expanded size of a composed YAML node graph (aliases share nodes), in one
-    iterative post-order walk; a node met again while it is open is a cycle."""
+    iterative post-order walk; a node met again while it is open is a cycle. A document
+    without shared nodes (no aliases: the common case) needs only its depth."""
+    if not _shares_nodes(root, path):
+        return
     sizes: dict[int, int] = {}
     depths: dict[int, int] = {}
     open_nodes: set[int] = set()
-    stack = [(root, False)]
+    stack: list[tuple[object, list | None]] = [(root, None)]
     while stack:
-        node, done = stack.pop()
+        node, children = stack.pop()
         key = id(node)
-        children = _children(node)
-        if done:
+        if children is not None:  # every child is done
             open_nodes.discard(key)
             sizes[key] = 1 + sum(sizes[id(child)] for child in children)
             depths[key] = 1 + max((depths[id(child)] for child in children), default=0)
             if depths[key] > MAX_YAML_DEPTH or sizes[key] > MAX_YAML_NODES:
                 what = f"nested deeper than {MAX_YAML_DEPTH}" if depths[key] > MAX_YAML_DEPTH else f"more than {MAX_YAML_NODES:,} nodes once aliases are expanded"
-                raise LockgateError(f"refused: the YAML is {what}", path, node.start_mark.line + 1)
+                raise LockgateError(f"refused: the YAML is {what}", path, node.start_mark.line + 1)  # type: ignore[attr-defined]
             continue
         if key in sizes:
             continue
         if key in open_nodes:
-            raise LockgateError("refused: the YAML refers to itself (a recursive alias)", path, node.start_mark.line + 1)
+            raise LockgateError("refused: the YAML refers to itself (a recursive alias)", path, node.start_mark.line + 1)  # type: ignore[attr-defined]
         open_nodes.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in children if id(child) not in sizes)
+        children = _children(node)
+        stack.append((node, children))
+        stack.extend((child, None) for child in children if id(child) not in sizes)
+
+
+def _shares_nodes(root, path: str) -> bool:
+    """Walk the tree once, depth-first, refusing it past :data:`MAX_YAML_DEPTH`; True when a
+    node is met twice (an alias), so that sizes and cycles must be checked too."""
+    seen: set[int] = set()
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_YAML_DEPTH:
+            raise LockgateError(f"refused: the YAML is nested deeper than {MAX_YAML_DEPTH}", path, node.start_mark.line + 1)
+        value = node.value
+        if not isinstance(value, list):
+            continue
+        key = id(node)
+        if key in seen:
+            return True
+        seen.add(key)
+        for child in _children(node):
+            stack.append((child, depth + 1))
+    return False
 
 
 def _children(node) -> list:

@@ -103,6 +103,10 @@ def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: 
     from resolvelib import ResolutionImpossible, ResolutionTooDeep, Resolver
 
     provider = _Provider(sorted(sources, key=lambda s: -s.priority), preferred or {})
+    if reporter is None:  # -v shows resolvelib's steps, so it takes resolvelib's way
+        direct = _first_fit(roots, provider)
+        if direct is not None:
+            return direct
     try:
         result = Resolver(provider, reporter or BaseReporter()).resolve(roots, max_rounds=_MAX_ROUNDS)
     except ResolutionImpossible as error:
@@ -177,6 +181,14 @@ class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
         matches.sort(key=lambda c: c.version != kept)  # stable: the locked pin first, then newest first
         return matches
 
+    def find_first(self, name: str, constraints) -> Candidate | None:
+        """The locked version of ``name`` if every constraint allows it, else the newest one
+        they all allow, or None."""
+        candidates = self.candidates(name)
+        kept = self.preferred.get(name)
+        ordered = [c for c in candidates if c.version == kept] + candidates if kept else candidates
+        return next((c for c in ordered if all(constraint.allows(c.version) for constraint in constraints)), None)
+
     def is_satisfied_by(self, requirement, candidate) -> bool:
         return requirement.constraint.allows(candidate.version)
 
@@ -191,6 +203,55 @@ class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
 
     def narrow_requirement_selection(self, identifiers, resolutions, candidates, information, backtrack_causes):
         return identifiers
+
+
+def _first_fit(roots: list[TaskRequirement], provider: _Provider) -> dict[str, ResolvedTask] | None:
+    """The resolution in one pass, or None when it needs backtracking.
+
+    Each task is pinned when first required: to the locked version if it fits every
+    constraint asked of it so far, else to the newest that does. If no later constraint rejects
+    a pin, each pin is the newest (or locked) version allowed by all of its constraints, which
+    is what resolvelib returns; the cost grows with tasks x dependencies. A rejected pin, or a
+    task no version fits, returns None: resolvelib then searches (and words the conflict).
+    """
+    from collections import deque
+
+    chosen: dict[str, Candidate] = {}
+    asked: dict[str, dict[str, Constraint]] = {}
+    queue: deque[tuple[TaskRequirement, str]] = deque((root, ROOT) for root in roots)
+    while queue:
+        requirement, requirer = queue.popleft()
+        name = requirement.name
+        asked.setdefault(name, {})[requirer] = requirement.constraint
+        pinned = chosen.get(name)
+        if pinned is not None:
+            if not requirement.constraint.allows(pinned.version):
+                return None
+            continue
+        fitting = provider.find_first(name, asked[name].values())
+        if fitting is None:
+            return None
+        chosen[name] = fitting
+        for dependency in provider.get_dependencies(fitting):
+            queue.append((dependency, name))
+    _refuse_cycles(chosen, _Children(chosen))
+    resolved = {}
+    for name in sorted(chosen):
+        candidate = chosen[name]
+        constraints = {requirer: constraint.text for requirer, constraint in asked[name].items()}
+        dependencies = {d.name: chosen[d.name].version for d in candidate.definition.dependencies if d.name in chosen}
+        resolved[name] = ResolvedTask(candidate, dict(sorted(constraints.items())), dict(sorted(dependencies.items())))
+    return resolved
+
+
+class _Children:
+    """The dependency graph of a first-fit resolution, as :func:`_refuse_cycles` walks it."""
+
+    def __init__(self, chosen: dict[str, Candidate]):
+        self.chosen = chosen
+
+    def iter_children(self, name: str):
+        return (d.name for d in self.chosen[name].definition.dependencies if d.name in self.chosen)
 
 
 def _resolved(result, provider: _Provider) -> dict[str, ResolvedTask]:
