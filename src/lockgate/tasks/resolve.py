@@ -217,6 +217,7 @@ def _first_fit(roots: list[TaskRequirement], provider: _Provider) -> dict[str, R
     from collections import deque
 
     chosen: dict[str, Candidate] = {}
+    edges: dict[str, list[str]] = {}  # the requirements added: a skipped optional dependency is none
     asked: dict[str, dict[str, Constraint]] = {}
     queue: deque[tuple[TaskRequirement, str]] = deque((root, ROOT) for root in roots)
     while queue:
@@ -232,9 +233,11 @@ def _first_fit(roots: list[TaskRequirement], provider: _Provider) -> dict[str, R
         if fitting is None:
             return None
         chosen[name] = fitting
+        edges[name] = []
         for dependency in provider.get_dependencies(fitting):
+            edges[name].append(dependency.name)
             queue.append((dependency, name))
-    _refuse_cycles(chosen, _Children(chosen))
+    _refuse_cycles(chosen, _Children(edges))
     resolved = {}
     for name in sorted(chosen):
         candidate = chosen[name]
@@ -247,11 +250,11 @@ def _first_fit(roots: list[TaskRequirement], provider: _Provider) -> dict[str, R
 class _Children:
     """The dependency graph of a first-fit resolution, as :func:`_refuse_cycles` walks it."""
 
-    def __init__(self, chosen: dict[str, Candidate]):
-        self.chosen = chosen
+    def __init__(self, edges: dict[str, list[str]]):
+        self.edges = edges
 
     def iter_children(self, name: str):
-        return (d.name for d in self.chosen[name].definition.dependencies if d.name in self.chosen)
+        return iter(self.edges.get(name, ()))
 
 
 def _resolved(result, provider: _Provider) -> dict[str, ResolvedTask]:
