@@ -9,6 +9,11 @@ The venv is built once under benchmarks/.work/ from a lock compiled from real Py
 tiny local wheels instead and needs no network, but uv then reads a flat local index, which
 is not how users run it.
 
+With the real venv it then times the same environment from a pylock.toml of the same pins
+(``uv pip compile --format pylock.toml``) against requirements.txt and against ``uv pip sync
+--dry-run`` of that pylock.toml (issue #18: <= 1.5x requirements.txt, <= 0.6x uv). uv.lock needs
+a project around it and is not timed here.
+
 Usage: python benchmarks/verify_speed.py [--runs N] [--synthetic]
 """
 
@@ -113,6 +118,31 @@ def main() -> None:
     print(f"uv pip sync --dry-run      median {median['uv']:6.1f} ms")
     print(f"python -c pass (start-up)  median {median['python']:6.1f} ms")
     print(f"ratio lockgate/uv: {ratio:.2f} (goal <= 0.60: {'met' if ratio <= 0.6 else 'NOT met'})")
+    if not args.synthetic:
+        formats(uv, venv, lock, env, args.runs)
+
+
+def formats(uv: str, venv: Path, lock: Path, env: dict, runs: int) -> None:
+    """verify from pylock.toml of the same pins, against requirements.txt and against uv."""
+    pylock = WORK / "pylock.toml"
+    if not pylock.exists():
+        run([uv, "pip", "compile", "-q", str(WORK / "requirements.in"), "-o", str(pylock), "--format", "pylock.toml",
+             "--exclude-newer", EXCLUDE_NEWER, "--python", str(venv / "bin" / "python")])  # fmt: skip
+    commands = {
+        "requirements.txt": [*lockgate_command(), "verify", "-l", str(lock), "--python", str(venv)],
+        "pylock.toml": [*lockgate_command(), "verify", "-l", str(pylock), "--python", str(venv)],
+        "uv on pylock.toml": [uv, "pip", "sync", "--dry-run", "--offline", "--python", str(venv), str(pylock)],
+    }
+    for command in commands.values():
+        timed(command, env)
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs // 2 or 1):
+        for name, command in commands.items():
+            samples[name].append(timed(command, env))
+    median = {name: statistics.median(values) * 1000 for name, values in samples.items()}
+    base, ours, theirs = median["requirements.txt"], median["pylock.toml"], median["uv on pylock.toml"]
+    print(f"verify from pylock.toml    median {ours:6.1f} ms: {ours / base:.2f}x requirements.txt ({base:.1f} ms, goal <= 1.5x), "
+          f"{ours / theirs:.2f}x uv on the same file ({theirs:.1f} ms, goal <= 0.6x)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def verify_environment(
         LockgateError: the lockfile is missing or invalid, or the interpreter cannot be used.
     """
     path = lockfile or find_default_lockfile()
-    lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()))
+    lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()), validate=strict)
     interpreter = find_interpreter(python, selected_by=selected_by or "--python")
     inventory = scan_inventory(interpreter.site_dirs)
     options = CompareOptions(

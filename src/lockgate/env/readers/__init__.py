@@ -46,7 +46,8 @@ def find_default_lockfile(directory: str = ".") -> str:
     )
 
 
-def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = (), text: str | None = None) -> Lockfile:
+def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = (), text: str | None = None,
+                  validate: bool = False) -> Lockfile:  # fmt: skip
     """Read a lockfile of any supported format.
 
     Args:
@@ -54,6 +55,8 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
         extras: extras to select; for pylock.toml and uv.lock only.
         groups: dependency groups to select; for pylock.toml and uv.lock only.
         text: the file's text when the caller has read it already (requirements, pylock.toml).
+        validate: check a pylock.toml whole with ``packaging.pylock`` (else only what lockgate
+            reads; see :func:`~lockgate.env.readers.pylock_toml.read_pylock`).
 
     Returns:
         The parsed :class:`~lockgate.env.model.Lockfile`.
@@ -79,7 +82,7 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
     if format == "pylock.toml":
         from .pylock_toml import read_pylock
 
-        return read_pylock(path, text=text)
+        return read_pylock(path, text=text, validate=validate)
     if extras or groups:
         raise LockgateError("--extra and --group select from pylock.toml or uv.lock; a requirements file has none", path)
     from .requirements_txt import read_requirements
