@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from conftest import lockgate, make_project, run
 
 
-def test_freeze_round_trip_index_vcs_editable(tmp_path, make_venv, git_project, uv, wheel_index):
+@pytest.fixture
+def mixed(tmp_path, make_venv, git_project):
+    """``(venv, bare, first, project)``: a venv with index, VCS and editable installs."""
     bare, first, _ = git_project
     project = make_project(tmp_path / "proj", "editable-demo", "0.1.0")
-    venv = make_venv("alpha==1.1.0", "beta==1.0.0")
+    venv = make_venv("alpha==1.1.0", "payload==1.0")
     make_venv.install(venv, f"demo-proj @ git+file://{bare}@{first}")
     make_venv.install(venv, "-e", str(project))
+    return venv, bare, first, project
+
+
+def test_freeze_round_trip_index_vcs_editable(tmp_path, make_venv, mixed, uv, wheel_index):
+    venv, bare, first, project = mixed
     frozen = tmp_path / "frozen.txt"
     result = lockgate("freeze", "--python", str(venv), "-o", str(frozen))
     assert result.returncode == 0, result.stderr
@@ -27,16 +35,12 @@ def test_freeze_round_trip_index_vcs_editable(tmp_path, make_venv, git_project, 
     assert lockgate("diff", f"env:{venv}", f"env:{rebuilt}").returncode == 0
 
 
-def test_freeze_to_pylock_validates_and_rebuilds(tmp_path, make_venv, git_project, uv, wheel_index):
+def test_freeze_to_pylock_validates_and_rebuilds(tmp_path, make_venv, mixed, uv, wheel_index):
     from packaging.pylock import Pylock
 
     from lockgate._toml import load_toml
 
-    bare, first, _ = git_project
-    project = make_project(tmp_path / "proj", "editable-demo", "0.1.0")
-    venv = make_venv("alpha==1.1.0", "payload==1.0")
-    make_venv.install(venv, f"demo-proj @ git+file://{bare}@{first}")
-    make_venv.install(venv, "-e", str(project))
+    venv, _, first, _ = mixed
     frozen = tmp_path / "pylock.toml"
     result = lockgate("freeze", "--python", str(venv), "-o", str(frozen), "--no-index", "--find-links", str(wheel_index))
     assert result.returncode == 0, result.stderr
