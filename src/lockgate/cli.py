@@ -446,7 +446,8 @@ def _configure_tasks(parser: argparse.ArgumentParser) -> None:
         commands.choices[name].add_argument("-v", "--verbose", action="store_true", help="show each step of the resolution on stderr")
     commands.choices["fetch"].add_argument("--frozen", action="store_true", help="fail (exit 1) when the lock is stale")
     commands.choices["fetch"].add_argument("--dest", metavar="DIR", default=".lockgate/tasks", help="where to write the tasks (default: .lockgate/tasks)")
-    commands.choices["verify"].add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    for name in ("verify", "outdated"):
+        commands.choices[name].add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     commands.choices["verify"].add_argument("-q", "--quiet", action="store_true", help="print only failures")
 
 
@@ -510,7 +511,13 @@ def _tasks_outdated(config, args: argparse.Namespace) -> int:
     from .render import render_outdated
     from .tasks import api
 
-    sys.stdout.write(render_outdated(api.outdated_tasks(config)))
+    rows = api.outdated_tasks(config)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps({"schema": "lockgate.tasks.outdated/1", "tasks": rows}, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_outdated(rows))
     return EXIT_PASSED
 
 
@@ -548,7 +555,7 @@ COMMANDS = {
     "schema": (
         "print the JSON Schema (2020-12) of a JSON lockgate writes",
         "Print the JSON Schema of one of lockgate's JSON outputs (lockgate.verify/1, lockgate.cluster/1, "
-        "lockgate.attestation/1, lockgate.generate.check/1, lockgate.tasks.verify/1, lockgate.registry/1, "
+        "lockgate.attestation/1, lockgate.generate.check/1, lockgate.tasks.verify/1, lockgate.tasks.outdated/1, lockgate.registry/1, "
         "lockgate.diff/1); without NAME, list them.",
         _configure_schema,
     ),

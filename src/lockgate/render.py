@@ -94,10 +94,11 @@ def render_task_tree(roots) -> str:
 
 
 def render_outdated(rows: list[dict]) -> str:
-    """``tasks outdated`` as a table: task, locked, newest allowed, newest."""
-    header = ("task", "locked", "allowed", "latest")
-    table = [header, *[(r["name"], r["locked"], r["compatible"] or "-", r["latest"] or "-") for r in rows]]
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    """``tasks outdated`` as a table: task, locked, newest allowed, newest, update (``major!``
+    when breaking)."""
+    header = ("task", "locked", "allowed", "latest", "update")
+    table = [header, *[(r["name"], r["locked"], r["compatible"] or "-", r["latest"] or "-", r["update"] + "!" * r["breaking"]) for r in rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     return "".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n" for row in table)
 
 

@@ -285,7 +285,35 @@ def test_outdated_lists_allowed_and_latest(tmp_path):
     write_task(tasks, "util", "2.0.0")
     result = lockgate("tasks", "outdated", cwd=tmp_path)
     assert result.returncode == 0
-    assert result.stdout.splitlines() == ["task  locked  allowed  latest", "app   1.0.0   1.0.0    1.0.0", "util  1.0.0   1.0.3    2.0.0"]
+    assert result.stdout.splitlines() == ["task  locked  allowed  latest  update", "app   1.0.0   1.0.0    1.0.0   none",
+                                          "util  1.0.0   1.0.3    2.0.0   major!"]  # fmt: skip
+    rows = {row["name"]: row for row in json.loads(lockgate("tasks", "outdated", "--format", "json", cwd=tmp_path).stdout)["tasks"]}
+    assert rows["util"] == {"name": "util", "locked": "1.0.0", "compatible": "1.0.3", "latest": "2.0.0", "update": "major", "breaking": True}
+    assert rows["app"]["update"] == "none" and rows["app"]["breaking"] is False
+
+
+def test_outdated_never_shows_a_latest_older_than_a_locked_pre_release(tmp_path):
+    tasks = tmp_path / "tasks"
+    write_task(tasks, "util", "1.4.0")
+    write_task(tasks, "util", "2.0.0-beta.1")
+    assert lockgate("tasks", "lock", "util@^2.0.0-beta.1", cwd=tmp_path).returncode == 0
+    (row,) = json.loads(lockgate("tasks", "outdated", "--format", "json", cwd=tmp_path).stdout)["tasks"]
+    assert (row["locked"], row["latest"], row["update"]) == ("2.0.0-beta.1", "2.0.0-beta.1", "none")
+
+
+def test_custom_lock_metadata_survives_a_relock(tmp_path):
+    tasks = tmp_path / "tasks"
+    write_task(tasks, "util", "1.0.0")
+    assert lockgate("tasks", "lock", "util@^1", cwd=tmp_path).returncode == 0
+    lock = tmp_path / "tasks.lock.yaml"
+    data = yaml.safe_load(lock.read_text())
+    data["metadata"]["source_workflow"] = "examples/workflow.yaml"  # periplon writes this
+    lock.write_text(yaml.safe_dump(data, sort_keys=False))
+    write_task(tasks, "util", "1.1.0")
+    assert lockgate("tasks", "update", cwd=tmp_path).returncode == 0
+    relocked = yaml.safe_load(lock.read_text())
+    assert relocked["tasks"]["util"]["version"] == "1.1.0"
+    assert relocked["metadata"] == {"source_workflow": "examples/workflow.yaml", "task_count": 1}
 
 
 @pytest.mark.parametrize(

@@ -94,7 +94,7 @@ def build_lock(resolution: dict[str, ResolvedTask], previous: TaskLock | None, r
         if old is not None and old.content() == entry.content():
             entry.resolved_at = old.resolved_at
         tasks[name] = entry
-    lock = TaskLock(FORMAT_VERSION, now, f"lockgate {__version__}", roots, tasks)
+    lock = TaskLock(FORMAT_VERSION, now, f"lockgate {__version__}", roots, tasks, previous.metadata if previous else None)
     if previous is not None and previous.content() == lock.content():
         lock.generated_at, lock.generated_by = previous.generated_at, previous.generated_by
     return lock
@@ -223,10 +223,16 @@ def tasks_tree(config: TasksConfig) -> list[TreeNode]:
 
 
 def outdated_tasks(config: TasksConfig) -> list[dict]:
-    """For each locked task, the newest version its recorded constraints allow and the newest
-    there is: ``[{"name", "locked", "compatible", "latest"}]`` (versions, or None when the
-    sources have none), sorted by name."""
-    from .constraints import parse_constraint
+    """For each locked task: the newest version its recorded constraints allow, the newest
+    release there is (never older than the locked version, a locked pre-release included), the
+    kind of update to it and whether it is breaking (a major bump, periplon's ReviewRequired).
+
+    Returns:
+        ``[{"name", "locked", "compatible", "latest", "update", "breaking"}]`` sorted by name;
+        versions are None when the sources have none; ``update`` is ``major``, ``minor``,
+        ``patch`` or ``none``.
+    """
+    from .constraints import parse_constraint, version_key
     from .resolve import available_versions
 
     locked = _read_existing(config)
@@ -235,9 +241,21 @@ def outdated_tasks(config: TasksConfig) -> list[dict]:
         versions = available_versions(config.sources, name)
         constraints = [parse_constraint(text) for text in task.constraints.values()]
         compatible = next((v for v in versions if all(c.allows(v) for c in constraints)), None)
-        latest = next((v for v in versions if "-" not in v), versions[0] if versions else None)
-        rows.append({"name": name, "locked": task.version, "compatible": compatible, "latest": latest})
+        release = next((v for v in versions if "-" not in v), None)
+        latest = max((v for v in (release, task.version) if v), key=version_key)
+        update = _update_kind(task.version, latest)
+        rows.append({"name": name, "locked": task.version, "compatible": compatible, "latest": latest,
+                     "update": update, "breaking": update == "major"})  # fmt: skip
     return rows
+
+
+def _update_kind(locked: str, newer: str) -> str:
+    """``major``, ``minor``, ``patch`` or ``none``: the first SemVer field in which ``newer`` is ahead."""
+    old, new = (tuple(int(part) for part in v.split("-")[0].split("+")[0].split(".")[:3]) for v in (locked, newer))
+    for kind, a, b in zip(("major", "minor", "patch"), old, new):
+        if b != a:
+            return kind if b > a else "none"
+    return "none"
 
 
 def fetch_locked_tasks(config: TasksConfig, destination: str, *, offline: bool = False, frozen: bool = False) -> list[str]:

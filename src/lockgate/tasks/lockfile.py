@@ -65,19 +65,22 @@ class TaskLock:
         generated_at, generated_by: strings (ISO 8601 UTC; ``"lockgate X"``).
         roots: the root references resolved (empty in periplon's 1.0.0 files).
         tasks: name -> :class:`LockedTask`, sorted by name.
+        metadata: the lock's ``metadata`` keys besides ``task_count`` (which is recomputed),
+            such as periplon's ``source_workflow``: kept from one lock to the next.
     """
 
-    __slots__ = ("version", "generated_at", "generated_by", "roots", "tasks")
+    __slots__ = ("version", "generated_at", "generated_by", "roots", "tasks", "metadata")
 
-    def __init__(self, version, generated_at, generated_by, roots, tasks):
+    def __init__(self, version, generated_at, generated_by, roots, tasks, metadata=None):
         self.version = version
         self.generated_at = generated_at
         self.generated_by = generated_by
         self.roots = roots
         self.tasks = tasks
+        self.metadata = {key: value for key, value in (metadata or {}).items() if key != "task_count"}
 
     def content(self) -> tuple:
-        return (self.roots, {name: task.content() for name, task in self.tasks.items()})
+        return (self.roots, {name: task.content() for name, task in self.tasks.items()}, self.metadata)
 
     def to_dict(self) -> dict:
         return {
@@ -86,7 +89,7 @@ class TaskLock:
             "generated_by": self.generated_by,
             "roots": self.roots,
             "tasks": {name: task.to_dict() for name, task in sorted(self.tasks.items())},
-            "metadata": {"task_count": len(self.tasks)},
+            "metadata": {**self.metadata, "task_count": len(self.tasks)},
         }
 
 
@@ -112,7 +115,10 @@ def read_task_lock(path: str) -> TaskLock:
 
     tasks = {str(name): _entry(name, entry, path) for name, entry in sorted((document.get("tasks") or {}).items(), key=lambda item: str(item[0]))}
     roots = string_list(document.get("roots"), "roots", path)
-    return TaskLock(version, _text(document.get("generated_at")), str(document.get("generated_by", "")), list(roots), tasks)
+    from ..shapes import table
+
+    metadata = table(document.get("metadata"), "metadata", path)
+    return TaskLock(version, _text(document.get("generated_at")), str(document.get("generated_by", "")), list(roots), tasks, metadata)
 
 
 def _entry(name, entry, path: str) -> LockedTask:
