@@ -401,3 +401,14 @@ def test_source_records_keep_unknown_keys_and_refuse_unknown_types():
         unknown.read(None, "a")
     with pytest.raises(LockgateError, match=r"tasks.a.source.url: must be text"):
         source_record({"type": "git", "url": ["x"]}, "tasks.a.source")
+
+
+def test_a_locked_version_gone_while_another_is_there_is_a_version_change(project):
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    (project / "tasks" / "util-1.2.5.task.yaml").unlink()
+    write_task(project / "tasks", "util", "1.2.7")
+    result = lockgate("tasks", "verify", "--format", "json", cwd=project)
+    (util,) = [t for t in json.loads(result.stdout)["tasks"] if t["name"] == "util"]
+    assert result.returncode == 1
+    assert (util["status"], util["expected"], util["found"]) == ("version_mismatch", "1.2.5", "1.2.7")
+    assert "util@1.2.5 is gone from its source, which now has 1.2.7" in util["message"]

@@ -404,13 +404,28 @@ def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=(
         try:
             text, origin = reader.text(task)
         except LockgateError as error:
-            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, None, str(error), fails=True)
+            yield name, _gone(name, task, error, sources)
             continue
         definition = current[name] = parse_task(text, origin)
         if (definition.name, definition.version) != (name, task.version):
             yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
         elif definition.checksum != task.checksum:
             yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
+
+
+def _gone(name: str, task: LockedTask, error: LockgateError, sources) -> Finding:
+    """A locked file that cannot be read: a version change naming both versions when the
+    sources now offer others of the task, else a failed checksum with the reason."""
+    from .resolve import available_versions
+
+    try:
+        others = [version for version in available_versions(sources, name) if version != task.version]
+    except LockgateError:
+        others = []
+    if others:
+        message = f"{name}@{task.version} is gone from its source, which now has {', '.join(others)}; run lockgate tasks lock"
+        return Finding(VERSION_MISMATCH, name, task.version, others[0], message, fails=True)
+    return Finding(CHECKSUM_FAILED, name, task.checksum, None, str(error), fails=True)
 
 
 def _pairs(mapping: dict) -> str:
