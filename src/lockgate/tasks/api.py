@@ -419,10 +419,11 @@ def _gone(name: str, task: LockedTask, error: LockgateError, sources) -> Finding
     from .resolve import available_versions
 
     try:
-        others = [version for version in available_versions(sources, name) if version != task.version]
+        available = available_versions(sources, name)
     except LockgateError:
-        others = []
-    if others:
+        available = []
+    others = [version for version in available if version != task.version]
+    if others and task.version not in available:
         message = f"{name}@{task.version} is gone from its source, which now has {', '.join(others)}; run lockgate tasks lock"
         return Finding(VERSION_MISMATCH, name, task.version, others[0], message, fails=True)
     return Finding(CHECKSUM_FAILED, name, task.checksum, None, str(error), fails=True)
