@@ -462,6 +462,8 @@ def _run_tasks(args: argparse.Namespace) -> int:
     config = load_tasks_config(sources=args.source, git_sources=args.source_git, registries=args.source_registry, lockfile=args.lockfile,
                                fetch=args.tasks_command == "update", offline=args.offline, frozen=getattr(args, "frozen", False),
                                timeout=args.timeout)  # fmt: skip
+    for warning in config.warnings:
+        print(f"lockgate tasks: warning: {warning}", file=sys.stderr)
     return _TASK_HANDLERS[args.tasks_command](config, args)
 
 

@@ -400,3 +400,27 @@ def test_a_git_remote_that_never_answers_meets_the_deadline(tmp_path):
         listener.close()
         for connection, _ in held:
             connection.close()
+
+
+def test_periplons_task_sources_file_is_read_when_lockgate_names_no_sources(tmp_path, task_repo):
+    bare, _, first = task_repo
+    project = tmp_path / "project"
+    write_task(project / "mine", "app", "1.0.0", [("util", "^1")])
+    write_task(project / "off", "app", "9.0.0")  # in a disabled source: never seen
+    (project / ".claude").mkdir()
+    (project / ".claude" / "task-sources.yaml").write_text(
+        "sources:\n"
+        "  - {type: local, name: mine, path: ./mine, priority: 10}\n"
+        "  - {type: local, name: off, path: ./off, priority: 20, enabled: false}\n"
+        f"  - {{type: git, name: shared, url: '{bare}', branch: main, priority: 5, trusted: true, update_policy: daily}}\n"
+    )
+    home = tmp_path / "home"  # no user-level file
+    result = lockgate("tasks", "lock", "app@*", cwd=project, env={"HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    lock = yaml.safe_load((project / "tasks.lock.yaml").read_text())
+    assert lock["tasks"]["app"]["version"] == "1.0.0" and lock["tasks"]["app"]["source"]["path"] == "mine/app-1.0.0.task.yaml"
+    assert lock["tasks"]["util"]["source"]["type"] == "git" and lock["tasks"]["util"]["source"]["ref"] == "main"
+    assert "sources[2].trusted has no meaning for lockgate; ignored" in result.stderr
+    (project / ".claude" / "task-sources.yaml").write_text("sources:\n  - {type: s3, name: x, priority: 1}\n")
+    bad = lockgate("tasks", "lock", "app@*", cwd=project, env={"HOME": str(home)})
+    assert bad.returncode == 2 and "task-sources.yaml: sources[0].type: 's3' is not a source type" in bad.stderr

@@ -43,15 +43,17 @@ class TasksConfig:
         modes: ``{"fetch", "offline", "frozen", "timeout"}``: how git sources use their cache
             and how long a git command may take, for the sources a lock records that the
             configuration does not name.
+        warnings: what the user should hear about the configuration (keys it ignores).
     """
 
-    __slots__ = ("roots", "lockfile", "sources", "modes")
+    __slots__ = ("roots", "lockfile", "sources", "modes", "warnings")
 
-    def __init__(self, roots, lockfile, sources, modes=None):
+    def __init__(self, roots, lockfile, sources, modes=None, warnings=()):
         self.roots: list[str] = roots
         self.lockfile: str = lockfile
         self.sources: list[TaskSource] = sources
         self.modes: dict = modes or {"fetch": False, "offline": False, "frozen": False, "timeout": None}
+        self.warnings: list[str] = list(warnings)
 
 
 def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), registries=(), lockfile: str | None = None,
@@ -81,7 +83,8 @@ def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), regis
     if not isinstance(roots, list) or not all(isinstance(root, str) for root in roots):
         raise LockgateError(f"{where}.roots: must be a list of NAME@CONSTRAINT strings")
     modes: dict = {"fetch": fetch, "offline": offline, "frozen": frozen, "timeout": timeout}
-    configured = _configured_sources(tasks.get("sources"), base, where, modes)
+    warnings: list[str] = []
+    configured = _configured_sources(tasks.get("sources"), base, where, modes, warnings)
     top = max((source.priority for source in configured), default=0)
     count = len(sources) + len(git_sources) + len(registries)
     given: list[TaskSource] = [LocalSource(folder, top + count - index) for index, folder in enumerate(sources)]
@@ -98,11 +101,16 @@ def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), regis
     if not isinstance(path_setting, str):
         raise LockgateError(f"{where}.lockfile: must be a path")
     ordered = sorted([*given, *configured], key=lambda source: -source.priority)
-    return TasksConfig(list(roots), lockfile or os.path.normpath(os.path.join(base, path_setting)), ordered, modes)
+    return TasksConfig(list(roots), lockfile or os.path.normpath(os.path.join(base, path_setting)), ordered, modes, warnings)
 
 
-def _configured_sources(entries, base: str, where: str, modes: dict) -> list[TaskSource]:
+def _configured_sources(entries, base: str, where: str, modes: dict, warnings: list[str]) -> list[TaskSource]:
     if entries is None:
+        from .task_sources_file import read_task_sources, task_sources_files
+
+        files = task_sources_files(base)
+        if files:  # periplon's sources file, when lockgate's configuration names none
+            return [source for path in files for source in read_task_sources(path, base, modes, warnings)]
         count = len(DEFAULT_FOLDERS)
         return [LocalSource(os.path.join(base, folder), count - index) for index, folder in enumerate(DEFAULT_FOLDERS)]
     if not isinstance(entries, list):
