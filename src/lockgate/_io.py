@@ -69,7 +69,8 @@ def write_atomic(path: str, data: bytes) -> None:
     it was. The file keeps the mode of the one it replaces; a new one gets the umask's.
 
     A symlink is written through: its target is replaced, atomically, and the link stays. A
-    character device or FIFO (``/dev/stdout``, a named pipe) is written directly. Anything else
+    character device or FIFO (``/dev/stdout``, a named pipe), and any path under ``/dev/``
+    (``/dev/stdout`` redirected to a file), is written directly. Anything else
     that is not a regular file (a folder, a socket) is refused, never replaced.
 
     Raises:
@@ -109,8 +110,8 @@ def write_atomic(path: str, data: bytes) -> None:
 
 def write_target(path: str) -> str | None:
     """Where :func:`write_atomic` puts ``path``: the real path of the regular file (through any
-    symlinks, a dangling one included), or None for a character device or FIFO, which is
-    written in place.
+    symlinks, a dangling one included), or None for a character device, a FIFO or a path under
+    ``/dev/``, which is written in place.
 
     Raises:
         LockgateError: ``path`` exists and is neither (a folder, a socket, a block device).
