@@ -88,6 +88,8 @@ def _add_mpi_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_rank_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="with --mpi: how long rank 0 waits for every rank (default: 300)")
+    parser.add_argument("--shared-env", action="store_true",
+                        help="with --mpi: every host sees the environment on one shared filesystem, so --integrity reads each file once in the job")  # fmt: skip
 
 
 def add_verify_options(parser: argparse.ArgumentParser) -> None:
@@ -167,7 +169,10 @@ def _run_run(args: argparse.Namespace) -> int:
 
         if args.freeze:
             raise LockgateError("--freeze with --mpi: freeze each host with lockgate freeze instead (one environment per host)")
-        return gate_ranks(args.verify_lockfile, _verify_options(args), args.command, timeout=args.timeout, record=args.record)
+        return gate_ranks(args.verify_lockfile, _verify_options(args), args.command, timeout=args.timeout, record=args.record,
+                          shared_env=args.shared_env)  # fmt: skip
+    if args.shared_env:
+        raise LockgateError("--shared-env splits files between hosts: use it with --mpi under mpiexec")
     report, inventory = _verify_with_progress(verify_environment, args.verify_lockfile, args, show=True)
     record = attestation(report, inventory.fingerprint(), args.command) if args.record else None
     if record:
@@ -201,9 +206,11 @@ def _run_verify(args: argparse.Namespace) -> int:
 
         lockfile = args.lockfile if args.lockfile or args.compare else None
         return verify_across_ranks(lockfile, _verify_options(args), compare=args.compare, timeout=args.timeout,
-                                   output_format=args.format, quiet=args.quiet, verdict_line=args.verdict_line)  # fmt: skip
-    if args.compare:
-        raise LockgateError("--compare compares hosts: use it with --mpi under mpiexec, or lockgate cluster verify")
+                                   output_format=args.format, quiet=args.quiet, verdict_line=args.verdict_line,
+                                   shared_env=args.shared_env)  # fmt: skip
+    if args.compare or args.shared_env:
+        flag = "--compare compares hosts" if args.compare else "--shared-env splits files between hosts"
+        raise LockgateError(f"{flag}: use it with --mpi under mpiexec, or lockgate cluster verify")
 
     report = _verify_with_progress(verify, args.lockfile, args, show=args.format == "text" and not args.quiet)
     if args.format == "json":
@@ -403,7 +410,7 @@ def _configure_cluster(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_cluster(args: argparse.Namespace) -> int:
-    from .gate.cluster import mpiexec_command, run_mpiexec
+    from .gate.mpiexec import mpiexec_command, run_mpiexec
     from .gate.run import command_without_verification
 
     passthrough = args.argv[2:]

@@ -103,29 +103,40 @@ def render_outdated(rows: list[dict]) -> str:
 
 
 def render_cluster_text(data: dict) -> str:
-    """Per host, then drift and differing findings grouped by hosts, then a one-line verdict."""
-    lines = [f"lockgate cluster: {len(data['hosts'])} ranks on {len({h['hostname'] for h in data['hosts']})} hosts"]
-    for host in data["hosts"]:
+    """Ranks with identical results folded into one line each, then drift and differing
+    findings grouped by hosts, then a one-line verdict; one screen for a thousand ranks."""
+    from .gate.cluster_report import fold_labels
+
+    hosts = data["hosts"]
+    count = len({h["hostname"] for h in hosts})
+    lines = [f"lockgate cluster: {len(hosts)} ranks on {count} host{'s' * (count != 1)}"]
+    if data.get("integrity"):
+        totals = data["integrity"]
+        lines.append(f"integrity: {totals['files']} files, {totals['bytes_hashed'] / 1e6:.1f} MB hashed in {totals['seconds']:g} s")
+    folds: dict[tuple, list[str]] = {}
+    for host in hosts:
         state = "error" if host["error"] else ("passed" if host["passed"] else "FAILED")
         counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in host["summary"].items() if n) or "-"
-        fingerprint = (host["environment_fingerprint"] or "-")[:19]
-        lines.append(f"  {host['hostname']}:{host['rank']}  {state:<6}  {host['python']}  {fingerprint}  {counts}")
-        if host["error"]:
-            lines.append(f"      {host['error']}")
+        key = (state, host["python"], (host["environment_fingerprint"] or "-")[:19], counts, host["error"])
+        folds.setdefault(key, []).append(f"{host['hostname']}:{host['rank']}")
+    for (state, python, fingerprint, counts, error), labels in folds.items():
+        lines.append(f"  {fold_labels(labels)}  {state:<6}  {python}  {fingerprint}  {counts}")
+        if error:
+            lines.append(f"      {error}")
     if data["drift"]:
         lines.append("versions that differ between hosts:")
         for item in data["drift"]:
-            parts = [f"{version} on {', '.join(hosts)}" for version, hosts in item["versions"].items()]
+            parts = [f"{version} on {fold_labels(labels)}" for version, labels in item["versions"].items()]
             lines.append(f"  {item['name']}: {'; '.join(parts)}")
     if data["differing_findings"]:
         lines.append("findings that differ between hosts:")
         for item in data["differing_findings"]:
-            lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}  on {', '.join(item['hosts'])}")
+            lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}  on {fold_labels(item['hosts'])}")
     if data.get("common_findings"):
         lines.append("findings on every host:")
         for item in data["common_findings"]:
             lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}")
-    failed = [f"{h['hostname']}:{h['rank']}" for h in data["hosts"] if h["error"] or not h["passed"]]
-    verdict = "passed: every rank matches" if data["passed"] else f"FAILED: {len(failed)} of {len(data['hosts'])} ranks ({', '.join(failed)})"
+    failed = [f"{h['hostname']}:{h['rank']}" for h in hosts if h["error"] or not h["passed"]]
+    verdict = "passed: every rank matches" if data["passed"] else f"FAILED: {len(failed)} of {len(hosts)} ranks ({fold_labels(failed)})"
     lines.append(f"lockgate cluster: {verdict}")
     return "\n".join(lines) + "\n"

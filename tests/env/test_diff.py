@@ -52,3 +52,13 @@ def test_two_hosts_of_a_cluster_report(tmp_path):
     assert result.returncode == 1 and "changed" in result.stdout and "2.4.5" in result.stdout
     unnamed = lockgate("diff", str(report), f"{report}#node2:1")
     assert unnamed.returncode == 2 and "name one host as cluster.json#HOST:RANK (node1:0, node2:1)" in unnamed.stderr
+
+
+def test_a_rank_that_shared_another_ranks_check_diffs_as_that_rank(tmp_path):
+    packages = [{"name": "numpy", "status": "matched", "expected": "2.4.6", "found": "2.4.6", "message": ""}]
+    hosts = [{"rank": 0, "hostname": "node1", "schema": "lockgate.verify/1", "packages": packages},
+             {"rank": 1, "hostname": "node1", "schema": "lockgate.verify/1", "passed": True, "summary": {}, "checked_by": 0}]  # fmt: skip
+    report = tmp_path / "cluster.json"
+    report.write_text(json.dumps({"schema": "lockgate.cluster/1", "hosts": hosts}))
+    result = lockgate("diff", f"{report}#node1:0", f"{report}#node1:1")
+    assert result.returncode == 0, result.stdout + result.stderr

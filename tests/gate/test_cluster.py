@@ -47,7 +47,9 @@ def test_all_ranks_pass(cluster):
     lock, good, _ = cluster
     result = mpiexec((4, lockgate_rank("-l", str(lock), "--python", str(good))))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("  passed  ") == 4 and result.stdout.rstrip().endswith("lockgate cluster: passed: every rank matches")
+    host = os.uname().nodename
+    assert f"\n  {host}:0-3  passed  " in result.stdout  # identical results fold into one line
+    assert result.stdout.rstrip().endswith("lockgate cluster: passed: every rank matches")
 
 
 def test_one_drifted_rank_fails_the_job_and_is_named(cluster):
@@ -55,7 +57,7 @@ def test_one_drifted_rank_fails_the_job_and_is_named(cluster):
     result = mpiexec((3, lockgate_rank("-l", str(lock), "--python", str(good))), (1, lockgate_rank("-l", str(lock), "--python", str(drifted))))
     assert result.returncode == 1, result.stderr
     host = os.uname().nodename
-    assert f"  alpha: 1.1.0 on {host}:0, {host}:1, {host}:2; 2.0.0 on {host}:3" in result.stdout
+    assert f"  alpha: 1.1.0 on {host}:0-2; 2.0.0 on {host}:3" in result.stdout
     assert f"  mismatched  alpha  expected 1.1.0  found 2.0.0  on {host}:3" in result.stdout
     assert result.stdout.rstrip().endswith(f"FAILED: 1 of 4 ranks ({host}:3)")
 
@@ -73,10 +75,14 @@ def test_json_shape(cluster):
                      (2, lockgate_rank("-l", str(lock), "--python", str(drifted), "--format", "json")))  # fmt: skip
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    assert list(data) == ["schema", "passed", "hosts", "drift", "differing_findings", "common_findings"]
+    assert list(data) == ["schema", "passed", "hosts", "drift", "differing_findings", "common_findings", "groups", "traffic"]
     assert data["schema"] == "lockgate.cluster/1" and data["passed"] is False
     assert [host["rank"] for host in data["hosts"]] == [0, 1, 2, 3]
     assert all(host["schema"] == "lockgate.verify/1" and host["environment_fingerprint"].startswith("sha256:") for host in data["hosts"])
+    # MPMD with two venvs: two groups, each checked once by its lowest rank
+    assert [(g["leader"], g["ranks"]) for g in data["groups"]] == [(0, [0, 1]), (2, [2, 3])]
+    assert [host.get("checked_by") for host in data["hosts"]] == [None, 0, None, 2]
+    assert "packages" in data["hosts"][2] and "packages" not in data["hosts"][3]
     assert data["hosts"][0]["environment_fingerprint"] != data["hosts"][3]["environment_fingerprint"]
     (alpha,) = [item for item in data["drift"] if item["name"] == "alpha"]
     assert sorted(alpha["versions"]) == ["1.1.0", "2.0.0"] and len(alpha["versions"]["2.0.0"]) == 2
@@ -95,7 +101,8 @@ def test_a_rank_that_never_answers_does_not_hang_the_job(cluster):
     silent = [sys.executable, "-c", "from mpi4py import MPI; import time; time.sleep(60)"]
     result = mpiexec((3, lockgate_rank("-l", str(lock), "--python", str(good), "--timeout", "3")), (1, silent), timeout=50)
     assert result.returncode != 0
-    assert "no result within 3 s (crashed or hung)" in result.stdout and "FAILED: 1 of 4 ranks" in result.stdout
+    assert "  ?:3  error   ?  -  -\n      no result within 3 s (crashed or hung)" in result.stdout
+    assert "not checked: the job stopped while this rank was waiting for every rank to start (rank 3 did not answer)" in result.stdout
 
 
 def test_cluster_verify_builds_the_mpiexec_line(cluster):
@@ -104,7 +111,7 @@ def test_cluster_verify_builds_the_mpiexec_line(cluster):
                "-l", str(lock), "--python", str(good)]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, env=mpi_environment(), timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("  passed  ") == 2
+    assert f"  {os.uname().nodename}:0-1  passed  " in result.stdout
     bad = subprocess.run([sys.executable, "-m", "lockgate", "cluster", "verify", "--hosts", "a:x"], capture_output=True, text=True)
     assert bad.returncode == 2 and "expected HOST or HOST:SLOTS" in bad.stderr
 
@@ -156,3 +163,63 @@ def test_mpiexec_refusing_root_is_exit_2_not_a_failed_check(cluster):
     result = cluster_verify(lock, good, "--mpi-args=--oversubscribe", env=environment)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "root" in result.stderr and "nothing was verified" in result.stderr
+
+
+def single_check_bytes(lock, venv) -> int:
+    """Bytes one plain ``verify --integrity`` of ``venv`` hashes."""
+    result = subprocess.run([sys.executable, "-m", "lockgate", "verify", "-l", str(lock), "--python", str(venv), "--integrity", "--format", "json"],
+                            capture_output=True, text=True, env=mpi_environment())  # fmt: skip
+    return json.loads(result.stdout)["integrity"]["bytes_hashed"]
+
+
+@pytest.mark.parametrize("shared_env", [False, True])
+def test_eight_ranks_on_one_venv_hash_its_files_once(cluster, shared_env):
+    lock, good, _ = cluster
+    once = single_check_bytes(lock, good)
+    flags = ["--integrity", "--format", "json", *(["--shared-env"] * shared_env)]
+    result = mpiexec((8, lockgate_rank("-l", str(lock), "--python", str(good), *flags)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert once <= data["integrity"]["bytes_hashed"] <= 1.05 * once
+    assert [(g["leader"], g["ranks"]) for g in data["groups"]] == [(0, list(range(8)))]
+    assert all(host["checked_by"] == 0 for host in data["hosts"][1:])
+    # a file changed after install is still found, whichever rank hashed it
+    (module,) = (good / "lib").glob("python*/site-packages/alpha/__init__.py")
+    module.write_text(module.read_text() + "# changed\n")
+    failed = mpiexec((8, lockgate_rank("-l", str(lock), "--python", str(good), *flags)))
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    (finding,) = [f for f in json.loads(failed.stdout)["hosts"][0]["packages"] if f["name"] == "alpha"]
+    assert finding["status"] == "modified" and [f["path"] for f in finding["files"]] == ["alpha/__init__.py"]
+
+
+def test_two_venvs_are_two_groups_each_hashed_once(cluster):
+    lock, good, drifted = cluster
+    flags = ["--integrity-all", "--format", "json"]
+    result = mpiexec((3, lockgate_rank("-l", str(lock), "--python", str(good), *flags)), (3, lockgate_rank("-l", str(lock), "--python", str(drifted), *flags)))
+    assert result.returncode == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert [(g["leader"], g["ranks"]) for g in data["groups"]] == [(0, [0, 1, 2]), (3, [3, 4, 5])]
+    one = json.loads(subprocess.run([sys.executable, "-m", "lockgate", "verify", "-l", str(lock), "--python", str(good), *flags],
+                                    capture_output=True, text=True, env=mpi_environment()).stdout)["integrity"]["bytes_hashed"]  # fmt: skip
+    assert data["integrity"]["bytes_hashed"] < 2.1 * one  # two venvs of about the same size, once each
+    assert [h["error"] for h in data["hosts"]] == [None] * 6
+
+
+def test_a_rank_that_crashes_fails_the_job(cluster):
+    lock, good, _ = cluster
+    crash = [sys.executable, "-c", "from mpi4py import MPI; import os; os._exit(3)"]
+    result = mpiexec((3, lockgate_rank("-l", str(lock), "--python", str(good), "--timeout", "20")), (1, crash), timeout=60)
+    assert result.returncode != 0 and "passed: every rank matches" not in result.stdout
+
+
+def test_a_rank_that_hangs_while_hashing_is_named_and_the_job_aborted(cluster):
+    lock, good, _ = cluster
+    args = ["verify", "--mpi", "-l", str(lock), "--python", str(good), "--integrity", "--timeout", "3"]
+    # the last rank joins the group, then hangs in its share of the files (a stuck file server)
+    hanging = [sys.executable, "-c", "import sys, time, lockgate.env.integrity as integrity\n"
+               "integrity.check_share = lambda *a, **k: time.sleep(60)\n"
+               f"from lockgate.cli import main\nsys.exit(main({args!r}))"]  # fmt: skip
+    result = mpiexec((3, [sys.executable, "-m", "lockgate", *args]), (1, hanging), timeout=50)
+    assert result.returncode != 0
+    assert "  ?:3  error   ?  -  -\n      no result within 3 s (crashed or hung)" in result.stdout
+    assert "while this rank was waiting for its group's file check (rank 3 did not answer)" in result.stdout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lockgate.gate.cluster import cluster_report, common_findings, differing_findings, drift
+from lockgate.gate.cluster_report import cluster_report, common_findings, differing_findings, drift, fold_labels
 from lockgate.render import render_cluster_text
 
 
@@ -38,3 +38,16 @@ def test_a_rank_with_an_error_is_a_failed_host_and_leaves_drift_alone():
     report = cluster_report(results)
     assert report["passed"] is False and report["drift"] == []
     assert "      no result within 3 s (crashed or hung)" in render_cluster_text(report)
+
+
+def test_labels_fold_per_host_then_into_host_ranges():
+    assert fold_labels(["a:0", "a:1", "a:2", "b:5"]) == "a:0-2, b:5"
+    many = [f"node{n:02d}:{8 * (n - 1) + r}" for n in range(1, 17) for r in range(8)]
+    assert fold_labels(many) == "node[01-16]:0-127"
+    assert fold_labels([f"n{n}:{n}" for n in (1, 2, 3, 7, 9)] + ["login:12"]) == "login,n[1-3,7,9]:1-3,7,9,12"
+
+
+def test_identical_results_fold_into_one_line():
+    results = [{**result(rank, f"node{rank // 8 + 1:02d}", {"numpy": "2"}), "checked_by": rank - rank % 8 or None} for rank in range(128)]
+    text = render_cluster_text(cluster_report(results))
+    assert text.splitlines()[1:] == ["  node[01-16]:0-127  passed  /venv/bin/python  sha256:0  1 matched", "lockgate cluster: passed: every rank matches"]

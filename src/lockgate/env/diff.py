@@ -120,7 +120,9 @@ def _cluster_host(data: dict[str, Any], path: str, selector: str) -> dict[str, A
     labels = [f"{host.get('hostname')}:{host.get('rank')}" for host in hosts]
     if selector not in labels:
         raise LockgateError(f"a cluster report: name one host as {os.path.basename(path)}#HOST:RANK ({', '.join(labels[:8])})", path)
-    return hosts[labels.index(selector)]
+    host = hosts[labels.index(selector)]
+    leader = [other for other in hosts if "checked_by" in host and other.get("rank") == host["checked_by"]]
+    return leader[0] if leader else host  # a rank that shared another rank's check has its findings there
 
 
 def _described(version: str, where: str) -> str:

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
     from .inventory import InstalledDistribution
 
+    #: One file of a share: (distribution, RECORD path, real path, algorithm, digest, size, allowed folders).
+    ShareRow = tuple[str, str, str, str, str, int | None, tuple[str, ...]]
+
 HASH = "hash"
 SIZE = "size"
 MISSING_FILE = "missing"
@@ -37,6 +40,7 @@ FAILING_PROBLEMS = frozenset({HASH, SIZE, MISSING_FILE, UNREADABLE})
 _CHUNK = 128 << 10  # bytes read per call for large files: fits the L2 cache, where hashing is fastest
 _LARGE = 1 << 20  # bytes from which a file is hashed alone, outside the GIL most of the time
 _BATCH_FILES = 256
+_FILE_COST = 32 << 10  # bytes a file's open and stat cost as much as reading, when shares are balanced
 
 
 class DistributionIntegrity:
@@ -119,6 +123,64 @@ def check_integrity(distributions: Iterable[InstalledDistribution], installed: I
     import time
 
     started = time.perf_counter()
+    plan = plan_integrity(distributions, installed, prefix)
+    bytes_hashed = _hash_all(plan.work, jobs or os.cpu_count() or 1, progress, plan.find_unlisted)
+    return plan.result(bytes_hashed, len(plan.work), time.perf_counter() - started)
+
+
+class IntegrityPlan:
+    """The files one integrity check reads, from the RECORDs of the distributions it covers:
+    built once, then hashed here (:func:`check_integrity`) or in shares by several processes
+    (:meth:`shares`, :func:`check_share`, :meth:`add_problems`), as the ranks of an MPI group do.
+
+    Attributes:
+        work: the RECORD rows to hash.
+        results: PEP 503 name -> :class:`DistributionIntegrity`, filled as problems are found.
+    """
+
+    __slots__ = ("work", "results", "_distributions", "_everyone", "_records")
+
+    def __init__(self, work: list[_Listed], results: dict[str, DistributionIntegrity], distributions: list[InstalledDistribution],
+                 everyone: dict[str, InstalledDistribution], records: dict[str, list[list[str]] | None]) -> None:  # fmt: skip
+        self.work = work
+        self.results = results
+        self._distributions = distributions
+        self._everyone = everyone
+        self._records = records
+
+    def find_unlisted(self) -> None:
+        """Report the files in the covered distributions' folders that no RECORD names."""
+        _find_unlisted(self._distributions, self._everyone.values(), self._records, self.results)
+
+    def shares(self, count: int) -> list[list[ShareRow]]:
+        """The work split into ``count`` picklable shares of about equal cost (bytes plus a
+        fixed cost per file), largest files first, each to the least loaded share."""
+        import heapq
+
+        loads = [(0, index) for index in range(count)]
+        shares: list[list[ShareRow]] = [[] for _ in range(count)]
+        for item in sorted(self.work, key=lambda i: -(i.size or 0)):
+            load, index = heapq.heappop(loads)
+            shares[index].append((item.owner.name, item.path, item.full, item.algorithm, item.digest, item.size, item.allowed))
+            heapq.heappush(loads, (load + (item.size or 0) + _FILE_COST, index))
+        return shares
+
+    def add_problems(self, problems: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Take the ``(distribution name, problem)`` pairs a :func:`check_share` found."""
+        for name, problem in problems:
+            self.results[name].problems.append(problem)
+
+    def result(self, bytes_hashed: int, files: int, seconds: float) -> IntegrityResult:
+        """The finished check: problems sorted (failing first, then by path)."""
+        for result in self.results.values():
+            result.problems.sort(key=lambda p: (p["problem"] not in FAILING_PROBLEMS, p["path"]))
+        return IntegrityResult(self.results, files, bytes_hashed, seconds)
+
+
+def plan_integrity(distributions: Iterable[InstalledDistribution], installed: Iterable[InstalledDistribution], prefix: str) -> IntegrityPlan:
+    """Read the RECORDs and list the files to hash; arguments as :func:`check_integrity`'s.
+    RECORD paths that resolve outside the environment are problems already, never work."""
+    distributions = list(distributions)
     everyone = {dist.name: dist for dist in (*installed, *distributions)}
     records = {name: _record_rows(dist) for name, dist in everyone.items()}
     results: dict[str, DistributionIntegrity] = {}
@@ -127,11 +189,20 @@ def check_integrity(distributions: Iterable[InstalledDistribution], installed: I
         result, listed = _listed_files(dist, records[dist.name], prefix)
         results[dist.name] = result
         work.extend(listed)
-    meanwhile = lambda: _find_unlisted(distributions, everyone.values(), records, results)  # noqa: E731
-    bytes_hashed = _hash_all(work, jobs or os.cpu_count() or 1, progress, meanwhile)
-    for result in results.values():
-        result.problems.sort(key=lambda p: (p["problem"] not in FAILING_PROBLEMS, p["path"]))
-    return IntegrityResult(results, len(work), bytes_hashed, time.perf_counter() - started)
+    return IntegrityPlan(work, results, distributions, everyone, records)
+
+
+def check_share(share: Iterable[ShareRow], jobs: int,
+                meanwhile: Callable[[], None] = lambda: None) -> tuple[list[tuple[str, dict[str, Any]]], int]:  # fmt: skip
+    """Hash one share of :meth:`IntegrityPlan.shares` on ``jobs`` threads, running ``meanwhile()``
+    alongside; returns ``([(distribution name, problem)], bytes hashed)``."""
+    owners: dict[str, DistributionIntegrity] = {}
+    work = []
+    for name, path, full, algorithm, digest, size, allowed in share:
+        owner = owners.get(name) or owners.setdefault(name, DistributionIntegrity(name, has_record=True))
+        work.append(_Listed(owner, path, full, algorithm, digest, size, allowed))
+    hashed = _hash_all(work, jobs, None, meanwhile)
+    return [(name, problem) for name, owner in owners.items() for problem in owner.problems], hashed
 
 
 def _record_rows(dist: InstalledDistribution) -> list[list[str]] | None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any
 
-    from .integrity import DistributionIntegrity
+    from .integrity import IntegrityResult
     from .inventory import InstalledDistribution
 
 SCHEMA = "lockgate.verify/1"
@@ -98,6 +98,69 @@ def verify_environment(
         NothingSelectedError: no entry of the lock applies to the target (exit code 1).
         LockgateError: the lockfile is missing or invalid, or the interpreter cannot be used.
     """
+    prepared = prepare_verify(lockfile, python=python, skip=skip, allow_missing=allow_missing, strict=strict, extras=extras,
+                              groups=groups, cpu_only=cpu_only, integrity=integrity, integrity_all=integrity_all, selected_by=selected_by)  # fmt: skip
+    files = None
+    if prepared.integrity_scope is not None:
+        from .integrity import check_integrity
+
+        files = check_integrity(prepared.integrity_scope, prepared.inventory.distributions.values(), prepared.interpreter.prefix,
+                                jobs=jobs, progress=progress)  # fmt: skip
+    return prepared.report(files), prepared.inventory
+
+
+class PreparedVerify:
+    """A verify up to its file check: the lock, target and inventory read and compared, the
+    integrity check (if any) not yet run, so that it can run elsewhere (on the ranks of an MPI
+    group, :mod:`lockgate.gate.cluster`) before :meth:`report` decides.
+
+    Attributes:
+        lockfile: the lockfile's path; lock: the parsed :class:`~lockgate.env.model.Lockfile`.
+        interpreter, inventory: the target and what it has installed.
+        integrity_scope: the distributions whose files the integrity check covers, or None
+            without ``integrity``/``integrity_all``.
+    """
+
+    __slots__ = ("lockfile", "lock", "interpreter", "inventory", "comparison", "integrity_scope", "_options")
+
+    def __init__(self, lockfile: str, lock: Lockfile, interpreter: Interpreter, inventory: Inventory, comparison: Comparison,
+                 integrity_scope: list[InstalledDistribution] | None, options: CompareOptions) -> None:  # fmt: skip
+        self.lockfile = lockfile
+        self.lock = lock
+        self.interpreter = interpreter
+        self.inventory = inventory
+        self.comparison = comparison
+        self.integrity_scope = integrity_scope
+        self._options = options
+
+    def report(self, files: IntegrityResult | None) -> Report:
+        """The verify report (schema ``lockgate.verify/1``), given the integrity check's result
+        (None without one)."""
+        options = self._options
+        header = {"lockfile": self.lockfile, "lockfile_sha256": self.lock.sha256, "environment": describe_environment(self.interpreter)}
+        if files is not None:
+            header["integrity"] = {"distributions": len(self.integrity_scope or ()), "files": files.files,
+                                   "bytes_hashed": files.bytes_hashed, "seconds": round(files.seconds, 3)}  # fmt: skip
+        findings = self.comparison.findings(files.distributions if files is not None else None)
+        fix = []
+        if any(finding.fails for finding in findings):
+            fix = fix_commands(self.lock, self.interpreter, findings, strict=options.strict, extras=options.extras, groups=options.groups,
+                               pip="pip" in self.inventory.distributions)  # fmt: skip
+        statuses = VERIFY_STATUSES + (CPU_ONLY_STATUSES if options.cpu_only else ())
+        if files is not None:
+            statuses += INTEGRITY_STATUSES[len(VERIFY_STATUSES) :]
+        return Report(SCHEMA, statuses, findings, header, fix=fix)
+
+
+def prepare_verify(lockfile: str | None = None, *, python: str | None = None, skip: Iterable[str] = (), allow_missing: bool = False,
+                   strict: bool = False, extras: Iterable[str] = (), groups: Iterable[str] | None = None, cpu_only: bool = False,
+                   integrity: bool = False, integrity_all: bool = False, selected_by: str | None = None) -> PreparedVerify:  # fmt: skip
+    """Read the lock and the target's inventory and compare them; the file check is left to the
+    caller. Arguments as :func:`verify_environment`'s (less ``jobs`` and ``progress``).
+
+    Raises:
+        NothingSelectedError, LockgateError: as :func:`verify_environment`.
+    """
     path = lockfile or find_default_lockfile()
     lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()), validate=strict)
     interpreter = find_interpreter(python, selected_by=selected_by or "--python")
@@ -113,32 +176,10 @@ def verify_environment(
     comparison = Comparison(lock, inventory, interpreter.marker_environment, options)
     if not comparison.selects_anything():
         raise NothingSelectedError(_nothing_selected(lock, interpreter), path)
-    header = {"lockfile": path, "lockfile_sha256": lock.sha256, "environment": describe_environment(interpreter)}
-    files = None
+    scope = None
     if integrity or integrity_all:
-        checked = list(inventory.distributions.values()) if integrity_all else comparison.locked_installed()
-        files, header["integrity"] = _check_files(checked, inventory, interpreter, jobs=jobs, progress=progress)
-    findings = comparison.findings(files)
-    fix = []
-    if any(finding.fails for finding in findings):
-        fix = fix_commands(lock, interpreter, findings, strict=strict, extras=extras, groups=groups, pip="pip" in inventory.distributions)
-    statuses = VERIFY_STATUSES + (CPU_ONLY_STATUSES if cpu_only else ()) + (INTEGRITY_STATUSES[len(VERIFY_STATUSES) :] if files is not None else ())
-    return Report(SCHEMA, statuses, findings, header, fix=fix), inventory
-
-
-def _check_files(distributions: list[InstalledDistribution], inventory: Inventory, interpreter: Interpreter, *, jobs: int | None,
-                 progress: Callable[[int, int], object] | None) -> tuple[dict[str, DistributionIntegrity], dict[str, Any]]:  # fmt: skip
-    """Run the RECORD check: ``(name -> DistributionIntegrity, the report's integrity header)``."""
-    from .integrity import check_integrity
-
-    result = check_integrity(distributions, inventory.distributions.values(), interpreter.prefix, jobs=jobs, progress=progress)
-    header = {
-        "distributions": len(distributions),
-        "files": result.files,
-        "bytes_hashed": result.bytes_hashed,
-        "seconds": round(result.seconds, 3),
-    }
-    return result.distributions, header
+        scope = list(inventory.distributions.values()) if integrity_all else comparison.locked_installed()
+    return PreparedVerify(path, lock, interpreter, inventory, comparison, scope, options)
 
 
 def describe_environment(interpreter: Interpreter) -> dict[str, str]:
