@@ -446,8 +446,11 @@ def _configure_tasks(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--lockfile", metavar="PATH", help="the lock file (default: tasks.lockfile of lockgate.toml, else tasks.lock.yaml)")
         sub.add_argument("--offline", action="store_true", help="use cached git mirrors and registry files only")
         sub.add_argument("--timeout", metavar="SECONDS", type=float, help="how long one git command may take (default: 120)")
-    for name in ("lock", "update"):
-        commands.choices[name].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT to resolve (default: tasks.roots)")
+    commands.choices["lock"].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT to resolve (default: tasks.roots)")
+    commands.choices["update"].add_argument("roots", nargs="*", metavar="NAME",
+                                            help="move only these locked tasks (default: all); NAME@CONSTRAINT replaces the roots, as for lock")  # fmt: skip
+    commands.choices["update"].add_argument("--policy", choices=("patch", "minor", "major"),
+                                            help="how far a task may move from its locked version (default: what the constraints allow)")  # fmt: skip
     commands.choices["lock"].add_argument("--frozen", action="store_true", help="fail (exit 1) instead of changing the lock")
     for name in ("lock", "update"):
         commands.choices[name].add_argument("-v", "--verbose", action="store_true", help="show each step of the resolution on stderr")
@@ -482,7 +485,11 @@ def _tasks_lock(config, args: argparse.Namespace) -> int:
         from .tasks.resolve import StepReporter
 
         reporter = StepReporter(sys.stderr)
-    outcome = api.lock_tasks(config, args.roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update", reporter=reporter)
+    roots, names = args.roots, []
+    if args.tasks_command == "update":
+        roots, names = [r for r in args.roots if "@" in r], [n for n in args.roots if "@" not in n]
+    outcome = api.lock_tasks(config, roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update", reporter=reporter,
+                             names=names, policy=getattr(args, "policy", None))  # fmt: skip
     verb = "wrote" if outcome.changed else "unchanged:"
     print(f"lockgate tasks {args.tasks_command}: {verb} {outcome.path} ({len(outcome.lock.tasks)} tasks)")
     return EXIT_PASSED

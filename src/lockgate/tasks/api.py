@@ -7,6 +7,7 @@ import os
 from ..errors import LockgateError
 from ..report import EXTRA, MATCHED, MISSING, Finding, Report
 from .config import TasksConfig
+from .constraints import Constraint
 from .lockfile import FORMAT_VERSION, LockedTask, TaskLock, lock_file_guard, read_task_lock, save_task_lock
 from .resolve import ResolvedTask, parse_root, resolve
 
@@ -38,7 +39,8 @@ class LockOutcome:
         self.changed = changed
 
 
-def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update: bool = False, reporter=None) -> LockOutcome:
+def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update: bool = False, reporter=None, names=(),
+               policy: str | None = None) -> LockOutcome:  # fmt: skip
     """Resolve the roots and write the lock, under a file lock that makes writers wait.
 
     Args:
@@ -50,6 +52,11 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
             commits, instead of keeping the locked ones (``tasks update``; build ``config`` with
             ``fetch=True`` so git mirrors are fetched first).
         reporter: resolvelib hooks told each step (:class:`~lockgate.tasks.resolve.StepReporter`).
+        names: with ``update``, only these locked tasks move (and what they newly need);
+            every other task keeps its pin where the constraints let it (``cargo update -p``).
+        policy: with ``update``, ``patch`` or ``minor``: a moving task stays within its locked
+            ``major.minor`` or ``major`` (periplon's VersionUpdatePolicy); ``major`` or None:
+            whatever the constraints allow.
 
     Returns:
         A :class:`LockOutcome`. With nothing changed the file is rewritten byte for byte
@@ -57,7 +64,8 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
 
     Raises:
         FrozenLockError: ``frozen`` and the lock would change (the differences in ``detail``).
-        LockgateError: no roots, a conflict, a cycle, or an invalid task or lock file.
+        LockgateError: no roots, a conflict (one the policy causes says so), a cycle, a name
+            that is not locked, or an invalid task or lock file.
     """
     with lock_file_guard(config.lockfile):
         previous = read_task_lock(config.lockfile) if os.path.exists(config.lockfile) else None
@@ -67,10 +75,22 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         requirements = [parse_root(root) for root in roots]
         if previous:
             _add_locked_sources(config, previous)
-        preferred = {name: task.version for name, task in (previous.tasks if previous and not update else {}).items()}
+        locked = previous.tasks if previous else {}
+        unknown = sorted(set(names) - set(locked))
+        if unknown:
+            raise LockgateError(f"tasks update: {', '.join(unknown)} not in {config.lockfile}; locked: {', '.join(locked) or 'nothing'}")
+        moving = set(names) if names else set(locked) if update else set()
+        preferred = {name: task.version for name, task in locked.items() if name not in moving}
         if not update:
             _pin_git_commits(config.sources, previous)
-        new = build_lock(resolve(requirements, config.sources, preferred, reporter=reporter), previous, roots, os.path.dirname(os.path.abspath(config.lockfile)))
+        bounds = update_bounds({name: locked[name].version for name in moving}, policy)
+        try:
+            resolution = resolve(requirements, config.sources, preferred, reporter=reporter, bounds=bounds)
+        except LockgateError as error:
+            if not bounds:
+                raise
+            raise LockgateError(f"{error}; --policy {policy} keeps {', '.join(f'{n} {b.text}' for n, b in sorted(bounds.items()))}") from None
+        new = build_lock(resolution, previous, roots, os.path.dirname(os.path.abspath(config.lockfile)))
         changed = previous is None or previous.content() != new.content() or previous.version != FORMAT_VERSION
         if frozen and changed:
             differences = differences_between(previous, new) if previous else [f"no lock at {config.lockfile}"]
@@ -78,6 +98,22 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         if changed:
             save_task_lock(config.lockfile, new)
         return LockOutcome(config.lockfile, new, changed)
+
+
+def update_bounds(locked: dict[str, str], policy: str | None) -> dict[str, Constraint]:
+    """The constraint an update ``policy`` puts on each moving task, from its locked version:
+    ``patch`` keeps ``major.minor``, ``minor`` keeps ``major``; ``major`` and None add none."""
+    from .constraints import parse_constraint
+
+    if policy in (None, "major"):
+        return {}
+    bounds = {}
+    for name, version in locked.items():
+        major, minor = (int(part) for part in version.split("-")[0].split("+")[0].split(".")[:2])
+        upper = f"{major}.{minor + 1}.0-0" if policy == "patch" else f"{major + 1}.0.0-0"
+        lower = f"{major}.{minor}.0-0" if policy == "patch" else f"{major}.0.0-0"
+        bounds[name] = parse_constraint(f">={lower}, <{upper}", f"--policy {policy}")
+    return bounds
 
 
 def build_lock(resolution: dict[str, ResolvedTask], previous: TaskLock | None, roots: list[str], lock_dir: str) -> TaskLock:

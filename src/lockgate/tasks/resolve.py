@@ -84,7 +84,7 @@ def parse_root(text: str) -> TaskRequirement:
 
 
 def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: dict[str, str] | None = None, *,
-            reporter: BaseReporter | None = None) -> dict[str, ResolvedTask]:  # fmt: skip
+            reporter: BaseReporter | None = None, bounds: dict[str, Constraint] | None = None) -> dict[str, ResolvedTask]:  # fmt: skip
     """One version of every task the roots need.
 
     Args:
@@ -92,6 +92,9 @@ def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: 
         sources: task sources, searched by descending priority.
         preferred: name -> version to keep when it still fits (the current lock's pins).
         reporter: resolvelib's progress hooks (:class:`StepReporter` for ``tasks lock -v``).
+        bounds: name -> a constraint every version of that task must meet besides the
+            requirements' (an update policy: ``tasks update --policy``); versions outside it
+            are never candidates.
 
     Returns:
         name -> :class:`ResolvedTask`, sorted by name.
@@ -102,7 +105,7 @@ def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: 
     """
     from resolvelib import ResolutionImpossible, ResolutionTooDeep, Resolver
 
-    provider = _Provider(sorted(sources, key=lambda s: -s.priority), preferred or {})
+    provider = _Provider(sorted(sources, key=lambda s: -s.priority), preferred or {}, bounds or {})
     if reporter is None:  # -v shows resolvelib's steps, so it takes resolvelib's way
         direct = _first_fit(roots, provider)
         if direct is not None:
@@ -149,19 +152,22 @@ class StepReporter(BaseReporter["TaskRequirement", "Candidate", str]):
 class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
     """resolvelib's provider over the task sources."""
 
-    def __init__(self, sources: list[TaskSource], preferred: dict[str, str]):
+    def __init__(self, sources: list[TaskSource], preferred: dict[str, str], bounds: dict[str, Constraint] | None = None):
         self.sources = sources
         self.preferred = preferred
+        self.bounds = bounds or {}
         self._candidates: dict[str, list[Candidate]] = {}
 
     def candidates(self, name: str) -> list[Candidate]:
-        """Every version of ``name``, newest first; a version in two sources comes from the higher."""
+        """Every version of ``name`` within its bound, newest first; a version in two sources
+        comes from the higher."""
         found = self._candidates.get(name)
         if found is None:
             by_version: dict[str, Candidate] = {}
+            bound = self.bounds.get(name)
             for source in self.sources:
                 for version in source.versions(name):
-                    if version not in by_version:
+                    if version not in by_version and (bound is None or bound.allows(version)):
                         by_version[version] = Candidate(source.definition(name, version), source)
             found = self._candidates[name] = sorted(by_version.values(), key=lambda c: version_key(c.version), reverse=True)
         return found
