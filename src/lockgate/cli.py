@@ -427,6 +427,7 @@ _TASK_COMMANDS = {
     "tree": "show the locked graph",
     "fetch": "write every locked task, checked against its checksum, into a folder",
     "outdated": "newer versions the constraints allow, and the newest there are",
+    "check": "every task reference of periplon workflows is satisfied by the lock (exit 0/1/2)",
     "publish": "write a static registry (index.json and files) from a folder of task files",
 }
 
@@ -452,6 +453,9 @@ def _configure_tasks(parser: argparse.ArgumentParser) -> None:
     commands.choices["update"].add_argument("--policy", choices=("patch", "minor", "major"),
                                             help="how far a task may move from its locked version (default: what the constraints allow)")  # fmt: skip
     commands.choices["lock"].add_argument("--frozen", action="store_true", help="fail (exit 1) instead of changing the lock")
+    commands.choices["lock"].add_argument("--workflow", metavar="FILE", action="append", default=[],
+                                          help="add every uses: NAME@CONSTRAINT of this periplon workflow to the roots (repeatable)")  # fmt: skip
+    commands.choices["check"].add_argument("workflows", nargs="+", metavar="FILE", help="periplon workflow files")
     for name in ("lock", "update"):
         commands.choices[name].add_argument("-v", "--verbose", action="store_true", help="show each step of the resolution on stderr")
     commands.choices["fetch"].add_argument("--frozen", action="store_true", help="fail (exit 1) when the lock is stale")
@@ -486,6 +490,11 @@ def _tasks_lock(config, args: argparse.Namespace) -> int:
 
         reporter = StepReporter(sys.stderr)
     roots, names = args.roots, []
+    if getattr(args, "workflow", None):
+        found, warnings = api.workflow_roots(args.workflow)
+        for warning in warnings:
+            print(f"lockgate tasks: warning: {warning}", file=sys.stderr)
+        roots = roots + [root for root in found if root not in roots]
     if args.tasks_command == "update":
         roots, names = [r for r in args.roots if "@" in r], [n for n in args.roots if "@" not in n]
     outcome = api.lock_tasks(config, roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update", reporter=reporter,
@@ -545,8 +554,19 @@ def _tasks_tree(config, args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+def _tasks_check(config, args: argparse.Namespace) -> int:
+    from .tasks import api
+
+    checked, problems = api.check_workflows(config, args.workflows)
+    for problem in problems:
+        print(problem)
+    verdict = f"{len(problems)} of {checked} references unsatisfied" if problems else f"{checked} references, all satisfied"
+    print(f"lockgate tasks check: {verdict} by {config.lockfile}")
+    return EXIT_FAILED if problems else EXIT_PASSED
+
+
 _TASK_HANDLERS = {"lock": _tasks_lock, "update": _tasks_lock, "verify": _tasks_verify, "status": _tasks_status,
-                  "fetch": _tasks_fetch, "outdated": _tasks_outdated, "tree": _tasks_tree}  # fmt: skip
+                  "fetch": _tasks_fetch, "outdated": _tasks_outdated, "tree": _tasks_tree, "check": _tasks_check}  # fmt: skip
 
 COMMANDS = {
     "verify": (

@@ -473,3 +473,61 @@ def _now() -> str:
     import time
 
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def workflow_roots(paths) -> tuple[list[str], list[str]]:
+    """The roots periplon workflows name: ``(every uses: NAME@CONSTRAINT, in file order,
+    without repeats; warnings)``. Task-group imports cannot be locked yet and are warned about.
+
+    Raises:
+        LockgateError: a workflow cannot be read (file and line named).
+    """
+    from .workflow_refs import IMPORT, USES, read_workflow_references
+
+    roots: list[str] = []
+    warnings = []
+    for path in paths:
+        for reference in read_workflow_references(path):
+            if reference.kind == USES and reference.text not in roots:
+                parse_root(reference.text)  # a malformed one is refused here, naming it
+                roots.append(reference.text)
+            elif reference.kind == IMPORT:
+                warnings.append(f"{path}:{reference.line}: imports.{reference.namespace} {reference.text}: task groups are not locked yet")
+    return roots, warnings
+
+
+def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
+    """``tasks check``: is every reference of these periplon workflows satisfied by the lock?
+
+    A ``uses: NAME@CONSTRAINT`` is satisfied when NAME is locked at a version the constraint
+    allows. Task-group imports and ``uses_workflow`` cannot be satisfied yet (groups are not
+    locked), so they are reported, never passed.
+
+    Returns:
+        ``(references checked, one "FILE:LINE: …" line per unsatisfied reference)``.
+
+    Raises:
+        LockgateError: no lock, or a workflow or reference that cannot be read.
+    """
+    from .workflow_refs import USES, read_workflow_references
+
+    locked = _read_existing(config)
+    checked, problems = 0, []
+    for path in paths:
+        for reference in read_workflow_references(path):
+            checked += 1
+            where = f"{path}:{reference.line}"
+            if reference.kind != USES:
+                field = f"imports.{reference.namespace}" if reference.namespace else "uses_workflow"
+                problems.append(f"{where}: {field} {reference.text}: task groups are not locked yet, so this cannot be checked")
+                continue
+            try:
+                requirement = parse_root(reference.text)
+            except LockgateError as error:
+                raise LockgateError(error.message, path, reference.line) from None
+            task = locked.tasks.get(requirement.name)
+            if task is None:
+                problems.append(f"{where}: uses {reference.text}: {requirement.name} is not in {config.lockfile}")
+            elif not requirement.constraint.allows(task.version):
+                problems.append(f"{where}: uses {reference.text}: locked {task.version} does not satisfy {requirement.constraint.text}")
+    return checked, problems

@@ -91,10 +91,12 @@ MAX_YAML_DEPTH = 100
 MAX_YAML_NODES = 1_000_000  # after expanding aliases: a 1 KB alias bomb expands to billions
 
 
-def load_yaml(text: str, path: str):
+def load_yaml(text: str, path: str, *, nodes: bool = False):
     """YAML through the safe loader (libyaml's when available), bounded: a document nested
     deeper than :data:`MAX_YAML_DEPTH`, one whose aliases expand to more than
     :data:`MAX_YAML_NODES` nodes, or one that refers to itself is refused before it is built.
+    With ``nodes``, the checked node graph is returned instead (``yaml.Node``: values with
+    their lines).
 
     Raises:
         LockgateError: invalid or out-of-bounds YAML, naming the line.
@@ -107,7 +109,7 @@ def load_yaml(text: str, path: str):
         if node is None:
             return None
         _check_bounds(node, path)
-        return loader.construct_document(node)
+        return node if nodes else loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise LockgateError(f"invalid YAML: {error.problem or error.context}", path, mark.line + 1 if mark else None) from None
