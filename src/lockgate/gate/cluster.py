@@ -247,8 +247,9 @@ def _collect(groups: Groups, exchange: Exchange, result: dict[str, Any] | None) 
     leaders = groups.leaders
     if leaders is None or result is None:
         return None
-    hashed = result.pop("hashed", None) if groups.hashing.Get_rank() == 0 else None  # a group's files count once
-    result.pop("hashed", None)
+    hashed = result.pop("hashed", None)
+    if groups.hashing.Get_rank() != 0:
+        hashed = None  # a shared group's files count once, at the leader that planned them
     digest = _digest(result)
     digests = bytearray(32 * leaders.Get_size())
     exchange.wait(leaders.Iallgather(digest, digests))
