@@ -444,7 +444,7 @@ def _configure_tasks(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--source", metavar="DIR", action="append", default=[], help="a folder of *.task.yaml searched before the configured sources (repeatable)")
         sub.add_argument("--source-git", metavar="URL[@REF][#SUBPATH]", action="append", default=[], help="a git repository of task files (repeatable)")
         sub.add_argument("--source-registry", metavar="URL", action="append", default=[], help="an HTTP task registry (repeatable)")
-        sub.add_argument("--lockfile", metavar="PATH", help="the lock file (default: tasks.lockfile of lockgate.toml, else tasks.lock.yaml)")
+        sub.add_argument("--lockfile", metavar="PATH", help="the lock file (default: tasks.lockfile of lockgate.toml, else tasks.lock.yaml, or .claude/tasks.lock.yaml in a .claude project without one)")
         sub.add_argument("--offline", action="store_true", help="use cached git mirrors and registry files only")
         sub.add_argument("--timeout", metavar="SECONDS", type=float, help="how long one git command may take (default: 120)")
     commands.choices["lock"].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT to resolve (default: tasks.roots)")

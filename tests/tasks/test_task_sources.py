@@ -417,8 +417,8 @@ def test_periplons_task_sources_file_is_read_when_lockgate_names_no_sources(tmp_
     home = tmp_path / "home"  # no user-level file
     result = lockgate("tasks", "lock", "app@*", cwd=project, env={"HOME": str(home)})
     assert result.returncode == 0, result.stderr
-    lock = yaml.safe_load((project / "tasks.lock.yaml").read_text())
-    assert lock["tasks"]["app"]["version"] == "1.0.0" and lock["tasks"]["app"]["source"]["path"] == "mine/app-1.0.0.task.yaml"
+    lock = yaml.safe_load((project / ".claude" / "tasks.lock.yaml").read_text())  # periplon's place in a .claude project
+    assert lock["tasks"]["app"]["version"] == "1.0.0" and lock["tasks"]["app"]["source"]["path"] == "../mine/app-1.0.0.task.yaml"  # relative to the lock
     assert lock["tasks"]["util"]["source"]["type"] == "git" and lock["tasks"]["util"]["source"]["ref"] == "main"
     assert "sources[2].trusted has no meaning for lockgate; ignored" in result.stderr
     (project / ".claude" / "task-sources.yaml").write_text("sources:\n  - {type: s3, name: x, priority: 1}\n")

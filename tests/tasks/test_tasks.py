@@ -321,7 +321,7 @@ def test_default_sources_command_line_sources_and_errors(tmp_path):
     write_task(tmp_path / ".claude" / "tasks", "a", "1.0.0")
     write_task(tmp_path / "tasks", "a", "1.1.0")
     assert lockgate("tasks", "lock", "a@^1", cwd=tmp_path).returncode == 0
-    assert yaml.safe_load((tmp_path / "tasks.lock.yaml").read_text())["tasks"]["a"]["version"] == "1.1.0"
+    assert yaml.safe_load((tmp_path / ".claude" / "tasks.lock.yaml").read_text())["tasks"]["a"]["version"] == "1.1.0"
     write_task(tmp_path / "mine", "a", "1.0.5")
     custom = tmp_path / "custom.lock.yaml"
     assert lockgate("tasks", "lock", "a@~1.0", "--source", "mine", "--lockfile", str(custom), cwd=tmp_path).returncode == 0
@@ -412,3 +412,12 @@ def test_a_locked_version_gone_while_another_is_there_is_a_version_change(projec
     assert result.returncode == 1
     assert (util["status"], util["expected"], util["found"]) == ("version_mismatch", "1.2.5", "1.2.7")
     assert "util@1.2.5 is gone from its source, which now has 1.2.7" in util["message"]
+
+
+def test_a_periplon_project_keeps_its_lock_in_claude_unless_one_is_at_the_top(tmp_path):
+    write_task(tmp_path / ".claude" / "tasks", "a", "1.0.0")
+    assert lockgate("tasks", "lock", "a@^1", cwd=tmp_path).returncode == 0
+    assert (tmp_path / ".claude" / "tasks.lock.yaml").is_file() and not (tmp_path / "tasks.lock.yaml").exists()
+    (tmp_path / ".claude" / "tasks.lock.yaml").rename(tmp_path / "tasks.lock.yaml")  # an existing top-level lock stays where it is
+    assert lockgate("tasks", "lock", "a@^1", cwd=tmp_path).returncode == 0
+    assert not (tmp_path / ".claude" / "tasks.lock.yaml").exists()

@@ -97,11 +97,20 @@ def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), regis
         from .registry_source import RegistrySource
 
         given.append(RegistrySource(url, top + count - len(given), offline=offline))
-    path_setting = tasks.get("lockfile", DEFAULT_LOCKFILE)
+    path_setting = tasks.get("lockfile", _default_lockfile(base))
     if not isinstance(path_setting, str):
         raise LockgateError(f"{where}.lockfile: must be a path")
     ordered = sorted([*given, *configured], key=lambda source: -source.priority)
     return TasksConfig(list(roots), lockfile or os.path.normpath(os.path.join(base, path_setting)), ordered, modes, warnings)
+
+
+def _default_lockfile(base: str) -> str:
+    """``tasks.lock.yaml``; in a periplon project (a ``.claude`` folder and no
+    ``tasks.lock.yaml`` beside it), periplon's place, ``.claude/tasks.lock.yaml``."""
+    periplon = os.path.join(".claude", DEFAULT_LOCKFILE)
+    if not os.path.exists(os.path.join(base, DEFAULT_LOCKFILE)) and os.path.isdir(os.path.join(base, ".claude")):
+        return periplon
+    return DEFAULT_LOCKFILE
 
 
 def _configured_sources(entries, base: str, where: str, modes: dict, warnings: list[str]) -> list[TaskSource]:
