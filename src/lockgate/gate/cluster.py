@@ -131,8 +131,6 @@ def _check_group(groups: Groups, exchange: Exchange, state: dict[str, Any], lock
     """The group's check: the leader's result (None on other ranks)."""
     leader = groups.host.Get_rank() == 0
     prepared, result = _prepare(lockfile, options, compare=compare) if leader else (None, None)
-    if leader:
-        state["stage"] = "checking"
     files = None
     if not compare and (options.get("integrity") or options.get("integrity_all")):
         state["stage"] = "waiting for its share of the files"
