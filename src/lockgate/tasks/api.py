@@ -103,13 +103,13 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
 def update_bounds(locked: dict[str, str], policy: str | None) -> dict[str, Constraint]:
     """The constraint an update ``policy`` puts on each moving task, from its locked version:
     ``patch`` keeps ``major.minor``, ``minor`` keeps ``major``; ``major`` and None add none."""
-    from .constraints import parse_constraint
+    from .constraints import parse_constraint, release_parts
 
     if policy in (None, "major"):
         return {}
     bounds = {}
     for name, version in locked.items():
-        major, minor = (int(part) for part in version.split("-")[0].split("+")[0].split(".")[:2])
+        major, minor, _ = release_parts(version)
         upper = f"{major}.{minor + 1}.0-0" if policy == "patch" else f"{major + 1}.0.0-0"
         lower = f"{major}.{minor}.0-0" if policy == "patch" else f"{major}.0.0-0"
         bounds[name] = parse_constraint(f">={lower}, <{upper}", f"--policy {policy}")
@@ -287,7 +287,9 @@ def outdated_tasks(config: TasksConfig) -> list[dict]:
 
 def _update_kind(locked: str, newer: str) -> str:
     """``major``, ``minor``, ``patch`` or ``none``: the first SemVer field in which ``newer`` is ahead."""
-    old, new = (tuple(int(part) for part in v.split("-")[0].split("+")[0].split(".")[:3]) for v in (locked, newer))
+    from .constraints import release_parts
+
+    old, new = release_parts(locked), release_parts(newer)
     for kind, a, b in zip(("major", "minor", "patch"), old, new):
         if b != a:
             return kind if b > a else "none"

@@ -96,6 +96,14 @@ def is_semver(version) -> bool:
     return isinstance(version, str) and version[:1].isdigit() and valid(version, loose=False) is not None
 
 
+def release_parts(version: str) -> tuple[int, int, int]:
+    """``(major, minor, patch)`` of a SemVer version, pre-release and build left out (node-semver's parse)."""
+    from nodesemver import make_semver
+
+    parsed = make_semver(version, loose=False)
+    return parsed.major, parsed.minor, parsed.patch
+
+
 def version_key(version: str):
     """A sort key that orders SemVer versions by precedence (pre-releases before releases)."""
     return _key(version)
