@@ -69,3 +69,6 @@ def test_a_malformed_workflow_is_one_line_with_file_and_line(tmp_path):
     (tmp_path / "tasks.lock.yaml").write_text("")
     result = lockgate("tasks", "lock", "--source", "tasks", "--workflow", str(workflow), cwd=tmp_path)
     assert result.returncode == 2 and f"{workflow}:3: a.uses: expected NAME@CONSTRAINT text" in result.stderr
+    workflow.write_text("tasks:\n  a:\n    uses: \"Bad@1\"\n")
+    malformed = lockgate("tasks", "lock", "--source", "tasks", "--workflow", str(workflow), cwd=tmp_path)
+    assert malformed.returncode == 2 and f"{workflow}:3: task reference 'Bad@1'" in malformed.stderr

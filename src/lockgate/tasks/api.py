@@ -491,7 +491,7 @@ def workflow_roots(paths) -> tuple[list[str], list[str]]:
     for path in paths:
         for reference in read_workflow_references(path):
             if reference.kind == USES and reference.text not in roots:
-                parse_root(reference.text)  # a malformed one is refused here, naming it
+                _workflow_requirement(reference)  # a malformed one is refused here, with its file and line
                 roots.append(reference.text)
             elif reference.kind == IMPORT:
                 warnings.append(f"{path}:{reference.line}: imports.{reference.namespace} {reference.text}: task groups are not locked yet")
@@ -523,13 +523,18 @@ def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
                 field = f"imports.{reference.namespace}" if reference.namespace else "uses_workflow"
                 problems.append(f"{where}: {field} {reference.text}: task groups are not locked yet, so this cannot be checked")
                 continue
-            try:
-                requirement = parse_root(reference.text)
-            except LockgateError as error:
-                raise LockgateError(error.message, path, reference.line) from None
+            requirement = _workflow_requirement(reference)
             task = locked.tasks.get(requirement.name)
             if task is None:
                 problems.append(f"{where}: uses {reference.text}: {requirement.name} is not in {config.lockfile}")
             elif not requirement.constraint.allows(task.version):
                 problems.append(f"{where}: uses {reference.text}: locked {task.version} does not satisfy {requirement.constraint.text}")
     return checked, problems
+
+
+def _workflow_requirement(reference):
+    """A workflow's ``uses:`` as a requirement; a malformed one names its file and line."""
+    try:
+        return parse_root(reference.text)
+    except LockgateError as error:
+        raise LockgateError(error.message, reference.path, reference.line) from None
