@@ -83,10 +83,10 @@ def _add_mpi_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies, rank 0 prints one report (lockgate[mpi])")
     parser.add_argument("--verdict-line", action="store_true", help=argparse.SUPPRESS)  # for lockgate cluster verify
     parser.add_argument("--compare", action="store_true", help="with --mpi and no lockfile: report version drift between hosts")
-    _add_rank_timeout(parser)
+    _add_cluster_options(parser)
 
 
-def _add_rank_timeout(parser: argparse.ArgumentParser) -> None:
+def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", metavar="SECONDS", type=float, default=300.0, help="with --mpi: how long rank 0 waits for every rank (default: 300)")
     parser.add_argument("--shared-env", action="store_true",
                         help="with --mpi: every host sees the environment on one shared filesystem, so --integrity reads each file once in the job")  # fmt: skip
@@ -150,7 +150,7 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--record", metavar="PATH", help="write an attestation JSON here before the command starts; updated when it ends")
     parser.add_argument("--freeze", metavar="PATH", help="write the verified environment here as a lockgate freeze lock before the command starts")
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies; all pass or no rank starts COMMAND (lockgate[mpi])")
-    _add_rank_timeout(parser)
+    _add_cluster_options(parser)
     parser.set_defaults(handler=_run_run)
 
 
@@ -403,7 +403,7 @@ def _configure_cluster(parser: argparse.ArgumentParser) -> None:
     sub.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     sub.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     sub.add_argument("--compare", action="store_true", help="no lockfile: report version drift between hosts")
-    _add_rank_timeout(sub)
+    _add_cluster_options(sub)
     sub.add_argument("--mpiexec", metavar="PATH", help="the mpiexec to run (default: lockgate[mpi]'s, else PATH's)")
     sub.add_argument("--mpi-args", metavar="ARGS", default="", help="more mpiexec arguments; write --mpi-args=\"--oversubscribe …\" (with =)")
     sub.set_defaults(handler=_run_cluster)

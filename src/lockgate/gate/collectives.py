@@ -14,6 +14,7 @@ import pickle
 import time
 from array import array
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 
 _ROLL_CALL = 7412
@@ -87,7 +88,7 @@ class Exchange:
             self.wait(comm.Igatherv(data, None, root=0))
             return None
         assert sizes is not None
-        offsets = [sum(sizes[:index]) for index in range(count)]
+        offsets = [0, *accumulate(sizes)][:count]
         buffer = bytearray(sum(sizes))
         self.wait(comm.Igatherv(data, [buffer, (list(sizes), offsets), self.mpi.BYTE], root=0))
         self.gathered += len(buffer)
@@ -102,7 +103,7 @@ class Exchange:
         self.wait(comm.Iscatter(array("q", map(len, pieces)) if root else None, size, root=0))
         buffer = bytearray(size[0])
         if root:
-            offsets = [sum(map(len, pieces[:index])) for index in range(len(pieces))]
+            offsets = [0, *accumulate(map(len, pieces))][: len(pieces)]
             self.wait(comm.Iscatterv([b"".join(pieces), ([len(p) for p in pieces], offsets), self.mpi.BYTE], buffer, root=0))
         else:
             self.wait(comm.Iscatterv(None, buffer, root=0))
