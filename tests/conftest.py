@@ -25,6 +25,17 @@ def task_cache(tmp_path_factory, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def own_home(request, tmp_path_factory, monkeypatch) -> Path | None:
+    """Task tests run with a home folder of their own: lockgate searches ~/.claude/tasks and
+    ~/.claude/task-groups by default, and the machine's own must never leak into a test."""
+    if "tasks" not in request.node.path.parts:
+        return None
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not (CORPUS / "SOURCES.md").is_file():

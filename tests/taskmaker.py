@@ -20,3 +20,22 @@ def write_task(folder: Path, name: str, version: str, deps=(), **extra) -> Path:
     path = folder / f"{name}-{version}.task.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
+
+
+def write_group(folder: Path, name: str, version: str, tasks=(), groups=(), workflows=()) -> Path:
+    """A taskgroup/v1 file; ``tasks`` are ``(name, constraint)`` or ``(name, constraint,
+    required)``, ``groups`` ``(name, constraint)``, ``workflows`` names of prebuilt workflows."""
+    document = {
+        "apiVersion": "taskgroup/v1",
+        "kind": "TaskGroup",
+        "metadata": {"name": name, "version": version, "description": f"{name} group"},
+        "spec": {
+            "tasks": [{"name": t[0], "version": t[1], "required": t[2] if len(t) > 2 else True} for t in tasks],
+            "dependencies": [{"name": g[0], "version": g[1]} for g in groups],
+            "workflows": [{"name": w, "tasks": {"step": {"uses": f"{tasks[0][0]}@{tasks[0][1]}"}}} for w in workflows],
+        },
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{version}.taskgroup.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path

@@ -427,7 +427,7 @@ _TASK_COMMANDS = {
     "tree": "show the locked graph",
     "fetch": "write every locked task, checked against its checksum, into a folder",
     "outdated": "newer versions the constraints allow, and the newest there are",
-    "check": "every task reference of periplon workflows is satisfied by the lock (exit 0/1/2)",
+    "check": "every task, group and workflow reference of periplon workflows is satisfied by the lock (exit 0/1/2)",
     "publish": "write a static registry (index.json and files) from a folder of task files",
 }
 
@@ -447,14 +447,14 @@ def _configure_tasks(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--lockfile", metavar="PATH", help="the lock file (default: tasks.lockfile of lockgate.toml, else tasks.lock.yaml, or .claude/tasks.lock.yaml in a .claude project without one)")
         sub.add_argument("--offline", action="store_true", help="use cached git mirrors and registry files only")
         sub.add_argument("--timeout", metavar="SECONDS", type=float, help="how long one git command may take (default: 120)")
-    commands.choices["lock"].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT to resolve (default: tasks.roots)")
+    commands.choices["lock"].add_argument("roots", nargs="*", metavar="ROOT", help="NAME@CONSTRAINT, or group:NAME@CONSTRAINT for a task group, to resolve (default: tasks.roots)")
     commands.choices["update"].add_argument("roots", nargs="*", metavar="NAME",
-                                            help="move only these locked tasks (default: all); NAME@CONSTRAINT replaces the roots, as for lock")  # fmt: skip
+                                            help="move only these locked tasks (group:NAME for a task group; default: all); NAME@CONSTRAINT replaces the roots, as for lock")  # fmt: skip
     commands.choices["update"].add_argument("--policy", choices=("patch", "minor", "major"),
                                             help="how far a task may move from its locked version (default: what the constraints allow)")  # fmt: skip
     commands.choices["lock"].add_argument("--frozen", action="store_true", help="fail (exit 1) instead of changing the lock")
     commands.choices["lock"].add_argument("--workflow", metavar="FILE", action="append", default=[],
-                                          help="add every uses: NAME@CONSTRAINT of this periplon workflow to the roots (repeatable)")  # fmt: skip
+                                          help="add every uses: NAME@CONSTRAINT and imports: GROUP@CONSTRAINT of this periplon workflow to the roots (repeatable)")  # fmt: skip
     commands.choices["check"].add_argument("workflows", nargs="+", metavar="FILE", help="periplon workflow files")
     for name in ("lock", "update"):
         commands.choices[name].add_argument("-v", "--verbose", action="store_true", help="show each step of the resolution on stderr")
@@ -483,6 +483,7 @@ def _run_tasks(args: argparse.Namespace) -> int:
 
 def _tasks_lock(config, args: argparse.Namespace) -> int:
     from .tasks import api
+    from .tasks.definition import is_group
 
     reporter = None
     if args.verbose:
@@ -491,16 +492,15 @@ def _tasks_lock(config, args: argparse.Namespace) -> int:
         reporter = StepReporter(sys.stderr)
     roots, names = args.roots, []
     if getattr(args, "workflow", None):
-        found, warnings = api.workflow_roots(args.workflow)
-        for warning in warnings:
-            print(f"lockgate tasks: warning: {warning}", file=sys.stderr)
-        roots = roots + [root for root in found if root not in roots]
+        roots = roots + [root for root in api.workflow_roots(args.workflow) if root not in roots]
     if args.tasks_command == "update":
         roots, names = [r for r in args.roots if "@" in r], [n for n in args.roots if "@" not in n]
     outcome = api.lock_tasks(config, roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update", reporter=reporter,
                              names=names, policy=getattr(args, "policy", None))  # fmt: skip
     verb = "wrote" if outcome.changed else "unchanged:"
-    print(f"lockgate tasks {args.tasks_command}: {verb} {outcome.path} ({len(outcome.lock.tasks)} tasks)")
+    groups = sum(1 for name in outcome.lock.tasks if is_group(name))
+    counted = f"{len(outcome.lock.tasks) - groups} tasks" + (f", {groups} task group{'s' if groups > 1 else ''}" if groups else "")
+    print(f"lockgate tasks {args.tasks_command}: {verb} {outcome.path} ({counted})")
     return EXIT_PASSED
 
 

@@ -6,7 +6,7 @@ import shutil
 
 import yaml
 from conftest import lockgate
-from taskmaker import write_task
+from taskmaker import write_group, write_task
 
 WORKFLOW = """\
 name: "pipeline"
@@ -46,20 +46,20 @@ def test_references_are_found_through_subtasks_and_unsatisfied_ones_named_by_lin
     tasks = tmp_path / "tasks"
     for name, version in (("fetcher", "1.2.3"), ("compiler", "2.0.4"), ("packer", "0.3.0")):
         write_task(tasks, name, version)
+    write_group(tasks, "google-workspace", "2.1.0", tasks=[("fetcher", "^1")], workflows=["upload-files"])
     workflow = tmp_path / "pipeline.workflow.yaml"
     workflow.write_text(WORKFLOW)
     locked = lockgate("tasks", "lock", "--source", "tasks", "--workflow", str(workflow), cwd=tmp_path)
     assert locked.returncode == 0, locked.stderr
-    assert "pipeline.workflow.yaml:4: imports.google google-workspace@^2.0: task groups are not locked yet" in locked.stderr
-    assert sorted(yaml.safe_load((tmp_path / "tasks.lock.yaml").read_text())["tasks"]) == ["compiler", "fetcher", "packer"]
+    document = yaml.safe_load((tmp_path / "tasks.lock.yaml").read_text())
+    assert sorted(document["tasks"]) == ["compiler", "fetcher", "packer"] and list(document["groups"]) == ["google-workspace"]
     workflow.write_text(WORKFLOW.replace("compiler@~2.0", "compiler@^3").replace("packer", "zipper"))
     checked = lockgate("tasks", "check", "--source", "tasks", str(workflow), cwd=tmp_path)
     assert checked.returncode == 1
     lines = checked.stdout.splitlines()
     assert f"{workflow}:12: uses compiler@^3: locked 2.0.4 does not satisfy ^3" in lines
     assert f"{workflow}:16: uses zipper: zipper is not in tasks.lock.yaml" in lines
-    assert f"{workflow}:4: imports.google google-workspace@^2.0: task groups are not locked yet, so this cannot be checked" in lines
-    assert lines[-1] == "lockgate tasks check: 4 of 5 references unsatisfied by tasks.lock.yaml"
+    assert lines[-1] == "lockgate tasks check: 2 of 5 references unsatisfied by tasks.lock.yaml"  # the import and uses_workflow are
 
 
 def test_a_malformed_workflow_is_one_line_with_file_and_line(tmp_path):

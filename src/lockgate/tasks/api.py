@@ -434,7 +434,7 @@ def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=(
     """``(name, finding)`` for each locked task whose file is gone, renamed or changed in its
     source (a local file, the locked git commit, the registry file with the locked sha256);
     the definitions read are left in ``current`` (name -> TaskDefinition)."""
-    from .definition import parse_task
+    from .definition import parse_locked
     from .fetch import LockedReader
 
     reader = LockedReader(lock_dir, sources=sources)
@@ -444,7 +444,7 @@ def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=(
         except LockgateError as error:
             yield name, _gone(name, task, error, sources)
             continue
-        definition = current[name] = parse_task(text, origin)
+        definition = current[name] = parse_locked(text, origin, name)
         if (definition.name, definition.version) != (name, task.version):
             yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
         elif definition.checksum != task.checksum:
@@ -477,33 +477,35 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def workflow_roots(paths) -> tuple[list[str], list[str]]:
-    """The roots periplon workflows name: ``(every uses: NAME@CONSTRAINT, in file order,
-    without repeats; warnings)``. Task-group imports cannot be locked yet and are warned about.
+def workflow_roots(paths) -> list[str]:
+    """The roots periplon workflows name, in file order, without repeats: every ``uses:
+    NAME@CONSTRAINT``, and every ``imports: {namespace: GROUP@CONSTRAINT}`` as
+    ``group:GROUP@CONSTRAINT``.
 
     Raises:
-        LockgateError: a workflow cannot be read (file and line named).
+        LockgateError: a workflow or one of its references cannot be read (file and line named).
     """
     from .workflow_refs import IMPORT, USES, read_workflow_references
 
     roots: list[str] = []
-    warnings = []
     for path in paths:
         for reference in read_workflow_references(path):
-            if reference.kind == USES and reference.text not in roots:
+            if reference.kind in (USES, IMPORT):
+                root = _workflow_root(reference)
                 _workflow_requirement(reference)  # a malformed one is refused here, with its file and line
-                roots.append(reference.text)
-            elif reference.kind == IMPORT:
-                warnings.append(f"{path}:{reference.line}: imports.{reference.namespace} {reference.text}: task groups are not locked yet")
-    return roots, warnings
+                if root not in roots:
+                    roots.append(root)
+    return roots
 
 
 def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
     """``tasks check``: is every reference of these periplon workflows satisfied by the lock?
 
     A ``uses: NAME@CONSTRAINT`` is satisfied when NAME is locked at a version the constraint
-    allows. Task-group imports and ``uses_workflow`` cannot be satisfied yet (groups are not
-    locked), so they are reported, never passed.
+    allows; an ``imports: {namespace: GROUP@CONSTRAINT}`` when the group is; a ``uses_workflow:
+    namespace:workflow`` when the namespace is imported in the same file, that import is
+    satisfied, and the locked group's file (read from its source and checked against the lock's
+    checksum) has that workflow in ``spec.workflows``.
 
     Returns:
         ``(references checked, one "FILE:LINE: …" line per unsatisfied reference)``.
@@ -511,30 +513,102 @@ def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
     Raises:
         LockgateError: no lock, or a workflow or reference that cannot be read.
     """
-    from .workflow_refs import USES, read_workflow_references
+    from .workflow_refs import IMPORT, read_workflow_references
 
     locked = _read_existing(config)
+    groups = _LockedGroups(config, locked)
     checked, problems = 0, []
     for path in paths:
-        for reference in read_workflow_references(path):
+        references = read_workflow_references(path)
+        imports = {reference.namespace: reference for reference in references if reference.kind == IMPORT}
+        for reference in references:
             checked += 1
-            where = f"{path}:{reference.line}"
-            if reference.kind != USES:
-                field = f"imports.{reference.namespace}" if reference.namespace else "uses_workflow"
-                problems.append(f"{where}: {field} {reference.text}: task groups are not locked yet, so this cannot be checked")
-                continue
-            requirement = _workflow_requirement(reference)
-            task = locked.tasks.get(requirement.name)
-            if task is None:
-                problems.append(f"{where}: uses {reference.text}: {requirement.name} is not in {config.lockfile}")
-            elif not requirement.constraint.allows(task.version):
-                problems.append(f"{where}: uses {reference.text}: locked {task.version} does not satisfy {requirement.constraint.text}")
+            problem = _workflow_problem(reference, imports, locked, groups, config.lockfile)
+            if problem:
+                problems.append(f"{path}:{reference.line}: {_field(reference)} {reference.text}: {problem}")
     return checked, problems
 
 
+def _workflow_problem(reference, imports: dict, locked: TaskLock, groups, lockfile: str) -> str | None:
+    """Why one workflow reference is not satisfied by the lock, or None."""
+    from .workflow_refs import USES_WORKFLOW
+
+    if reference.kind != USES_WORKFLOW:
+        return _pin_problem(reference, locked, lockfile)
+    namespace, _, workflow = reference.text.partition(":")
+    if not namespace or not workflow or ":" in workflow:
+        return "expected namespace:workflow"
+    imported = imports.get(namespace)
+    if imported is None:
+        return f"this workflow has no imports.{namespace}"
+    if _pin_problem(imported, locked, lockfile):
+        return f"imports.{namespace} ({imported.text}) is not satisfied"
+    return groups.workflow_problem(_workflow_requirement(imported).name, workflow)
+
+
+def _pin_problem(reference, locked: TaskLock, lockfile: str) -> str | None:
+    requirement = _workflow_requirement(reference)
+    task = locked.tasks.get(requirement.name)
+    if task is None:
+        return f"{requirement.name} is not in {lockfile}"
+    if not requirement.constraint.allows(task.version):
+        return f"locked {task.version} does not satisfy {requirement.constraint.text}"
+    return None
+
+
+class _LockedGroups:
+    """The locked task groups' files, read once each from their sources and checked against
+    the lock's checksums (for ``uses_workflow``)."""
+
+    def __init__(self, config: TasksConfig, locked: TaskLock):
+        from .fetch import LockedReader
+
+        _add_locked_sources(config, locked)
+        self.locked = locked
+        self.reader = LockedReader(os.path.dirname(os.path.abspath(config.lockfile)), sources=config.sources)
+        self.workflows: dict[str, list[str] | str] = {}
+
+    def workflow_problem(self, name: str, workflow: str) -> str | None:
+        """Why the locked group ``name`` does not offer ``workflow``, or None."""
+        found = self.workflows.get(name)
+        if found is None:
+            found = self.workflows[name] = self._read(name)
+        if isinstance(found, str):
+            return found
+        if workflow not in found:
+            return f"{name}@{self.locked.tasks[name].version} has no workflow {workflow!r} (it has: {', '.join(found) or 'none'})"
+        return None
+
+    def _read(self, name: str) -> list[str] | str:
+        from .definition import parse_locked
+
+        task = self.locked.tasks[name]
+        try:
+            text, origin = self.reader.text(task)
+        except LockgateError as error:
+            return f"the locked {name}@{task.version} cannot be read: {error}"
+        definition = parse_locked(text, origin, name)
+        if definition.checksum != task.checksum:
+            return f"{origin} changed since it was locked; run lockgate tasks verify"
+        return definition.workflow_names
+
+
+def _field(reference) -> str:
+    from .workflow_refs import IMPORT, USES
+
+    return {USES: "uses", IMPORT: f"imports.{reference.namespace}"}.get(reference.kind, "uses_workflow")
+
+
+def _workflow_root(reference) -> str:
+    from .definition import GROUP_PREFIX
+    from .workflow_refs import IMPORT
+
+    return GROUP_PREFIX + reference.text if reference.kind == IMPORT else reference.text
+
+
 def _workflow_requirement(reference):
-    """A workflow's ``uses:`` as a requirement; a malformed one names its file and line."""
+    """A workflow's ``uses:`` or import as a requirement; a malformed one names its file and line."""
     try:
-        return parse_root(reference.text)
+        return parse_root(_workflow_root(reference))
     except LockgateError as error:
         raise LockgateError(error.message, reference.path, reference.line) from None

@@ -16,8 +16,10 @@ pyproject.toml::
                                     # max_index_bytes, max_file_bytes
     url = "https://tasks.example.org/registry"
 
-Without ``[[tasks.sources]]`` the local sources are ``./.claude/tasks`` (periplon's place) and
-``./tasks``, in that order. Sources given on the command line come before all of them.
+Without ``[[tasks.sources]]`` (and without periplon's ``task-sources.yaml``) the local sources
+are periplon's places and lockgate's, in this order: ``./.claude/tasks``,
+``./.claude/task-groups``, ``./tasks``, ``~/.claude/tasks``, ``~/.claude/task-groups``. Sources
+given on the command line come before all of them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ..shapes import plain_text
 from .sources import LocalSource, TaskSource
 
 DEFAULT_LOCKFILE = "tasks.lock.yaml"
-DEFAULT_FOLDERS = (".claude/tasks", "tasks")
+DEFAULT_FOLDERS = (".claude/tasks", ".claude/task-groups", "tasks", "~/.claude/tasks", "~/.claude/task-groups")
 
 
 class TasksConfig:
@@ -121,7 +123,7 @@ def _configured_sources(entries, base: str, where: str, modes: dict, warnings: l
         if files:  # periplon's sources file, when lockgate's configuration names none
             return [source for path in files for source in read_task_sources(path, base, modes, warnings)]
         count = len(DEFAULT_FOLDERS)
-        return [LocalSource(os.path.join(base, folder), count - index) for index, folder in enumerate(DEFAULT_FOLDERS)]
+        return [LocalSource(os.path.join(base, os.path.expanduser(folder)), count - index) for index, folder in enumerate(DEFAULT_FOLDERS)]
     if not isinstance(entries, list):
         raise LockgateError(f"{where}.sources: must be an array of tables ([[tasks.sources]])")
     sources = []

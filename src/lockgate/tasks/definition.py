@@ -1,7 +1,13 @@
-"""Task definitions: ``*.task.yaml`` files of ``apiVersion: task/v1``, ``kind: PredefinedTask``
-(periplon's predefined-task format), read with YAML's safe loader and checked field by field.
+"""Task and task group definitions: ``*.task.yaml`` files of ``apiVersion: task/v1``, ``kind:
+PredefinedTask``, and ``*.taskgroup.yaml`` files of ``apiVersion: taskgroup/v1``, ``kind:
+TaskGroup`` (periplon's formats), read with YAML's safe loader and checked as periplon checks
+them (:mod:`lockgate.tasks.task_schema`).
 
-Unknown fields are kept: they are part of the task and of its checksum.
+A group takes part in resolution as ``group:NAME``: its tasks are its dependencies
+(``required: false`` ones optional) and so are the groups it depends on (``group:OTHER``). A
+task name cannot hold ``:``, so the two never collide.
+
+Unknown fields are kept: they are part of the definition and of its checksum.
 
 Checksum: ``"sha256:" + hex(sha256(canonical))`` where ``canonical`` is the parsed document as
 JSON: object keys sorted by code point, no whitespace (``","`` and ``":"`` separators),
@@ -15,16 +21,17 @@ from __future__ import annotations
 import re
 
 from ..errors import LockgateError
-from .constraints import Constraint, is_semver, parse_constraint
+from .constraints import Constraint
 
-API_VERSION = "task/v1"
-KIND = "PredefinedTask"
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # a task name: no leading, trailing or double hyphen
+GROUP_PREFIX = "group:"
+TASK_SUFFIX = ".task.yaml"
+GROUP_SUFFIX = ".taskgroup.yaml"
 
 
 class TaskDependency:
-    """One entry of ``spec.dependencies``: ``name``, ``constraint`` (a
-    :class:`~lockgate.tasks.constraints.Constraint`) and ``optional``."""
+    """One entry of ``spec.dependencies`` (or of a group's ``spec.tasks``): ``name``,
+    ``constraint`` (a :class:`~lockgate.tasks.constraints.Constraint`) and ``optional``."""
 
     __slots__ = ("name", "constraint", "optional")
 
@@ -35,10 +42,10 @@ class TaskDependency:
 
 
 class TaskDefinition:
-    """A parsed, checked task file.
+    """A parsed, checked task or task group file.
 
     Attributes:
-        name: ``metadata.name``.
+        name: ``metadata.name``; ``group:NAME`` for a task group.
         version: ``metadata.version`` (SemVer 2.0).
         dependencies: list of :class:`TaskDependency`.
         document: the whole parsed document, unknown fields included.
@@ -61,10 +68,20 @@ class TaskDefinition:
         """``name@version``."""
         return f"{self.name}@{self.version}"
 
+    @property
+    def workflow_names(self) -> list[str]:
+        """The names of a group's ``spec.workflows`` (what ``uses_workflow`` may name); none for a task."""
+        return [workflow["name"] for workflow in self.document["spec"].get("workflows") or []] if is_group(self.name) else []
+
     def summary(self) -> dict:
         """The metadata a lock keeps: description, author and license, where present."""
         metadata = self.document["metadata"]
         return {key: metadata[key] for key in ("description", "author", "license") if key in metadata}
+
+
+def is_group(name: str) -> bool:
+    """True for a resolution name of a task group (``group:NAME``)."""
+    return name.startswith(GROUP_PREFIX)
 
 
 def load_task(path: str) -> TaskDefinition:
@@ -79,11 +96,51 @@ def load_task(path: str) -> TaskDefinition:
     return parse_task(read_text(path), path)
 
 
+def load_definition(path: str) -> TaskDefinition | None:
+    """Read and check a ``*.task.yaml`` or ``*.taskgroup.yaml`` file found in a source.
+
+    Returns:
+        The definition, or None for a ``*.taskgroup.yaml`` without ``apiVersion``: periplon's
+        own examples give that name to workflow files with ``task_groups:``, which are no
+        task group.
+
+    Raises:
+        LockgateError: as :func:`load_task`.
+    """
+    from .._io import read_text
+
+    return parse_found(read_text(path), path)
+
+
+def parse_found(text: str, path: str) -> TaskDefinition | None:
+    """:func:`load_definition` on text already read (from a git blob, say)."""
+    if not path.endswith(GROUP_SUFFIX):
+        return parse_task(text, path)
+    document = load_yaml(text, path)
+    if isinstance(document, dict) and "apiVersion" not in document:
+        return None
+    return _group(document, path)
+
+
 def parse_task(text: str, path: str) -> TaskDefinition:
     """Parse and check task YAML that came from ``path`` (named in errors)."""
+    from .task_schema import check_task
+
     document = load_yaml(text, path)
-    name, version, dependencies = _check(document, path)
+    name, version, dependencies = check_task(document, path)
     return TaskDefinition(name, version, dependencies, document, path, checksum(document, path))
+
+
+def parse_locked(text: str, path: str, name: str) -> TaskDefinition:
+    """Parse the file of the locked entry ``name``: a task group for ``group:NAME``, else a task."""
+    return _group(load_yaml(text, path), path) if is_group(name) else parse_task(text, path)
+
+
+def _group(document, path: str) -> TaskDefinition:
+    from .task_schema import check_group
+
+    name, version, dependencies = check_group(document, path)
+    return TaskDefinition(GROUP_PREFIX + name, version, dependencies, document, path, checksum(document, path))
 
 
 #: Bounds on a YAML document, checked on its node graph before anything is built from it.
@@ -208,65 +265,3 @@ def _timestamp(value):
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def _check(document, path: str) -> tuple[str, str, list[TaskDependency]]:
-    """The schema of task/v1; returns ``(name, version, dependencies)``."""
-
-    def fail(field: str, problem: str):
-        raise LockgateError(f"{field}: {problem}", path)
-
-    if not isinstance(document, dict):
-        fail("(document)", "a task file is a mapping with apiVersion, kind, metadata and spec")
-    if document.get("apiVersion") != API_VERSION:
-        fail("apiVersion", f"must be {API_VERSION!r}, found {document.get('apiVersion')!r}")
-    if document.get("kind") != KIND:
-        fail("kind", f"must be {KIND!r}, found {document.get('kind')!r}")
-    metadata = _mapping(document, "metadata", fail, required=True)
-    name = metadata.get("name")
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        fail("metadata.name", f"{name!r} is not a task name: lowercase letters, digits and single hyphens inside")
-    version = metadata.get("version")
-    if not is_semver(version):
-        fail("metadata.version", f"{version!r} is not a SemVer 2.0 version such as \"1.2.0\" (quote it)")
-    for field in ("author", "description", "license", "repository"):
-        if field in metadata and not isinstance(metadata[field], str):
-            fail(f"metadata.{field}", "must be a string")
-    tags = metadata.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        fail("metadata.tags", "must be a list of strings")
-    spec = _mapping(document, "spec", fail, required=True)
-    for field in ("agent_template", "inputs", "outputs"):
-        _mapping(spec, field, fail, prefix="spec.")
-    if not isinstance(spec.get("examples", []), list):
-        fail("spec.examples", "must be a list")
-    return str(name), str(version), _dependencies(spec.get("dependencies", []), fail, path)
-
-
-def _mapping(parent: dict, field: str, fail, *, required: bool = False, prefix: str = "") -> dict:
-    value = parent.get(field)
-    if value is None and not required:
-        return {}
-    if not isinstance(value, dict):
-        fail(prefix + field, "must be a mapping" if value is not None else "is required")
-    assert isinstance(value, dict)  # fail() raises
-    return value
-
-
-def _dependencies(entries, fail, path: str) -> list[TaskDependency]:
-    if not isinstance(entries, list):
-        fail("spec.dependencies", "must be a list of {name, version, optional}")
-    found = []
-    for index, entry in enumerate(entries):
-        field = f"spec.dependencies[{index}]"
-        if not isinstance(entry, dict):
-            fail(field, "must be a mapping with name, version and optional")
-        name = entry.get("name")
-        if not isinstance(name, str) or not NAME_PATTERN.match(name):
-            fail(f"{field}.name", f"{name!r} is not a task name")
-        optional = entry.get("optional", False)
-        if not isinstance(optional, bool):
-            fail(f"{field}.optional", "must be true or false")
-        constraint = parse_constraint(entry.get("version", "*"), f"{path}: {field}.version")
-        found.append(TaskDependency(name, constraint, optional))
-    return found

@@ -69,10 +69,11 @@ class LockedReader:
 
     def _local_path(self, name: str, path: str) -> str:
         """A local entry's file, which must lie in the lock's folder or a configured local
-        source: a lock cannot make lockgate open ``/etc/…`` or ``../../…`` elsewhere."""
+        source: a lock cannot make lockgate open ``/etc/…`` or ``../../…`` elsewhere. ``~/``
+        is the user's own folder (:class:`~lockgate.tasks.source_record.LocalRecord`)."""
         from .sources import LocalSource
 
-        full = os.path.normpath(os.path.join(self.lock_dir, path))
+        full = os.path.normpath(os.path.expanduser(path) if path.startswith("~/") else os.path.join(self.lock_dir, path))
         roots = [self.lock_dir, *(source.folder for source in self.sources if isinstance(source, LocalSource))]
         real = os.path.realpath(full)
         if os.path.isabs(path) or not any(real.startswith(os.path.join(os.path.realpath(root), "")) for root in roots):
@@ -88,7 +89,8 @@ class LockedReader:
 
 
 def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: bool = False, sources=()) -> list[str]:
-    """Write every locked task into ``destination`` as ``NAME-VERSION.task.yaml``, each checked
+    """Write every locked task into ``destination`` as ``NAME-VERSION.task.yaml`` (a group as
+    ``NAME-VERSION.taskgroup.yaml``), each checked
     against the lock's checksum first. Returns the paths written.
 
     Raises:
@@ -96,17 +98,18 @@ def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: boo
             (nothing is written for that task, and the error names it).
     """
     from .._io import write_atomic
-    from .definition import parse_task
+    from .definition import GROUP_PREFIX, GROUP_SUFFIX, TASK_SUFFIX, is_group, parse_locked
 
     os.makedirs(destination, exist_ok=True)
     reader = LockedReader(lock_dir, offline=offline, sources=sources)
     written = []
     for name, task in lock.tasks.items():
         text, origin = reader.text(task)
-        definition = parse_task(text, origin)
+        definition = parse_locked(text, origin, name)
         if definition.checksum != task.checksum or (definition.name, definition.version) != (name, task.version):
             raise LockgateError(f"{name}@{task.version}: {origin} does not match the lock's checksum {task.checksum}; refused")
-        path = os.path.join(destination, f"{name}-{task.version}.task.yaml")
+        suffix = GROUP_SUFFIX if is_group(name) else TASK_SUFFIX
+        path = os.path.join(destination, f"{name.removeprefix(GROUP_PREFIX)}-{task.version}{suffix}")
         write_atomic(path, text.encode())
         written.append(path)
     return written

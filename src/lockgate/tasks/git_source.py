@@ -18,7 +18,7 @@ import os
 import re
 
 from ..errors import LockgateError
-from .definition import TaskDefinition, parse_task
+from .definition import GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, parse_found
 from .sources import TaskSource
 
 TYPE_CHECKING = False
@@ -112,7 +112,9 @@ class GitSource(TaskSource):
             commit, mirror = self.commit(), self.mirror()
             for path, blob in self._task_blobs(mirror, commit):
                 text = self._git(["cat-file", "blob", blob], mirror).stdout
-                task = parse_task(text, f"{self.url}@{commit[:12]}:{path}")
+                task = parse_found(text, f"{self.url}@{commit[:12]}:{path}")
+                if task is None:
+                    continue
                 versions = self._index.setdefault(task.name, {})
                 if task.version in versions:
                     raise LockgateError(f"{task.key} is defined twice in {self.describe()}: {self._paths[task.key]} and {path}")
@@ -133,7 +135,7 @@ class GitSource(TaskSource):
         for line in filter(None, listing.split("\0")):
             meta, path = line.split("\t", 1)
             mode, kind, blob = meta.split()
-            if not path.endswith(".task.yaml") or kind != "blob":
+            if not path.endswith((TASK_SUFFIX, GROUP_SUFFIX)) or kind != "blob":
                 continue
             if mode == "120000":
                 raise LockgateError(f"{self.describe()}: {path} is a symlink; task files must be regular files")

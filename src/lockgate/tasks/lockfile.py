@@ -15,9 +15,15 @@ Shape (top-level keys in this order)::
         dependencies: {}                    # name: exact version
         constraints: {"(root)": "^2.0"}     # 1.1.0: who asked for it, and how
         metadata: {description: …, author: …, license: …}
+    groups:                                 # only when a task group is locked (lockgate's 1.x
+      suite:                                #   addition: periplon and older lockgates skip it)
+        version: "2.0.0"                    # the same keys as a task; its dependencies and the
+        …                                   #   constraints of what it requires name groups as group:NAME
     metadata:
       task_count: 1
+      group_count: 1                        # only with groups
 
+In memory (:class:`TaskLock.tasks`) a group is the entry ``group:NAME``, as resolution names it.
 Files of any 1.x version load; a newer major version is refused. Saving writes a temporary
 file in the same folder, fsyncs and renames it (:func:`lockgate._io.write_atomic`), under a
 file lock (``tasks.lock.yaml.lock``) held by the whole read-resolve-write of ``tasks lock``.
@@ -28,8 +34,10 @@ from __future__ import annotations
 import os
 
 from ..errors import LockgateError
+from .definition import GROUP_PREFIX, is_group
 
 FORMAT_VERSION = "1.1.0"
+_COUNTS = ("task_count", "group_count")
 _ENTRY_KEYS = ("version", "checksum", "source", "resolved_at", "dependencies", "constraints", "metadata")
 
 
@@ -64,8 +72,8 @@ class TaskLock:
         version: the file format version (``"1.1.0"`` when written by lockgate).
         generated_at, generated_by: strings (ISO 8601 UTC; ``"lockgate X"``).
         roots: the root references resolved (empty in periplon's 1.0.0 files).
-        tasks: name -> :class:`LockedTask`, sorted by name.
-        metadata: the lock's ``metadata`` keys besides ``task_count`` (which is recomputed),
+        tasks: name -> :class:`LockedTask`, sorted by name; task groups as ``group:NAME``.
+        metadata: the lock's ``metadata`` keys besides the counts (which are recomputed),
             such as periplon's ``source_workflow``: kept from one lock to the next.
     """
 
@@ -77,20 +85,22 @@ class TaskLock:
         self.generated_by = generated_by
         self.roots = roots
         self.tasks = tasks
-        self.metadata = {key: value for key, value in (metadata or {}).items() if key != "task_count"}
+        self.metadata = {key: value for key, value in (metadata or {}).items() if key not in _COUNTS}
 
     def content(self) -> tuple:
         return (self.roots, {name: task.content() for name, task in self.tasks.items()}, self.metadata)
 
     def to_dict(self) -> dict:
-        return {
-            "version": self.version,
-            "generated_at": self.generated_at,
-            "generated_by": self.generated_by,
-            "roots": self.roots,
-            "tasks": {name: task.to_dict() for name, task in sorted(self.tasks.items())},
-            "metadata": {**self.metadata, "task_count": len(self.tasks)},
-        }
+        tasks = {name: task.to_dict() for name, task in sorted(self.tasks.items()) if not is_group(name)}
+        groups = {name.removeprefix(GROUP_PREFIX): task.to_dict() for name, task in sorted(self.tasks.items()) if is_group(name)}
+        document = {"version": self.version, "generated_at": self.generated_at, "generated_by": self.generated_by,
+                    "roots": self.roots, "tasks": tasks}  # fmt: skip
+        counts = {"task_count": len(tasks)}
+        if groups:
+            document["groups"] = groups
+            counts["group_count"] = len(groups)
+        document["metadata"] = {**self.metadata, **counts}
+        return document
 
 
 def read_task_lock(path: str) -> TaskLock:
@@ -103,7 +113,7 @@ def read_task_lock(path: str) -> TaskLock:
     from .definition import load_yaml
 
     document = load_yaml(read_text(path), path)
-    if not isinstance(document, dict) or not isinstance(document.get("tasks", {}), dict):
+    if not isinstance(document, dict) or not isinstance(document.get("tasks") or {}, dict):
         raise LockgateError("not a tasks lock: expected a mapping with version and tasks", path)
     version = str(document.get("version", ""))
     major = version.split(".", 1)[0]
@@ -111,29 +121,34 @@ def read_task_lock(path: str) -> TaskLock:
         raise LockgateError(f"version: {version!r} is not a lock format version such as 1.1.0", path)
     if int(major) != 1:
         raise LockgateError(f"lock format {version} is not 1.x, which this lockgate reads; upgrade lockgate (or regenerate the lock)", path)
-    from ..shapes import string_list
+    from ..shapes import string_list, table
 
-    tasks = {str(name): _entry(name, entry, path) for name, entry in sorted((document.get("tasks") or {}).items(), key=lambda item: str(item[0]))}
+    tasks = {str(name): _entry(name, entry, path, "tasks") for name, entry in sorted(table(document.get("tasks"), "tasks", path).items(), key=_by_name)}
+    groups = table(document.get("groups"), "groups", path)
+    tasks.update((GROUP_PREFIX + str(name), _entry(GROUP_PREFIX + str(name), entry, path, "groups")) for name, entry in sorted(groups.items(), key=_by_name))
     roots = string_list(document.get("roots"), "roots", path)
-    from ..shapes import table
-
     metadata = table(document.get("metadata"), "metadata", path)
     return TaskLock(version, _text(document.get("generated_at")), str(document.get("generated_by", "")), list(roots), tasks, metadata)
 
 
-def _entry(name, entry, path: str) -> LockedTask:
+def _by_name(item) -> str:
+    return str(item[0])
+
+
+def _entry(name, entry, path: str, section: str) -> LockedTask:
+    field = f"{section}.{str(name).removeprefix(GROUP_PREFIX)}"
     if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
-        raise LockgateError(f"tasks.{name}: expected a mapping with a quoted version", path)
+        raise LockgateError(f"{field}: expected a mapping with a quoted version", path)
     from .source_record import source_record
 
-    source = source_record(entry.get("source") or {}, f"tasks.{name}.source", path)
+    source = source_record(entry.get("source") or {}, f"{field}.source", path)
     from ..shapes import string_table, table
 
-    dependencies = string_table(entry.get("dependencies"), f"tasks.{name}.dependencies", path)
-    constraints = string_table(entry.get("constraints"), f"tasks.{name}.constraints", path)
+    dependencies = string_table(entry.get("dependencies"), f"{field}.dependencies", path)
+    constraints = string_table(entry.get("constraints"), f"{field}.constraints", path)
     return LockedTask(
         str(name), entry["version"], str(entry.get("checksum", "")), source, _text(entry.get("resolved_at")),
-        dependencies, constraints, table(entry.get("metadata"), f"tasks.{name}.metadata", path),
+        dependencies, constraints, table(entry.get("metadata"), f"{field}.metadata", path),
     )  # fmt: skip
 
 

@@ -5,6 +5,8 @@ Layout (any web server or object store can serve it)::
     GET {url}/index.json -> {"schema": "lockgate.registry/1",
                              "tasks": {"<name>": {"<version>": {"url": "<file URL>", "sha256": "<hex>"}}}}
 
+A task group is listed among the tasks as ``group:<name>``.
+
 A file URL is relative to index.json or absolute, and must stay inside the registry (same
 scheme, host and port, under its path). Every download is checked against the index's sha256
 before use, and is cached under that hash, so ``--offline`` works from the cache. A bearer
@@ -26,7 +28,7 @@ import os
 import re
 
 from ..errors import LockgateError
-from .definition import TaskDefinition, parse_task
+from .definition import GROUP_PREFIX, GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, is_group, parse_locked
 from .source_record import RegistryRecord
 from .sources import TaskSource
 
@@ -109,7 +111,7 @@ class RegistrySource(TaskSource):
         if key not in self._definitions:
             entry = self.index()[name][version]
             text, url = self.read_file(entry["url"], entry["sha256"])
-            definition = parse_task(text, url)
+            definition = parse_locked(text, url, name)
             if (definition.name, definition.version) != (name, version):
                 raise LockgateError(f"{url} defines {definition.key}, but the registry index lists it as {key}; refused")
             self._definitions[key] = definition
@@ -309,8 +311,9 @@ def _write_cache(path: str, data: bytes) -> None:
 
 
 def publish(folder: str, registry_dir: str) -> int:
-    """Write a registry layout from a folder of task files: ``index.json`` and
-    ``tasks/NAME/NAME-VERSION.task.yaml`` (the files' bytes as they are). Returns the count.
+    """Write a registry layout from a folder of task and group files: ``index.json``,
+    ``tasks/NAME/NAME-VERSION.task.yaml`` and ``groups/NAME/NAME-VERSION.taskgroup.yaml`` (the
+    files' bytes as they are; a group is indexed as ``group:NAME``). Returns the count.
 
     Raises:
         LockgateError: an invalid task file or a duplicate name@version.
@@ -325,8 +328,9 @@ def publish(folder: str, registry_dir: str) -> int:
         for version, definition in versions.items():
             with open(definition.path, "rb") as handle:
                 data = handle.read()
-            relative = f"tasks/{name}/{name}-{version}.task.yaml"
-            os.makedirs(os.path.join(registry_dir, "tasks", name), exist_ok=True)
+            folder, plain = ("groups", name.removeprefix(GROUP_PREFIX)) if is_group(name) else ("tasks", name)
+            relative = f"{folder}/{plain}/{plain}-{version}{GROUP_SUFFIX if folder == 'groups' else TASK_SUFFIX}"
+            os.makedirs(os.path.join(registry_dir, folder, plain), exist_ok=True)
             write_atomic(os.path.join(registry_dir, *relative.split("/")), data)
             index.setdefault(name, {})[version] = {"url": relative, "sha256": hashlib.sha256(data).hexdigest()}
     document = {"schema": SCHEMA, "tasks": index}

@@ -70,17 +70,19 @@ class ResolvedTask:
 
 
 def parse_root(text: str) -> TaskRequirement:
-    """``name@constraint`` (or a bare ``name``: any version) as a root requirement.
+    """``name@constraint`` (or a bare ``name``: any version) as a root requirement; a task
+    group is ``group:NAME@CONSTRAINT``.
 
     Raises:
         LockgateError: a malformed reference.
     """
-    from .definition import NAME_PATTERN
+    from .definition import GROUP_PREFIX, NAME_PATTERN
 
     name, _, constraint = str(text).partition("@")
-    if not NAME_PATTERN.match(name.strip()):
-        raise LockgateError(f"task reference {text!r}: expected NAME@CONSTRAINT, e.g. app@^1.0")
-    return TaskRequirement(name.strip(), parse_constraint(constraint or "*", f"task reference {text!r}"))
+    name = name.strip()
+    if not NAME_PATTERN.match(name.removeprefix(GROUP_PREFIX)):
+        raise LockgateError(f"task reference {text!r}: expected NAME@CONSTRAINT or group:NAME@CONSTRAINT, e.g. app@^1.0")
+    return TaskRequirement(name, parse_constraint(constraint or "*", f"task reference {text!r}"))
 
 
 def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: dict[str, str] | None = None, *,

@@ -58,7 +58,9 @@ class SourceRecord:
 
 
 class LocalRecord(SourceRecord):
-    """A file of a local folder: ``path`` relative to the lock's folder."""
+    """A file of a local folder: ``path`` relative to the lock's folder, or ``~/…`` for a file
+    of the user's own folder (``~/.claude/tasks``) outside it, so the lock reads the same for
+    every user."""
 
     kind = "local"
     FIELDS = ("path",)

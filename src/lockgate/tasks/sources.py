@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from ..errors import LockgateError
-from .definition import TaskDefinition, load_task
+from .definition import GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, load_definition
 from .source_record import LocalRecord, SourceRecord
 
 LOCAL = "local"
@@ -45,7 +45,7 @@ class TaskSource:
 
 
 class LocalSource(TaskSource):
-    """A folder of ``*.task.yaml`` files (searched recursively).
+    """A folder of ``*.task.yaml`` and ``*.taskgroup.yaml`` files (searched recursively).
 
     Args:
         folder: the folder; a missing one holds no tasks.
@@ -63,11 +63,14 @@ class LocalSource(TaskSource):
         self._index: dict[str, dict[str, TaskDefinition]] | None = None
 
     def index(self) -> dict[str, dict[str, TaskDefinition]]:
-        """name -> version -> definition, for every task file under the folder (read once)."""
+        """name -> version -> definition, for every task and group file under the folder
+        (read once; groups as ``group:NAME``)."""
         if self._index is None:
             self._index = {}
             for path in sorted(_task_files(self.folder)):
-                task = load_task(path)
+                task = load_definition(path)
+                if task is None:
+                    continue
                 versions = self._index.setdefault(task.name, {})
                 if task.version in versions:
                     raise LockgateError(f"{task.key} is defined twice in {self.folder}: {versions[task.version].path} and {path}", path)
@@ -81,6 +84,10 @@ class LocalSource(TaskSource):
         return self.index()[name][version]
 
     def lock_source(self, definition: TaskDefinition, lock_dir: str) -> SourceRecord:
+        home = os.path.expanduser("~")
+        inside = os.path.abspath(definition.path).startswith(os.path.join(os.path.abspath(lock_dir), ""))
+        if not inside and os.path.abspath(definition.path).startswith(os.path.join(home, "")):
+            return LocalRecord({"path": "~/" + relative_path(definition.path, home)})
         return LocalRecord({"path": relative_path(definition.path, lock_dir)})
 
     def describe(self) -> str:
@@ -93,7 +100,7 @@ def relative_path(path: str, folder: str) -> str:
 
 
 def _task_files(folder: str):
-    """Every ``*.task.yaml`` under ``folder``; a file or folder that is a symlink leading out of
+    """Every ``*.task.yaml`` and ``*.taskgroup.yaml`` under ``folder``; a file or folder that is a symlink leading out of
     ``folder`` is refused (a source cannot pull in files from elsewhere)."""
     inside = os.path.join(os.path.realpath(folder), "")
     for parent, subfolders, files in os.walk(folder):
@@ -103,5 +110,5 @@ def _task_files(folder: str):
             if os.path.islink(path) and not os.path.realpath(path).startswith(inside):
                 raise LockgateError(f"a symlink leading out of the task source {folder}; refused", path)
         for name in files:
-            if name.endswith(".task.yaml"):
+            if name.endswith((TASK_SUFFIX, GROUP_SUFFIX)):
                 yield os.path.join(parent, name)
