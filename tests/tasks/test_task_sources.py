@@ -424,3 +424,13 @@ def test_periplons_task_sources_file_is_read_when_lockgate_names_no_sources(tmp_
     (project / ".claude" / "task-sources.yaml").write_text("sources:\n  - {type: s3, name: x, priority: 1}\n")
     bad = lockgate("tasks", "lock", "app@*", cwd=project, env={"HOME": str(home)})
     assert bad.returncode == 2 and "task-sources.yaml: sources[0].type: 's3' is not a source type" in bad.stderr
+
+
+def test_a_configured_source_path_expands_variables_and_an_unknown_key_is_warned_about(tmp_path):
+    write_task(tmp_path / "shared" / "catalog", "app", "1.0.0")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "lockgate.toml").write_text('[[tasks.sources]]\ntype = "local"\npath = "$CATALOG/catalog"\ncolour = "red"\n')
+    result = lockgate("tasks", "lock", "app@^1", cwd=project, env={"CATALOG": str(tmp_path / "shared")})
+    assert result.returncode == 0, result.stderr
+    assert "tasks.sources[0].colour is not a key of a local source; ignored" in result.stderr

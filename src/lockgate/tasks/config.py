@@ -6,7 +6,7 @@ pyproject.toml::
     lockfile = "tasks.lock.yaml"    # default
     [[tasks.sources]]
     type = "local"
-    path = "tasks"                  # relative to the configuration file
+    path = "tasks"                  # relative to the configuration file; ~ and $VAR expand
     priority = 10                   # higher is searched first
     [[tasks.sources]]
     type = "git"                    # url, ref (branch, tag or commit), subpath, priority
@@ -32,6 +32,11 @@ from ..shapes import plain_text
 from .sources import LocalSource, TaskSource
 
 DEFAULT_LOCKFILE = "tasks.lock.yaml"
+_SOURCE_KEYS = {
+    "local": ("type", "path", "priority"),
+    "git": ("type", "url", "ref", "subpath", "priority"),
+    "registry": ("type", "url", "priority", "token_env", "timeout", "max_index_bytes", "max_file_bytes"),
+}
 DEFAULT_FOLDERS = (".claude/tasks", ".claude/task-groups", "tasks", "~/.claude/tasks", "~/.claude/task-groups")
 
 
@@ -131,10 +136,11 @@ def _configured_sources(entries, base: str, where: str, modes: dict, warnings: l
         field = f"{where}.sources[{index}]"
         if not isinstance(entry, dict):
             raise LockgateError(f"{field}: must be a table with type and path")
+        kind = entry.get("type", "local")
+        warnings.extend(f"{field}.{key} is not a key of a {kind} source; ignored" for key in entry if key not in _SOURCE_KEYS.get(kind, entry))
         priority = entry.get("priority", 0)
         if not isinstance(priority, int) or isinstance(priority, bool):
             raise LockgateError(f"{field}.priority: must be a whole number")
-        kind = entry.get("type", "local")
         if kind == "git":
             sources.append(_git_source(entry, field, priority, modes))
             continue
@@ -145,7 +151,8 @@ def _configured_sources(entries, base: str, where: str, modes: dict, warnings: l
             raise LockgateError(f"{field}.type: {kind!r} is not a source type; use \"local\", \"git\" or \"registry\"")
         if "path" not in entry:
             raise LockgateError(f"{field}.path: a folder of *.task.yaml files is required")
-        sources.append(LocalSource(os.path.join(base, plain_text(entry["path"], f"{field}.path", None)), priority))
+        folder = os.path.expanduser(os.path.expandvars(plain_text(entry["path"], f"{field}.path", None)))
+        sources.append(LocalSource(os.path.join(base, folder), priority))
     return sources
 
 
