@@ -103,7 +103,7 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cpu-only", action="store_true", help="fail on CUDA distributions (nvidia-*, cuda-*, triton) and non-CPU torch builds")
     parser.add_argument("--integrity", action="store_true", help="also check every file of the locked distributions against its RECORD hash")
     parser.add_argument("--integrity-all", action="store_true", help="the same for every installed distribution")
-    parser.add_argument("--jobs", metavar="N", type=_positive_int, help="hashing threads for --integrity (default: the core count)")
+    parser.add_argument("--jobs", metavar="N", type=_positive_int, help="hashing workers for --integrity: processes, or threads for a small check (default: the cores lockgate may use)")
 
 
 def _positive_int(text: str) -> int:

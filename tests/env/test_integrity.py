@@ -180,3 +180,37 @@ def test_nothing_outside_the_prefix_is_read_through_symlinked_record_metadata_or
     assert ("alpha-1.1.0.dist-info/RECORD", "unreadable") in files
     every = {item["path"] for f in report.findings for item in (f.details or {}).get("files", [])}
     assert not any("planted" in path for path in every)  # the symlinked folder was not walked
+
+
+def test_worker_processes_find_exactly_what_one_thread_finds(tmp_path, make_venv, monkeypatch):
+    """Every problem kind (hash, size, missing, unreadable, outside, unlisted), checked by forked
+    worker processes and by one thread: the same report, file for file."""
+    from lockgate.env import integrity
+
+    venv = make_venv(*LOCK)
+    site = site_packages(venv)
+    (site / "payload" / "part0.py").write_bytes(b"PART = 9\n" * 40)  # same size class, other bytes
+    (site / "payload" / "part1.py").write_bytes(b"PART")
+    (site / "payload" / "part2.py").unlink()
+    os.mkfifo(site / "payload" / "part2.py.fifo")
+    (site / "payload" / "part3.py").unlink()
+    os.mkfifo(site / "payload" / "part3.py")
+    (site / "payload" / "injected.py").write_text("import os\n")
+    outside = tmp_path / "outside.py"
+    outside.write_text("elsewhere\n")
+    (site / "alpha" / "__init__.py").unlink()
+    (site / "alpha" / "__init__.py").symlink_to(outside)
+    lock = write_lock(tmp_path, *LOCK)
+
+    def problems(jobs):
+        report = verify(lock, python=str(venv), integrity=True, jobs=jobs)
+        return {f.subject: (f.status, (f.details or {}).get("files")) for f in report.findings}
+
+    serial = problems(1)
+    forked = []
+    monkeypatch.setattr(integrity, "_PROCESS_FILES", 1)
+    monkeypatch.setattr(integrity, "usable_cores", lambda: 4)
+    monkeypatch.setattr(integrity, "_hash_in_processes", lambda *a, _real=integrity._hash_in_processes: forked.append(1) or _real(*a))
+    assert problems(3) == serial and forked
+    kinds = {item["problem"] for _, files in serial.values() for item in files or []}
+    assert kinds == {"hash", "size", "missing", "unreadable", "outside", "unlisted"}

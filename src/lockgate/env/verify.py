@@ -84,7 +84,7 @@ def verify_environment(
             RECORD (:mod:`lockgate.env.integrity`); adds the statuses ``modified`` (fails) and
             ``unverifiable`` (no RECORD; fails with ``strict``) and an ``integrity`` header.
         integrity_all: the same for every installed distribution.
-        jobs: hashing threads for the integrity check; None is the core count.
+        jobs: hashing workers for the integrity check; None is the cores this process may use.
         progress: ``callable(bytes_done, bytes_total)`` told how hashing goes, or None.
         selected_by: what named ``python``, for the report's ``environment.selected_by``.
 

@@ -199,7 +199,7 @@ def _finish(result: dict[str, Any], prepared: Any, files: tuple[Any, str | None]
 def _hash_in_group(groups: Groups, exchange: Exchange, state: dict[str, Any], prepared: Any, jobs: int | None) -> tuple[Any, str | None]:
     """Hash the group's files, a share on each of its ranks. Returns ``(IntegrityResult or
     None, a reason this rank's check cannot use it or None)``; meaningful on host leaders."""
-    from ..env.integrity import check_share, plan_integrity
+    from ..env.integrity import check_share, plan_integrity, usable_cores
 
     hashing = groups.hashing
     started = time.perf_counter()
@@ -215,7 +215,7 @@ def _hash_in_group(groups: Groups, exchange: Exchange, state: dict[str, Any], pr
                 plan, problem = None, _error_text(error)
     share = exchange.scatter(hashing, shares)
     state["stage"] = "hashing its share of the files"
-    threads = jobs or max(1, (os.cpu_count() or 1) // groups.node_size)
+    threads = jobs or max(1, usable_cores() // groups.node_size)
     problems, hashed = check_share(share, threads, plan.find_unlisted if plan else lambda: None)
     state["stage"] = "waiting for its group's file check"
     parts = exchange.gather(hashing, (problems, hashed, len(share)))
