@@ -50,3 +50,18 @@ def test_first_fit_equals_resolvelib(tmp_path_factory, shape, root, preferred_ve
     fast = outcome(lambda: resolve(roots, sources(), preferred))
     searched = outcome(lambda: resolve(roots, sources(), preferred, reporter=BaseReporter()))
     assert fast == searched
+
+
+def test_relocking_an_unchanged_lock_resolves_nothing_and_a_changed_file_resolves_again(tmp_path, monkeypatch):
+    from lockgate.tasks import api
+    from lockgate.tasks.config import load_tasks_config
+
+    write_task(tmp_path / "tasks", "app", "1.0.0", deps=[("lib", "^1")])
+    lib = write_task(tmp_path / "tasks", "lib", "1.0.0")
+    config = lambda: load_tasks_config(str(tmp_path), lockfile=str(tmp_path / "tasks.lock.yaml"))  # noqa: E731
+    assert api.lock_tasks(config(), ["app@^1"]).changed
+    resolved = []
+    monkeypatch.setattr(api, "resolve", lambda *a, _real=api.resolve, **k: resolved.append(1) or _real(*a, **k))
+    assert not api.lock_tasks(config(), ["app@^1"]).changed and not resolved  # the verify shortcut
+    lib.write_text(lib.read_text().replace("lib task", "lib, edited"))
+    assert api.lock_tasks(config(), ["app@^1"]).changed and resolved

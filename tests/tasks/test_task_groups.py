@@ -135,7 +135,7 @@ def test_periplons_example_taskgroup_workflows_are_not_groups_and_a_bad_group_na
         shutil.copy(corpus / "periplon" / f"{name}.taskgroup.yaml", tasks)
     assert lockgate("tasks", "lock", "packer@^1", cwd=tmp_path).returncode == 0
     write_group(tasks, "broken", "1.0.0", tasks=[("packer", "^1"), ("packer", "^1.2")])
-    refused = lockgate("tasks", "lock", "packer@^1", cwd=tmp_path)
+    refused = lockgate("tasks", "lock", "packer@^1.2", cwd=tmp_path)  # new roots: every source is read
     assert refused.returncode == 2
     assert refused.stderr.strip().endswith("broken-1.0.0.taskgroup.yaml: spec.tasks: 'packer' is named twice"), refused.stderr
 

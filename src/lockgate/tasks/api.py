@@ -75,6 +75,8 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         requirements = [parse_root(root) for root in roots]
         if previous:
             _add_locked_sources(config, previous)
+            if not update and _unchanged(config, previous, roots):
+                return LockOutcome(config.lockfile, previous, False)
         locked = previous.tasks if previous else {}
         unknown = sorted(set(names) - set(locked))
         if unknown:
@@ -98,6 +100,22 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         if changed:
             save_task_lock(config.lockfile, new)
         return LockOutcome(config.lockfile, new, changed)
+
+
+def _unchanged(config: TasksConfig, previous: TaskLock, roots: list[str]) -> bool:
+    """True when relocking is sure to give ``previous`` back byte for byte: same roots, the
+    current format, local sources only, every locked file unchanged and :func:`_still_resolves`
+    (as verify decides). Git and registry sources always take the full path, which pins their
+    commits before anything reads them."""
+    from .sources import LocalSource
+
+    if roots != previous.roots or previous.version != FORMAT_VERSION or not all(isinstance(s, LocalSource) for s in config.sources):
+        return False
+    current: dict = {}
+    lock_dir = os.path.dirname(os.path.abspath(config.lockfile))
+    if any(True for _ in _checksum_findings(previous, lock_dir, current, config.sources)):
+        return False
+    return _still_resolves(previous, current, config)
 
 
 def update_bounds(locked: dict[str, str], policy: str | None) -> dict[str, Constraint]:
@@ -372,12 +390,13 @@ def _still_resolves(locked: TaskLock, current: dict, config: TasksConfig) -> boo
             return False
     if any(wanted[name] != task.constraints or not wanted[name] for name, task in locked.tasks.items()):
         return False
-    return _no_shadowing(current, config.sources)
+    return _no_shadowing(current, config.sources, os.path.dirname(os.path.abspath(config.lockfile)))
 
 
-def _no_shadowing(current: dict, sources) -> bool:
-    """Every locked file lies in the first source folder that exists (the highest priority):
-    no other source can offer the same version ahead of it."""
+def _no_shadowing(current: dict, sources, lock_dir: str) -> bool:
+    """Every locked file (its path as the lock gives it, relative to ``lock_dir``) lies in the
+    first source folder that exists (the highest priority): no other source can offer the
+    same version ahead of it."""
     from .sources import LocalSource
 
     if not all(isinstance(source, LocalSource) for source in sources):
@@ -386,7 +405,7 @@ def _no_shadowing(current: dict, sources) -> bool:
     if not existing:
         return False
     top = os.path.join(os.path.abspath(existing[0]), "")
-    return all(os.path.abspath(definition.path).startswith(top) for definition in current.values())
+    return all(os.path.abspath(os.path.join(lock_dir, os.path.expanduser(d.path))).startswith(top) for d in current.values())
 
 
 def _roots_changed(config: TasksConfig, locked: TaskLock) -> bool:
