@@ -177,3 +177,15 @@ def test_task_files_periplon_refuses_are_refused_naming_the_field(tmp_path, chan
 def test_periplons_own_task_files_pass_its_rules(corpus):
     for name in ("example-file-processor", "google-drive-upload"):
         assert load_task(str(corpus / "periplon" / f"{name}.task.yaml")).name == name
+
+
+def test_a_lock_reached_through_a_symlink_keeps_the_real_files_paths(tmp_path):
+    project = _project(tmp_path)
+    assert lockgate("tasks", "lock", "packer@^1", cwd=project).returncode == 0
+    real = project / ".claude" / "tasks.lock.yaml"
+    before = real.read_bytes()
+    (project / "linked.lock.yaml").symlink_to(real)
+    relocked = lockgate("tasks", "lock", "--lockfile", "linked.lock.yaml", cwd=project)
+    assert relocked.returncode == 0 and "unchanged" in relocked.stdout, relocked.stdout + relocked.stderr
+    assert real.read_bytes() == before and (project / "linked.lock.yaml").is_symlink()
+    assert lockgate("tasks", "verify", "--lockfile", "linked.lock.yaml", cwd=project).returncode == 0

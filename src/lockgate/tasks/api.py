@@ -60,7 +60,8 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
 
     Returns:
         A :class:`LockOutcome`. With nothing changed the file is rewritten byte for byte
-        identically (timestamps kept), i.e. left alone.
+        identically (timestamps kept), i.e. left alone; when the lock's own files prove that
+        (verify's shortcut), the sources are not even read.
 
     Raises:
         FrozenLockError: ``frozen`` and the lock would change (the differences in ``detail``).
@@ -92,7 +93,7 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
             if not bounds:
                 raise
             raise LockgateError(f"{error}; --policy {policy} keeps {', '.join(f'{n} {b.text}' for n, b in sorted(bounds.items()))}") from None
-        new = build_lock(resolution, previous, roots, os.path.dirname(os.path.abspath(config.lockfile)))
+        new = build_lock(resolution, previous, roots, lock_folder(config))
         changed = previous is None or previous.content() != new.content() or previous.version != FORMAT_VERSION
         if frozen and changed:
             differences = differences_between(previous, new) if previous else [f"no lock at {config.lockfile}"]
@@ -112,7 +113,7 @@ def _unchanged(config: TasksConfig, previous: TaskLock, roots: list[str]) -> boo
     if roots != previous.roots or previous.version != FORMAT_VERSION or not all(isinstance(s, LocalSource) for s in config.sources):
         return False
     current: dict = {}
-    lock_dir = os.path.dirname(os.path.abspath(config.lockfile))
+    lock_dir = lock_folder(config)
     if any(True for _ in _checksum_findings(previous, lock_dir, current, config.sources)):
         return False
     return _still_resolves(previous, current, config)
@@ -195,7 +196,7 @@ def verify_tasks(config: TasksConfig) -> Report:
     """
     locked = _read_existing(config)
     _add_locked_sources(config, locked)
-    lock_dir = os.path.dirname(os.path.abspath(config.lockfile))
+    lock_dir = lock_folder(config)
     current: dict = {}
     findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current, config.sources)}
     if _roots_changed(config, locked):
@@ -223,7 +224,7 @@ def tasks_status(config: TasksConfig) -> list[str]:
     locked = read_task_lock(config.lockfile)
     _add_locked_sources(config, locked)
     current: dict = {}
-    changed = list(_checksum_findings(locked, os.path.dirname(os.path.abspath(config.lockfile)), current, config.sources))
+    changed = list(_checksum_findings(locked, lock_folder(config), current, config.sources))
     try:
         fresh = locked if not changed and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
     except LockgateError as error:  # a new conflict, an unsatisfiable root: stale, and why
@@ -329,7 +330,13 @@ def fetch_locked_tasks(config: TasksConfig, destination: str, *, offline: bool =
         reasons = tasks_status(config)
         if reasons:
             raise FrozenLockError(f"--frozen: the lock is stale ({len(reasons)} reasons); run lockgate tasks lock", config.lockfile, detail="\n".join(reasons))
-    return fetch_tasks(locked, os.path.dirname(os.path.abspath(config.lockfile)), destination, offline=offline, sources=config.sources)
+    return fetch_tasks(locked, lock_folder(config), destination, offline=offline, sources=config.sources)
+
+
+def lock_folder(config: TasksConfig) -> str:
+    """The folder the lock's relative source paths start from: the real lock file's, so a lock
+    reached through a symlink reads and writes the same paths as the file itself."""
+    return os.path.dirname(os.path.realpath(config.lockfile))
 
 
 def _read_existing(config: TasksConfig) -> TaskLock:
@@ -344,7 +351,7 @@ def _fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
     preferred = {name: task.version for name, task in locked.tasks.items()}
     _pin_git_commits(config.sources, locked)
     resolution = resolve([parse_root(root) for root in roots], config.sources, preferred)
-    return build_lock(resolution, locked, list(roots) if locked.roots or config.roots else [], os.path.dirname(os.path.abspath(config.lockfile)))
+    return build_lock(resolution, locked, list(roots) if locked.roots or config.roots else [], lock_folder(config))
 
 
 def _pin_git_commits(sources, locked: TaskLock | None) -> None:
@@ -390,7 +397,7 @@ def _still_resolves(locked: TaskLock, current: dict, config: TasksConfig) -> boo
             return False
     if any(wanted[name] != task.constraints or not wanted[name] for name, task in locked.tasks.items()):
         return False
-    return _no_shadowing(current, config.sources, os.path.dirname(os.path.abspath(config.lockfile)))
+    return _no_shadowing(current, config.sources, lock_folder(config))
 
 
 def _no_shadowing(current: dict, sources, lock_dir: str) -> bool:
@@ -510,8 +517,8 @@ def workflow_roots(paths) -> list[str]:
     for path in paths:
         for reference in read_workflow_references(path):
             if reference.kind in (USES, IMPORT):
-                root = _workflow_root(reference)
                 _workflow_requirement(reference)  # a malformed one is refused here, with its file and line
+                root = _workflow_root(reference)
                 if root not in roots:
                     roots.append(root)
     return roots
@@ -584,7 +591,7 @@ class _LockedGroups:
 
         _add_locked_sources(config, locked)
         self.locked = locked
-        self.reader = LockedReader(os.path.dirname(os.path.abspath(config.lockfile)), sources=config.sources)
+        self.reader = LockedReader(lock_folder(config), sources=config.sources)
         self.workflows: dict[str, list[str] | str] = {}
 
     def workflow_problem(self, name: str, workflow: str) -> str | None:
