@@ -163,11 +163,17 @@ def _hash_in_processes(plan: IntegrityPlan, jobs: int, progress: Callable[[int, 
     processes than :func:`usable_cores` are started: hashing is CPU-bound, and more would only
     compete (on 2 cores, 16 processes were 10% slower than 2)."""
     import multiprocessing
+    import sys
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     from ..errors import LockgateError
 
+    for stream in (sys.stdout, sys.stderr):  # a forked worker flushes what it inherits: no text twice
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # no stream, a closed pipe: the verdict is the exit code
+            pass
     workers = min(jobs, usable_cores())
     shares = [share for share in plan.shares(workers * _SHARES_PER_WORKER) if share]
     total, done = sum(item.size or 0 for item in plan.work), 0
