@@ -137,7 +137,8 @@ def _configured_sources(entries, base: str, where: str, modes: dict, warnings: l
         if not isinstance(entry, dict):
             raise LockgateError(f"{field}: must be a table with type and path")
         kind = entry.get("type", "local")
-        warnings.extend(f"{field}.{key} is not a key of a {kind} source; ignored" for key in entry if key not in _SOURCE_KEYS.get(kind, entry))
+        known = _SOURCE_KEYS.get(kind, ())  # an unknown type is refused below
+        warnings.extend(f"{field}.{key} is not a key of a {kind} source; ignored" for key in entry if known and key not in known)
         priority = entry.get("priority", 0)
         if not isinstance(priority, int) or isinstance(priority, bool):
             raise LockgateError(f"{field}.priority: must be a whole number")

@@ -84,6 +84,14 @@ def is_group(name: str) -> bool:
     return name.startswith(GROUP_PREFIX)
 
 
+def file_name(name: str, version: str) -> str:
+    """The file name of a locked entry: ``NAME-VERSION.task.yaml``, or
+    ``NAME-VERSION.taskgroup.yaml`` for ``group:NAME``."""
+    if is_group(name):
+        return f"{name.removeprefix(GROUP_PREFIX)}-{version}{GROUP_SUFFIX}"
+    return f"{name}-{version}{TASK_SUFFIX}"
+
+
 def load_task(path: str) -> TaskDefinition:
     """Read and check one task file.
 

@@ -10,6 +10,7 @@ from .lockfile import LockedTask, TaskLock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .definition import TaskDefinition
     from .git_source import GitSource
 
 
@@ -41,6 +42,21 @@ class LockedReader:
                 source type is unknown.
         """
         return task.source.read(self, task.name)
+
+    def exact(self, task: LockedTask) -> tuple[str, TaskDefinition]:
+        """``(text, definition)`` of the task's file, exactly as locked.
+
+        Raises:
+            LockgateError: as :meth:`text`; an invalid file; or one that is not the locked
+                name, version and checksum.
+        """
+        from .definition import parse_locked
+
+        text, origin = self.text(task)
+        definition = parse_locked(text, origin, task.name)
+        if definition.checksum != task.checksum or (definition.name, definition.version) != (task.name, task.version):
+            raise LockgateError(f"{task.name}@{task.version}: {origin} does not match the lock's checksum {task.checksum}; refused")
+        return text, definition
 
     def read_local(self, name: str, path: str) -> tuple[str, str]:
         """A local record's file (it must lie in the lock's folder or a configured source)."""
@@ -98,18 +114,14 @@ def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: boo
             (nothing is written for that task, and the error names it).
     """
     from .._io import write_atomic
-    from .definition import GROUP_PREFIX, GROUP_SUFFIX, TASK_SUFFIX, is_group, parse_locked
+    from .definition import file_name
 
     os.makedirs(destination, exist_ok=True)
     reader = LockedReader(lock_dir, offline=offline, sources=sources)
     written = []
     for name, task in lock.tasks.items():
-        text, origin = reader.text(task)
-        definition = parse_locked(text, origin, name)
-        if definition.checksum != task.checksum or (definition.name, definition.version) != (name, task.version):
-            raise LockgateError(f"{name}@{task.version}: {origin} does not match the lock's checksum {task.checksum}; refused")
-        suffix = GROUP_SUFFIX if is_group(name) else TASK_SUFFIX
-        path = os.path.join(destination, f"{name.removeprefix(GROUP_PREFIX)}-{task.version}{suffix}")
+        text, _ = reader.exact(task)
+        path = os.path.join(destination, file_name(name, task.version))
         write_atomic(path, text.encode())
         written.append(path)
     return written

@@ -28,7 +28,7 @@ import os
 import re
 
 from ..errors import LockgateError
-from .definition import GROUP_PREFIX, GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, is_group, parse_locked
+from .definition import GROUP_PREFIX, TaskDefinition, file_name, is_group, parse_locked
 from .source_record import RegistryRecord
 from .sources import TaskSource
 
@@ -329,7 +329,7 @@ def publish(folder: str, registry_dir: str) -> int:
             with open(definition.path, "rb") as handle:
                 data = handle.read()
             folder, plain = ("groups", name.removeprefix(GROUP_PREFIX)) if is_group(name) else ("tasks", name)
-            relative = f"{folder}/{plain}/{plain}-{version}{GROUP_SUFFIX if folder == 'groups' else TASK_SUFFIX}"
+            relative = f"{folder}/{plain}/{file_name(name, version)}"
             os.makedirs(os.path.join(registry_dir, folder, plain), exist_ok=True)
             write_atomic(os.path.join(registry_dir, *relative.split("/")), data)
             index.setdefault(name, {})[version] = {"url": relative, "sha256": hashlib.sha256(data).hexdigest()}

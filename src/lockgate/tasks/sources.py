@@ -84,10 +84,9 @@ class LocalSource(TaskSource):
         return self.index()[name][version]
 
     def lock_source(self, definition: TaskDefinition, lock_dir: str) -> SourceRecord:
-        home = os.path.expanduser("~")
-        inside = os.path.abspath(definition.path).startswith(os.path.join(os.path.abspath(lock_dir), ""))
-        if not inside and os.path.abspath(definition.path).startswith(os.path.join(home, "")):
-            return LocalRecord({"path": "~/" + relative_path(definition.path, home)})
+        path, home = os.path.abspath(definition.path), os.path.expanduser("~")
+        if not path.startswith(os.path.join(os.path.abspath(lock_dir), "")) and path.startswith(os.path.join(home, "")):
+            return LocalRecord({"path": "~/" + relative_path(path, home)})
         return LocalRecord({"path": relative_path(definition.path, lock_dir)})
 
     def describe(self) -> str:
