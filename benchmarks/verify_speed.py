@@ -10,9 +10,11 @@ tiny local wheels instead and needs no network, but uv then reads a flat local i
 is not how users run it.
 
 With the real venv it then times the same environment from a pylock.toml of the same pins
-(``uv pip compile --format pylock.toml``) against requirements.txt and against ``uv pip sync
---dry-run`` of that pylock.toml (issue #18: <= 1.5x requirements.txt, <= 0.6x uv). uv.lock needs
-a project around it and is not timed here.
+(``uv pip compile --format pylock.toml``) and from a uv.lock of a project that depends on exactly
+those pins (``uv lock``; a virtual project, so uv installs no project of its own), each against
+requirements.txt and against uv's own check of the same file: ``uv pip sync --dry-run`` of the
+pylock.toml, ``uv sync --frozen --dry-run`` of the uv.lock (issue #18: <= 1.5x requirements.txt,
+<= 0.6x uv).
 
 Usage: python benchmarks/verify_speed.py [--runs N] [--synthetic]
 """
@@ -123,26 +125,40 @@ def main() -> None:
 
 
 def formats(uv: str, venv: Path, lock: Path, env: dict, runs: int) -> None:
-    """verify from pylock.toml of the same pins, against requirements.txt and against uv."""
-    pylock = WORK / "pylock.toml"
+    """verify from pylock.toml and uv.lock of the same pins, against requirements.txt and against uv."""
+    pylock, project = WORK / "pylock.toml", WORK / "uv_project"
     if not pylock.exists():
         run([uv, "pip", "compile", "-q", str(WORK / "requirements.in"), "-o", str(pylock), "--format", "pylock.toml",
              "--exclude-newer", EXCLUDE_NEWER, "--python", str(venv / "bin" / "python")])  # fmt: skip
+    if not (project / "uv.lock").exists():
+        project.mkdir(exist_ok=True)
+        pins = [line.split()[0] for line in lock.read_text().splitlines() if "==" in line and not line.startswith("#")]
+        python = f"{sys.version_info.major}.{sys.version_info.minor}"
+        (project / "pyproject.toml").write_text(
+            f'[project]\nname = "verify-speed"\nversion = "0"\nrequires-python = "=={python}.*"\ndependencies = {pins!r}\n'
+            f'[tool.uv]\npackage = false\nenvironments = ["sys_platform == \'linux\'"]\n'
+        )
+        run([uv, "lock", "-q", "--exclude-newer", EXCLUDE_NEWER, "--directory", str(project)])
+    uv_env = {**env, "UV_PROJECT_ENVIRONMENT": str(venv)}
     commands = {
-        "requirements.txt": [*lockgate_command(), "verify", "-l", str(lock), "--python", str(venv)],
-        "pylock.toml": [*lockgate_command(), "verify", "-l", str(pylock), "--python", str(venv)],
-        "uv on pylock.toml": [uv, "pip", "sync", "--dry-run", "--offline", "--python", str(venv), str(pylock)],
+        "requirements.txt": ([*lockgate_command(), "verify", "-l", str(lock), "--python", str(venv)], env),
+        "pylock.toml": ([*lockgate_command(), "verify", "-l", str(pylock), "--python", str(venv)], env),
+        "uv on pylock.toml": ([uv, "pip", "sync", "--dry-run", "--offline", "--python", str(venv), str(pylock)], env),
+        "uv.lock": ([*lockgate_command(), "verify", "-l", str(project / "uv.lock"), "--python", str(venv)], env),
+        "uv on uv.lock": ([uv, "sync", "--frozen", "--dry-run", "--offline", "--directory", str(project)], uv_env),
     }
-    for command in commands.values():
-        timed(command, env)
+    for command, command_env in commands.values():
+        timed(command, command_env)
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs // 2 or 1):
-        for name, command in commands.items():
-            samples[name].append(timed(command, env))
+        for name, (command, command_env) in commands.items():
+            samples[name].append(timed(command, command_env))
     median = {name: statistics.median(values) * 1000 for name, values in samples.items()}
-    base, ours, theirs = median["requirements.txt"], median["pylock.toml"], median["uv on pylock.toml"]
-    print(f"verify from pylock.toml    median {ours:6.1f} ms: {ours / base:.2f}x requirements.txt ({base:.1f} ms, goal <= 1.5x), "
-          f"{ours / theirs:.2f}x uv on the same file ({theirs:.1f} ms, goal <= 0.6x)")  # fmt: skip
+    base = median["requirements.txt"]
+    for name in ("pylock.toml", "uv.lock"):
+        ours, theirs = median[name], median[f"uv on {name}"]
+        print(f"verify from {name:<15}median {ours:6.1f} ms: {ours / base:.2f}x requirements.txt ({base:.1f} ms, goal <= 1.5x), "
+              f"{ours / theirs:.2f}x uv on the same file ({theirs:.1f} ms, goal <= 0.6x)")  # fmt: skip
 
 
 if __name__ == "__main__":

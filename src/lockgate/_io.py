@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from .errors import LockgateError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
+if TYPE_CHECKING:
+    import re
+
 
 def announce(command: list[str], cwd: str | None = None) -> None:
     """With ``lockgate -v`` (``LOCKGATE_VERBOSE=1``), say on stderr which command lockgate runs."""
@@ -33,6 +37,17 @@ def read_text(path: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise LockgateError(f"not UTF-8 text (byte {error.start}); save the file as UTF-8", path) from None
+
+
+def header_lines(text: str, pattern: re.Pattern[str]) -> list[int]:
+    """1-based line numbers where ``pattern`` matches in ``text``, counted in one pass (a count
+    from the start per match made reading a 340 KB lock quadratic: 27 ms for 230 headers)."""
+    lines, line, position = [], 1, 0
+    for found in pattern.finditer(text):
+        line += text.count("\n", position, found.start())
+        position = found.start()
+        lines.append(line)
+    return lines
 
 
 def read_regular_file(path: str, limit: int = 64 * 1024 * 1024) -> bytes:

@@ -146,11 +146,11 @@ def test_pylock_files(corpus):
     assert all(e.origin.rsplit(":", 1)[1].isdigit() for e in h11.packages)
 
 
-def test_uv_lock_read_through_uv_export(corpus, tmp_path):
+def test_uv_lock_reads_with_its_project(corpus, tmp_path):
     shutil.copy(corpus / "mlpstorage/uv.lock", tmp_path / "uv.lock")
     shutil.copy(corpus / "mlpstorage/pyproject.toml", tmp_path / "pyproject.toml")
     lock = read_lockfile(str(tmp_path / "uv.lock"))
-    assert lock.format == "uv.lock" and lock.options["environments"] == ['sys_platform == "linux"']
+    assert lock.format == "uv.lock" and lock.options["environments"] == ["sys_platform == 'linux'"]  # as uv.lock spells it
     (dlio,) = by_name(lock, "dlio-benchmark")
     assert dlio.source.commit == "cbe200103b05fb65f04110157a7d0dd6d6d88ead"
     (root,) = by_name(lock, "mlpstorage")

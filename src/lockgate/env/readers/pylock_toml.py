@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from ..._io import read_text
+from ..._io import header_lines, read_text
 from ..._toml import loads_toml
 from ...errors import LockgateError
 from ..model import DIRECTORY, URL, VCS, LockedPackage, Lockfile, Source, normalize_name
@@ -66,10 +66,10 @@ def lockfile_from_document(path: str, document: dict[str, Any], base_dir: str, f
         lock = Pylock.from_dict(document)
     except (PylockValidationError, PylockUnsupportedVersionError) as error:
         raise LockgateError(f"not a valid PEP 751 lock: {error}", path) from None
-    header_lines = _package_header_lines(text, len(lock.packages)) if text is not None else None
+    lines = _package_header_lines(text, len(lock.packages)) if text is not None else None
     packages = []
     for index, package in enumerate(lock.packages):
-        origin = f"{path}:{header_lines[index]}" if header_lines else f"{path}:packages[{index}]"
+        origin = f"{path}:{lines[index]}" if lines else f"{path}:packages[{index}]"
         packages.append(_entry(package, base_dir, origin))
     options = {
         "requires_python": str(lock.requires_python) if lock.requires_python else None,
@@ -103,10 +103,10 @@ def _read_directly(path: str, document: dict[str, Any], base_dir: str, format: s
         isinstance(value, list) and all(isinstance(item, str) for item in value) for key, value in options.items() if key != "requires_python"
     ):
         return None
-    header_lines = _package_header_lines(text, len(packages)) if text is not None else None
+    lines = _package_header_lines(text, len(packages)) if text is not None else None
     entries = []
     for index, package in enumerate(packages):
-        origin = f"{path}:{header_lines[index]}" if header_lines else f"{path}:packages[{index}]"
+        origin = f"{path}:{lines[index]}" if lines else f"{path}:packages[{index}]"
         entry = _direct_entry(package, base_dir, origin)
         if entry is None:
             return None
@@ -163,7 +163,7 @@ def _hash_table(hashes: object) -> tuple[str, ...] | None:
 
 def _package_header_lines(text: str, count: int) -> list[int] | None:
     """Line numbers of the ``[[packages]]`` tables, when the file is written that way."""
-    lines = [text.count("\n", 0, found.start()) + 1 for found in _PACKAGES_HEADER.finditer(text)]
+    lines = header_lines(text, _PACKAGES_HEADER)
     return lines if len(lines) == count else None
 
 
