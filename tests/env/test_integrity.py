@@ -210,7 +210,7 @@ def test_worker_processes_find_exactly_what_one_thread_finds(tmp_path, make_venv
     forked = []
     monkeypatch.setattr(integrity, "_PROCESS_FILES", 1)
     monkeypatch.setattr(integrity, "usable_cores", lambda: 4)
-    monkeypatch.setattr(integrity, "_hash_in_processes", lambda *a, _real=integrity._hash_in_processes: forked.append(1) or _real(*a))
+    monkeypatch.setattr(integrity, "_check_in_processes", lambda *a, _real=integrity._check_in_processes: forked.append(1) or _real(*a))
     assert problems(3) == serial and forked
     kinds = {item["problem"] for _, files in serial.values() for item in files or []}
     assert kinds == {"hash", "size", "missing", "unreadable", "outside", "unlisted"}

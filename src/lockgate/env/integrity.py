@@ -134,12 +134,15 @@ def check_integrity(distributions: Iterable[InstalledDistribution], installed: I
     import time
 
     started = time.perf_counter()
-    plan = plan_integrity(distributions, installed, prefix)
+    distributions = list(distributions)
+    everyone, records = _read_records(distributions, installed)
     jobs = jobs or usable_cores()
-    if jobs > 1 and len(plan.work) >= _PROCESS_FILES and _can_fork():
-        bytes_hashed = _hash_in_processes(plan, jobs, progress)
-    else:
-        bytes_hashed = _hash_all(plan.work, jobs, progress, plan.find_unlisted)
+    if jobs > 1 and _can_fork():
+        rows = {dist.name: _hashed_rows(records[dist.name]) for dist in distributions}
+        if sum(len(found) for found in rows.values()) >= _PROCESS_FILES:
+            return _check_in_processes(distributions, everyone, records, rows, prefix, jobs, progress, started)
+    plan = _plan(distributions, everyone, records, prefix)
+    bytes_hashed = _hash_all(plan.work, jobs, progress, plan.find_unlisted)
     return plan.result(bytes_hashed, len(plan.work), time.perf_counter() - started)
 
 
@@ -157,39 +160,114 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _hash_in_processes(plan: IntegrityPlan, jobs: int, progress: Callable[[int, int], object] | None) -> int:
-    """Hash the plan's shares on ``jobs`` forked processes (one thread each), finding unlisted
-    files here meanwhile; problems are added to the plan. Returns the bytes hashed. No more
-    processes than :func:`usable_cores` are started: hashing is CPU-bound, and more would only
-    compete (on 2 cores, 16 processes were 10% slower than 2)."""
+#: What forked workers inherit instead of receiving it pickled: (distributions, their hashed
+#: RECORD rows by name, prefix). Set only while a pool runs.
+_forked: tuple[list[InstalledDistribution], dict[str, list[list[str]]], str] | None = None
+
+
+def _check_in_processes(distributions: list[InstalledDistribution], everyone: dict[str, InstalledDistribution],
+                        records: dict[str, list[list[str]] | None], rows: dict[str, list[list[str]]], prefix: str, jobs: int,
+                        progress: Callable[[int, int], object] | None, started: float) -> IntegrityResult:  # fmt: skip
+    """Check on forked processes (one thread each), finding unlisted files here meanwhile.
+
+    Each worker resolves and hashes slices of RECORD rows (``(distribution, start, stop)``:
+    the rows themselves are inherited through the fork, never pickled), so reading a RECORD
+    into files to check is spread over the workers too. No more processes than
+    :func:`usable_cores` are started: hashing is CPU-bound, and more would only compete (on
+    2 cores, 16 processes were 10% slower than 2).
+    """
     import multiprocessing
-    import sys
+    import time
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     from ..errors import LockgateError
 
-    for stream in (sys.stdout, sys.stderr):  # a forked worker flushes what it inherits: no text twice
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):  # no stream, a closed pipe: the verdict is the exit code
-            pass
+    global _forked
+    _flush_standard_streams()
+    results = {}
+    for dist in distributions:
+        if records[dist.name] is None:
+            results[dist.name] = _listed_files(dist, None, prefix)[0]  # no RECORD, or a tampered one: no work
+        else:
+            results[dist.name] = DistributionIntegrity(dist.name, has_record=True)
+    plan = IntegrityPlan([], results, distributions, everyone, records)
     workers = min(jobs, usable_cores())
-    shares = [share for share in plan.shares(workers * _SHARES_PER_WORKER) if share]
-    total, done = sum(item.size or 0 for item in plan.work), 0
+    shares, total = _slices(distributions, rows, workers * _SHARES_PER_WORKER)
+    done = files = 0
+    _forked = (distributions, rows, prefix)
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(shares)), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(check_share, share, 1) for share in shares]
+            futures = [pool.submit(_check_slices, share) for share in shares]
             plan.find_unlisted()
             for future in as_completed(futures):
-                problems, hashed = future.result()
+                problems, hashed, checked = future.result()
                 plan.add_problems(problems)
-                done += hashed
+                done, files = done + hashed, files + checked
                 if progress is not None:
                     progress(done, total)
     except BrokenProcessPool:
         raise LockgateError("--integrity: a hashing process died (killed or out of memory), so the check is undecided; rerun with --jobs 1") from None
-    return done
+    finally:
+        _forked = None
+    return plan.result(done, files, time.perf_counter() - started)
+
+
+def _flush_standard_streams() -> None:
+    """A forked worker flushes what it inherits: flushed here first, no text is written twice."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # no stream, a closed pipe: the verdict is the exit code
+            pass
+
+
+def _slices(distributions: list[InstalledDistribution], rows: dict[str, list[list[str]]], count: int) -> tuple[list[list[tuple[int, int, int]]], int]:
+    """``(shares, bytes)``: the rows cut into slices of about a ``count``-th of the cost each (bytes
+    as RECORD gives them plus a fixed cost per file), dealt largest first to the least loaded of
+    ``count`` shares; and the bytes RECORD lists in all."""
+    import heapq
+
+    def size(row: list[str]) -> int:
+        return int(row[2]) if len(row) > 2 and row[2].isascii() and row[2].isdigit() else 0
+
+    costs = {dist.name: [size(row) for row in rows[dist.name]] for dist in distributions}
+    total = sum(sum(found) for found in costs.values())
+    limit = (total + _FILE_COST * sum(len(found) for found in costs.values())) // count + 1
+    pieces = []  # (cost, distribution index, start, stop)
+    for index, dist in enumerate(distributions):
+        start, cost = 0, 0
+        for position, bytes_ in enumerate(costs[dist.name]):
+            cost += bytes_ + _FILE_COST
+            if cost >= limit:
+                pieces.append((cost, index, start, position + 1))
+                start, cost = position + 1, 0
+        if start < len(costs[dist.name]):
+            pieces.append((cost, index, start, len(costs[dist.name])))
+    loads = [(0, share) for share in range(count)]
+    shares: list[list[tuple[int, int, int]]] = [[] for _ in range(count)]
+    for cost, index, start, stop in sorted(pieces, reverse=True):
+        load, share = heapq.heappop(loads)
+        shares[share].append((index, start, stop))
+        heapq.heappush(loads, (load + cost, share))
+    return [share for share in shares if share], total
+
+
+def _check_slices(share: list[tuple[int, int, int]]) -> tuple[list[tuple[str, dict[str, Any]]], int, int]:
+    """In a forked worker: resolve and hash ``(distribution, start, stop)`` slices of the
+    inherited rows; returns ``([(distribution name, problem)], bytes hashed, files checked)``."""
+    assert _forked is not None, "only in a worker forked by _check_in_processes"
+    distributions, rows, prefix = _forked
+    problems, hashed, checked = [], 0, 0
+    for index, start, stop in share:
+        dist = distributions[index]
+        result, listed = _listed_files(dist, rows[dist.name][start:stop], prefix)
+        hashed += _hash_all(listed, 1, None, lambda: None)
+        checked += len(listed)
+        problems += [(dist.name, problem) for problem in result.problems]
+    return problems, hashed, checked
 
 
 class IntegrityPlan:
@@ -245,8 +323,18 @@ def plan_integrity(distributions: Iterable[InstalledDistribution], installed: It
     """Read the RECORDs and list the files to hash; arguments as :func:`check_integrity`'s.
     RECORD paths that resolve outside the environment are problems already, never work."""
     distributions = list(distributions)
+    return _plan(distributions, *_read_records(distributions, installed), prefix)
+
+
+def _read_records(distributions: list[InstalledDistribution], installed: Iterable[InstalledDistribution],
+                  ) -> tuple[dict[str, InstalledDistribution], dict[str, list[list[str]] | None]]:  # fmt: skip
+    """Every installed distribution by name, and the RECORD rows of each (None: none readable)."""
     everyone = {dist.name: dist for dist in (*installed, *distributions)}
-    records = {name: _record_rows(dist) for name, dist in everyone.items()}
+    return everyone, {name: _record_rows(dist) for name, dist in everyone.items()}
+
+
+def _plan(distributions: list[InstalledDistribution], everyone: dict[str, InstalledDistribution],
+          records: dict[str, list[list[str]] | None], prefix: str) -> IntegrityPlan:  # fmt: skip
     results: dict[str, DistributionIntegrity] = {}
     work: list[_Listed] = []
     for dist in distributions:
@@ -297,11 +385,8 @@ def _listed_files(dist: InstalledDistribution, rows: list[list[str]] | None, pre
     result = DistributionIntegrity(dist.name, has_record=True)
     allowed = (_real_folder(prefix), _real_folder(dist.site_dir))
     real_folders: dict[str, str] = {}
-    listed, seen = [], set()
-    for row in rows:
-        if len(row) < 2 or not row[1] or row[0] in seen:
-            continue
-        seen.add(row[0])
+    listed = []
+    for row in _hashed_rows(rows):
         algorithm, _, digest = row[1].partition("=")
         folder, _, name = _in_site(dist.site_dir, row[0]).rpartition(os.sep)
         full = _real_folder_of(folder, real_folders) + os.sep + name
@@ -311,6 +396,16 @@ def _listed_files(dist: InstalledDistribution, rows: list[list[str]] | None, pre
         size = int(row[2]) if len(row) > 2 and row[2].isascii() and row[2].isdigit() else None  # not '²'
         listed.append(_Listed(result, row[0], full, algorithm.lower(), digest.rstrip("="), size, allowed))
     return result, listed
+
+
+def _hashed_rows(rows: list[list[str]] | None) -> list[list[str]]:
+    """The rows that carry a hash, the first for each path (a later duplicate is not checked twice)."""
+    found, seen = [], set()
+    for row in rows or ():
+        if len(row) >= 2 and row[1] and row[0] not in seen:
+            seen.add(row[0])
+            found.append(row)
+    return found
 
 
 def _in_site(site_dir: str, path: str) -> str:
