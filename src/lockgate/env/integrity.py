@@ -10,10 +10,10 @@ resolves outside the environment is never opened.
 
 Files are hashed by ``jobs`` workers. Checking a small file is mostly interpreter time under
 the GIL, so threads do not scale on a venv of many small files; a check of more than
-:data:`_PROCESS_FILES` files therefore forks ``jobs`` worker processes (where ``fork`` exists)
-(at most one per usable core) that take shares of equal cost (bytes plus a fixed cost per
-file) as they become free, while
-this process looks for unlisted files. Smaller checks, or ``jobs=1``, use threads: hashlib and
+:data:`_PROCESS_FILES` files therefore forks ``jobs`` worker processes (where ``fork`` exists;
+at most one per usable core). They take slices of RECORD rows of equal cost (bytes plus a
+fixed cost per file) as they become free, turn them into files and hash them, while this
+process looks for unlisted files. Smaller checks, or ``jobs=1``, use threads: hashlib and
 file reads release the GIL, so threads still hash large files in parallel.
 """
 
