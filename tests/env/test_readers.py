@@ -157,6 +157,17 @@ def test_uv_lock_reads_with_its_project(corpus, tmp_path):
     assert root.source.kind == DIRECTORY and root.source.path == str(tmp_path)
 
 
+def test_a_symlink_of_another_name_reads_as_the_file_it_points_to(corpus, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(corpus / "mlpstorage/uv.lock", project / "uv.lock")
+    shutil.copy(corpus / "mlpstorage/pyproject.toml", project / "pyproject.toml")
+    (tmp_path / "current.lock").symlink_to(project / "uv.lock")
+    (tmp_path / "pinned.lock").symlink_to(corpus / LOCKFILES / "Fuyukai__h11__pylock.toml")
+    assert read_lockfile(str(tmp_path / "current.lock")).format == "uv.lock"
+    assert read_lockfile(str(tmp_path / "pinned.lock")).format == "pylock.toml"
+
+
 def test_uv_lock_without_its_pyproject_is_one_line_error(corpus, tmp_path):
     shutil.copy(corpus / "mlpstorage/uv.lock", tmp_path / "uv.lock")
     with pytest.raises(LockgateError, match="needs its project's pyproject.toml"):

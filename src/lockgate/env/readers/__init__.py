@@ -51,7 +51,8 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
     """Read a lockfile of any supported format.
 
     Args:
-        path: requirements.txt-style file, pylock.toml (PEP 751) or uv.lock.
+        path: requirements.txt-style file, pylock.toml (PEP 751) or uv.lock; a symlink whose
+            own name says requirements file (``current.lock``) is read by the name of its file.
         extras: extras to select; for pylock.toml and uv.lock only.
         groups: dependency groups to select; for pylock.toml and uv.lock only.
         text: the file's text when the caller has read it already (requirements, pylock.toml).
@@ -73,6 +74,10 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
         tool, command = EXPORTS[os.path.basename(path)]
         raise LockgateError(f"{tool}'s lock format, which lockgate does not read; export a lock it reads: {command}", path)
     format = detect_format(path)
+    if format == "requirements.txt" and os.path.islink(path):  # a link of another name: its file's name tells
+        real = os.path.realpath(path)
+        format = detect_format(real)
+        path = real if format == "uv.lock" else path  # read beside its pyproject.toml
     if format == "uv.lock":
         from .uv_lock import read_uv_lock
 
