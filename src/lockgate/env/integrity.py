@@ -25,12 +25,13 @@ import threading
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-    from typing import Any
+    from typing import Any, TypeVar
 
     from .inventory import InstalledDistribution
 
     #: One file of a share: (distribution, RECORD path, real path, algorithm, digest, size, allowed folders).
     ShareRow = tuple[str, str, str, str, str, int | None, tuple[str, ...]]
+    Dealt = TypeVar("Dealt")
 
 HASH = "hash"
 SIZE = "size"
@@ -228,12 +229,7 @@ def _slices(distributions: list[InstalledDistribution], rows: dict[str, list[lis
     """``(shares, bytes)``: the rows cut into slices of about a ``count``-th of the cost each (bytes
     as RECORD gives them plus a fixed cost per file), dealt largest first to the least loaded of
     ``count`` shares; and the bytes RECORD lists in all."""
-    import heapq
-
-    def size(row: list[str]) -> int:
-        return int(row[2]) if len(row) > 2 and row[2].isascii() and row[2].isdigit() else 0
-
-    costs = {dist.name: [size(row) for row in rows[dist.name]] for dist in distributions}
+    costs = {dist.name: [_record_size(row) or 0 for row in rows[dist.name]] for dist in distributions}
     total = sum(sum(found) for found in costs.values())
     limit = (total + _FILE_COST * sum(len(found) for found in costs.values())) // count + 1
     pieces = []  # (cost, distribution index, start, stop)
@@ -246,13 +242,21 @@ def _slices(distributions: list[InstalledDistribution], rows: dict[str, list[lis
                 start, cost = position + 1, 0
         if start < len(costs[dist.name]):
             pieces.append((cost, index, start, len(costs[dist.name])))
-    loads = [(0, share) for share in range(count)]
-    shares: list[list[tuple[int, int, int]]] = [[] for _ in range(count)]
-    for cost, index, start, stop in sorted(pieces, reverse=True):
-        load, share = heapq.heappop(loads)
-        shares[share].append((index, start, stop))
-        heapq.heappush(loads, (load + cost, share))
+    shares = _deal([(cost, (index, start, stop)) for cost, index, start, stop in pieces], count)
     return [share for share in shares if share], total
+
+
+def _deal(costed: list[tuple[int, Dealt]], count: int) -> list[list[Dealt]]:
+    """``count`` lists of about equal cost: the costliest first, each to the least loaded list."""
+    import heapq
+
+    loads = [(0, index) for index in range(count)]
+    dealt: list[list[Dealt]] = [[] for _ in range(count)]
+    for cost, thing in sorted(costed, key=lambda pair: -pair[0]):
+        load, index = heapq.heappop(loads)
+        dealt[index].append(thing)
+        heapq.heappush(loads, (load + cost, index))
+    return dealt
 
 
 def _check_slices(share: list[tuple[int, int, int]]) -> tuple[list[tuple[str, dict[str, Any]]], int, int]:
@@ -297,15 +301,11 @@ class IntegrityPlan:
     def shares(self, count: int) -> list[list[ShareRow]]:
         """The work split into ``count`` picklable shares of about equal cost (bytes plus a
         fixed cost per file), largest files first, each to the least loaded share."""
-        import heapq
-
-        loads = [(0, index) for index in range(count)]
-        shares: list[list[ShareRow]] = [[] for _ in range(count)]
-        for item in sorted(self.work, key=lambda i: -(i.size or 0)):
-            load, index = heapq.heappop(loads)
-            shares[index].append((item.owner.name, item.path, item.full, item.algorithm, item.digest, item.size, item.allowed))
-            heapq.heappush(loads, (load + (item.size or 0) + _FILE_COST, index))
-        return shares
+        rows: list[tuple[int, ShareRow]] = [
+            ((item.size or 0) + _FILE_COST, (item.owner.name, item.path, item.full, item.algorithm, item.digest, item.size, item.allowed))
+            for item in self.work
+        ]
+        return _deal(rows, count)
 
     def add_problems(self, problems: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """Take the ``(distribution name, problem)`` pairs a :func:`check_share` found."""
@@ -338,7 +338,8 @@ def _plan(distributions: list[InstalledDistribution], everyone: dict[str, Instal
     results: dict[str, DistributionIntegrity] = {}
     work: list[_Listed] = []
     for dist in distributions:
-        result, listed = _listed_files(dist, records[dist.name], prefix)
+        rows = records[dist.name]
+        result, listed = _listed_files(dist, None if rows is None else _hashed_rows(rows), prefix)
         results[dist.name] = result
         work.extend(listed)
     return IntegrityPlan(work, results, distributions, everyone, records)
@@ -373,7 +374,8 @@ def _record_rows(dist: InstalledDistribution) -> list[list[str]] | None:
 
 
 def _listed_files(dist: InstalledDistribution, rows: list[list[str]] | None, prefix: str) -> tuple[DistributionIntegrity, list[_Listed]]:
-    """The RECORD rows that carry a hash, with their folders resolved to real paths."""
+    """The files of ``rows`` (from :func:`_hashed_rows`; None: no readable RECORD), with their
+    folders resolved to real paths."""
     if rows is None:
         record = os.path.join(dist.metadata_dir, "RECORD")
         if not os.path.lexists(record):
@@ -386,15 +388,14 @@ def _listed_files(dist: InstalledDistribution, rows: list[list[str]] | None, pre
     allowed = (_real_folder(prefix), _real_folder(dist.site_dir))
     real_folders: dict[str, str] = {}
     listed = []
-    for row in _hashed_rows(rows):
+    for row in rows:
         algorithm, _, digest = row[1].partition("=")
         folder, _, name = _in_site(dist.site_dir, row[0]).rpartition(os.sep)
         full = _real_folder_of(folder, real_folders) + os.sep + name
         if not full.startswith(allowed):
             result.problems.append(_problem(row[0], OUTSIDE, full, None))
             continue
-        size = int(row[2]) if len(row) > 2 and row[2].isascii() and row[2].isdigit() else None  # not '²'
-        listed.append(_Listed(result, row[0], full, algorithm.lower(), digest.rstrip("="), size, allowed))
+        listed.append(_Listed(result, row[0], full, algorithm.lower(), digest.rstrip("="), _record_size(row), allowed))
     return result, listed
 
 
@@ -406,6 +407,11 @@ def _hashed_rows(rows: list[list[str]] | None) -> list[list[str]]:
             seen.add(row[0])
             found.append(row)
     return found
+
+
+def _record_size(row: list[str]) -> int | None:
+    """A RECORD row's size in bytes, or None when it gives none (or not in ASCII digits: '²')."""
+    return int(row[2]) if len(row) > 2 and row[2].isascii() and row[2].isdigit() else None
 
 
 def _in_site(site_dir: str, path: str) -> str:
