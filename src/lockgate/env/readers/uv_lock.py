@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
 from ..._io import header_lines, read_text
 from ..._toml import loads_toml
@@ -65,6 +64,8 @@ def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, 
 
 def _export(path: str, project: str, extras: tuple[str, ...], groups: tuple[str, ...]) -> Lockfile:
     """The lock as ``uv export --frozen --offline --format pylock.toml`` writes it."""
+    import subprocess
+
     from ..._io import announce
     from .pylock_toml import lockfile_from_document
 
