@@ -149,6 +149,8 @@ class Comparison:
         CPU-only, its files."""
         if finding.status == SKIPPED:
             return finding
+        if dist is not None and dist.from_base and finding.status != MATCHED:  # a plain match stays a quiet row
+            finding = finding.replace(message=_joined(finding.message, "from the base interpreter"))
         finding = self._with_duplicate(finding)
         if self.options.cpu_only:
             finding = self._with_cpu_only(finding, dist)

@@ -164,7 +164,7 @@ def prepare_verify(lockfile: str | None = None, *, python: str | None = None, sk
     path = lockfile or find_default_lockfile()
     lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()), validate=strict)
     interpreter = find_interpreter(python, selected_by=selected_by or "--python")
-    inventory = scan_inventory(interpreter.site_dirs)
+    inventory = scan_inventory(interpreter.site_dirs, interpreter.base_site_dirs)
     options = CompareOptions(
         skip=configured_skip() | {normalize_name(name) for name in skip},
         allow_missing=allow_missing,
