@@ -128,6 +128,28 @@ def default_target() -> tuple[str | None, str]:
         folder = parent
 
 
+def project_environment(lock_path: str) -> tuple[str, str]:
+    """``(venv folder, rule)``: the environment ``uv sync`` uses for the project of a uv.lock:
+    ``UV_PROJECT_ENVIRONMENT`` (relative to the project), else the project's ``.venv``. An
+    active venv (``VIRTUAL_ENV``) elsewhere is ignored, as uv ignores it, with uv's warning.
+
+    Raises:
+        LockgateError: that environment does not exist (``uv sync`` would create it).
+    """
+    project = os.path.dirname(os.path.abspath(lock_path))
+    named = os.environ.get("UV_PROJECT_ENVIRONMENT")
+    venv, rule = (os.path.join(project, named), "UV_PROJECT_ENVIRONMENT") if named else (os.path.join(project, ".venv"), "the project's .venv")
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and not _same_path(active, venv):
+        from .._io import warn
+
+        warn(f"`VIRTUAL_ENV={active}` does not match the project environment path `{venv}` and will be ignored, as uv ignores it; "
+             "check it with --python instead")  # fmt: skip
+    if not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
+        raise LockgateError(f"the project environment {venv} ({rule}) does not exist; create it with: uv sync --locked", lock_path)
+    return venv, rule
+
+
 def _interpreter_at(python: str) -> Interpreter:
     venv = _venv_folder(python)
     if venv is not None:
