@@ -19,7 +19,7 @@ TEMPLATE = Path(__file__).resolve().parent / "project_template"
 
 @pytest.fixture(autouse=True)
 def task_cache(tmp_path_factory, monkeypatch) -> Path:
-    """A cache folder of each test's own for git mirrors and registry files (LOCKGATE_CACHE_DIR)."""
+    """A cache folder of each test's own (LOCKGATE_CACHE_DIR): git mirrors, registry files, interpreter facts, marker results."""
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("LOCKGATE_CACHE_DIR", str(folder))
     return folder

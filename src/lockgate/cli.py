@@ -105,6 +105,7 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--integrity", action="store_true", help="also check every file of the locked distributions against its RECORD hash")
     parser.add_argument("--integrity-all", action="store_true", help="the same for every installed distribution")
     parser.add_argument("--jobs", metavar="N", type=_positive_int, help="hashing workers for --integrity: processes, or threads for a small check (default: the cores lockgate may use)")
+    parser.add_argument("--no-cache", action="store_true", help="read and write none of lockgate's cached interpreter facts and marker results (LOCKGATE_NO_CACHE=1)")
 
 
 def _positive_int(text: str) -> int:
@@ -723,6 +724,10 @@ def _main(argv: list[str]) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
     args.command, args.argv = command, argv
+    if getattr(args, "no_cache", False):
+        import os
+
+        os.environ["LOCKGATE_NO_CACHE"] = "1"  # MPI ranks and subprocesses see it too
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR

@@ -91,8 +91,13 @@ class Comparison:
         if self._evaluator is None:
             from .markers import MarkerEvaluator
 
-            self._evaluator = MarkerEvaluator(self._environment(), self.options.extras, self._groups)
+            self._evaluator = MarkerEvaluator(self._environment(), self.options.extras, self._groups, cached=True)
         return self._evaluator
+
+    def save_marker_results(self) -> None:
+        """Keep the marker results evaluated for this comparison in lockgate's marker cache."""
+        if self._evaluator is not None:
+            self._evaluator.save()
 
     def rows(self) -> list[tuple[LockedPackage, bool, InstalledDistribution | None]]:
         """``(entry, applies, installed)`` per lock entry: whether it applies here (or is

@@ -12,6 +12,10 @@ import sys
 
 from ..errors import LockgateError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
+if TYPE_CHECKING:
+    from typing import Any, TypeGuard
+
 # Runs inside the target interpreter, which may lack packaging: the environment is computed
 # as PEP 508's reference code does.
 _PROBE = r"""
@@ -71,11 +75,24 @@ class Interpreter:
         self._marker_environment = marker_environment
 
     def marker_environment(self) -> dict[str, str]:
-        """The PEP 508 marker variables of the target (``sys_platform``, ``python_version``…)."""
-        if self._marker_environment is None:
-            from packaging.markers import default_environment
+        """The PEP 508 marker variables of the target (``sys_platform``, ``python_version``…).
 
-            self._marker_environment = {key: str(value) for key, value in default_environment().items()}
+        For a target that was not probed (lockgate's own base interpreter) they are
+        ``packaging.markers.default_environment()``, kept in lockgate's cache under this
+        interpreter's facts key (:func:`facts_key`), so a later run imports no packaging."""
+        if self._marker_environment is None:
+            from ..cache import read_fact, write_fact
+
+            key = facts_key(sys.executable)
+            cached = read_fact("marker-environments", key) if key else None
+            if isinstance(cached, dict) and all(isinstance(v, str) for v in cached.values()):
+                self._marker_environment = cached
+            else:
+                from packaging.markers import default_environment
+
+                self._marker_environment = {name: str(value) for name, value in default_environment().items()}
+                if key:
+                    write_fact("marker-environments", key, self._marker_environment)
         return self._marker_environment
 
     def platform(self) -> str:
@@ -187,12 +204,59 @@ def _python_version() -> str:
     return sys.version.split()[0]
 
 
+def facts_key(executable: str) -> dict[str, object] | None:
+    """What an interpreter's facts (site folders, marker environment) depend on, as uv keys its
+    interpreter cache: the path as named, the real file and its stat (size, mtime_ns, inode),
+    the stat of the venv's ``pyvenv.cfg``, the kernel (``os.uname()``: ``platform_release`` is in
+    the marker environment), the user and ``HOME`` (the user site folder). None when the file
+    cannot be read, or off POSIX: then nothing is cached."""
+    if not hasattr(os, "uname"):  # pragma: no cover - Windows
+        return None
+    try:
+        real = os.path.realpath(executable)
+        status = os.stat(real)
+        config = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(executable))), "pyvenv.cfg")
+        venv = os.stat(config) if os.path.isfile(config) else None
+    except OSError:
+        return None
+    return {
+        "executable": os.path.abspath(executable), "real": real, "stat": [status.st_size, status.st_mtime_ns, status.st_ino],
+        "pyvenv": [venv.st_size, venv.st_mtime_ns, venv.st_ino] if venv else None, "uname": list(os.uname()),
+        "uid": os.getuid(), "home": os.environ.get("HOME", ""),
+    }  # fmt: skip
+
+
 def probe_interpreter(executable: str) -> Interpreter:
-    """Ask an interpreter, in a subprocess, for its site-packages and marker environment.
+    """Ask an interpreter, in a subprocess, for its site-packages and marker environment; the
+    answer is kept in lockgate's cache under :func:`facts_key`, so an unchanged interpreter is
+    asked once (any change of its file, its pyvenv.cfg or the kernel asks again).
 
     Raises:
         LockgateError: it cannot be started or does not answer with the expected JSON.
     """
+    from ..cache import read_fact, write_fact
+
+    key = facts_key(executable)
+    facts = read_fact("interpreters", key) if key else None
+    if not _facts_shape(facts):
+        facts = _probe(executable)
+        if key:
+            write_fact("interpreters", key, facts)
+    return Interpreter(executable, facts["prefix"], facts["version"], facts["site_dirs"], facts["marker_environment"], facts["base_site_dirs"])
+
+
+def _facts_shape(facts: object) -> TypeGuard[dict[str, Any]]:
+    """Does a cached answer have the probe's shape (else it is asked again)?"""
+    if not isinstance(facts, dict) or not isinstance(facts.get("prefix"), str) or not isinstance(facts.get("version"), str):
+        return False
+    lists = facts.get("site_dirs"), facts.get("base_site_dirs")
+    environment = facts.get("marker_environment")
+    return (all(isinstance(x, list) and all(isinstance(d, str) for d in x) for x in lists)
+            and isinstance(environment, dict) and all(isinstance(v, str) for v in environment.values()))  # fmt: skip
+
+
+def _probe(executable: str) -> dict[str, Any]:
+    """The probe's answer: ``prefix``, ``version``, ``site_dirs``, ``base_site_dirs``, ``marker_environment``."""
     import json
     import subprocess
 
@@ -208,9 +272,11 @@ def probe_interpreter(executable: str) -> Interpreter:
     try:
         facts = json.loads(result.stdout)
     except ValueError:
+        facts = None
+    if not _facts_shape(facts):
         detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
         raise LockgateError(f"--python {executable}: not a working Python interpreter ({detail[0]})") from None
-    return Interpreter(executable, facts["prefix"], facts["version"], facts["site_dirs"], facts["marker_environment"], facts["base_site_dirs"])
+    return facts
 
 
 def _describe_sibling_venv(venv: str) -> Interpreter | None:

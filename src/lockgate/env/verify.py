@@ -151,6 +151,7 @@ class PreparedVerify:
             header["integrity"] = {"distributions": len(self.integrity_scope or ()), "files": files.files,
                                    "bytes_hashed": files.bytes_hashed, "seconds": round(files.seconds, 3)}  # fmt: skip
         findings = self.comparison.findings(files.distributions if files is not None else None)
+        self.comparison.save_marker_results()
         fix = []
         if any(finding.fails for finding in findings):
             fix = fix_commands(self.lock, self.interpreter, findings, strict=options.strict, extras=options.extras, groups=options.groups,

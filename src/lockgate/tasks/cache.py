@@ -3,19 +3,9 @@
 
 from __future__ import annotations
 
-import os
+from ..cache import cache_dir
 
-
-def cache_dir(*parts: str) -> str:
-    """The cache folder (created), optionally a named subfolder of it."""
-    root = os.environ.get("LOCKGATE_CACHE_DIR")
-    if not root:
-        from platformdirs import user_cache_dir
-
-        root = user_cache_dir("lockgate")
-    folder = os.path.join(root, *parts)
-    os.makedirs(folder, exist_ok=True)
-    return folder
+__all__ = ["cache_dir", "key"]
 
 
 def key(text: str) -> str:
