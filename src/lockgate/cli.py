@@ -316,7 +316,7 @@ def _check_generated(args: argparse.Namespace, options) -> int:
             if finding.fails:
                 print(f"{path}: {finding.subject + ': ' if finding.subject != path else ''}{finding.message}", file=sys.stderr)
             elif not args.quiet:
-                print(f"{path}: fresh")
+                print(f"{path}: fresh" + (f" ({finding.message})" if finding.message else ""))
     return EXIT_PASSED if passed else EXIT_FAILED
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, lockgate, run
+from wheelmaker import make_wheel
 
 from lockgate.generate import check
 from lockgate.lock.provenance import read_provenance
@@ -205,17 +206,94 @@ def test_regenerating_keeps_pins_that_still_fit(project, local):
     assert lockgate("generate", "--check", cwd=project).returncode == 0
 
 
-def test_a_hand_edited_lock_is_never_used_as_preferences(project, local):
+@pytest.fixture
+def moving_index(tmp_path) -> Path:
+    """A wheel folder where alpha 1.0.0 and 1.1.0 and numpy 2.0.2 are out; :func:`release` adds
+    numpy 2.4.6 later, as a new upload to PyPI would."""
+    folder = tmp_path / "moving"
+    for name, version in (("alpha", "1.0.0"), ("alpha", "1.1.0"), ("numpy", "2.0.2"), ("delta", "1.0"), ("epsilon", "0.9")):
+        make_wheel(folder, name, version)
+    return folder
+
+
+def release(folder: Path) -> None:
+    make_wheel(folder, "numpy", "2.4.6")
+
+
+NUMPY_PROJECT = PYPROJECT.replace('"delta"]', '"delta", "numpy"]')
+
+
+@pytest.mark.parametrize("output", ["requirements.txt", "pylock.toml"])
+def test_a_hand_edit_keeps_every_pin_as_pip_compile_does(project, moving_index, output):
+    (project / "pyproject.toml").write_text(NUMPY_PROJECT)
+    local = ["--no-index", "--find-links", str(moving_index), "-o", output]
+    assert lockgate("generate", *local, cwd=project).returncode == 0
+    release(moving_index)  # numpy 2.4.6 is out: a resolution afresh would take it
+    lock = project / output
+    old, new = ("alpha==1.1.0", "alpha==1.0.0") if output == "requirements.txt" else ('version = "1.1.0"', 'version = "1.0.0"')
+    lock.write_text(lock.read_text().replace(old, new))
+    assert "hand-edited" in lockgate("generate", "--check", "-o", output, cwd=project).stderr
+    again = lockgate("generate", *local, cwd=project)
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
+    text = lock.read_text()
+    assert ("numpy==2.0.2" in text or 'version = "2.0.2"' in text) and "2.4.6" not in text  # the pin nobody edited stays
+    assert new in text  # and the edited one is kept where it fits, as uv and pip-compile keep it
+    assert lockgate("generate", "--check", "-o", output, cwd=project).returncode == 0
+
+
+def test_a_garbled_hand_edit_loses_only_its_own_pin(project, moving_index):
+    (project / "pyproject.toml").write_text(NUMPY_PROJECT.replace("alpha>=1.0,<2", "alpha>=1.0,<1.1"))
+    local = ["--no-index", "--find-links", str(moving_index)]
+    assert lockgate("generate", *local, cwd=project).returncode == 0
+    (project / "pyproject.toml").write_text(NUMPY_PROJECT)  # alpha 1.1.0 allowed now; 1.0.0 still fits
+    release(moving_index)
+    lock = project / "requirements.txt"
+    lock.write_text(lock.read_text().replace("numpy==2.0.2", "numpy=2.0.2 oops"))
+    again = lockgate("generate", *local, cwd=project)
+    assert again.returncode == 0, again.stderr
+    (warning,) = [line for line in again.stderr.splitlines() if "warning" in line]
+    assert "requirements.txt:" in warning and "'numpy=2.0.2 oops' is not a requirement" in warning
+    assert pins(lock)["alpha"] == "alpha==1.0.0"  # kept
+    assert pins(lock)["numpy"] == "numpy==2.4.6"  # its preference was the garbled line
+
+
+@pytest.mark.parametrize(
+    ("output", "edit"),
+    [
+        ("requirements.txt", lambda text, links: text.replace(f" --find-links {links}", "")),
+        ("requirements.txt", lambda text, links: text.replace("pyproject=pyproject.toml", "pyproject=other/pyproject.toml")),
+        ("requirements.txt", lambda text, links: text.replace("generated-by=lockgate", "generated-by=lockgate-fork")),
+        ("requirements.txt", lambda text, links: text.replace("# lockgate: body-sha256", '# lockgate: uv-settings={}\n# lockgate: body-sha256')),
+        ("pylock.toml", lambda text, links: text.replace(f'"--find-links", "{links}", ', "")),
+        ("pylock.toml", lambda text, links: text.replace("inputs-sha256 =", 'uv-settings = "{}"\ninputs-sha256 =')),
+    ],
+)
+def test_an_edit_of_any_provenance_line_is_a_hand_edit(project, local, output, edit):
+    assert lockgate("generate", *local, "-o", output, cwd=project).returncode == 0
+    lock = project / output
+    edited = edit(lock.read_text(), local[2])
+    assert edited != lock.read_text()
+    lock.write_text(edited)
+    result = lockgate("generate", "--check", "-o", output, cwd=project)
+    assert result.returncode == 1 and "hand-edited: the lock or its provenance lines changed" in result.stderr, result.stderr
+
+
+def test_a_lock_from_before_the_provenance_was_covered_is_checked_as_before(project, local):
+    from lockgate.lock.provenance import body_sha256
+
     assert lockgate("generate", *local, cwd=project).returncode == 0
     lock = project / "requirements.txt"
-    lock.write_text(lock.read_text().replace("alpha==1.1.0", "alpha==1.0.0"))
-    check = lockgate("generate", "--check", cwd=project)
-    assert check.returncode == 1 and "hand-edited" in check.stderr
-    again = lockgate("generate", *local, cwd=project)
-    assert again.returncode == 0
-    assert "was edited by hand since lockgate wrote it: its pins were not kept" in again.stderr
-    assert pins(lock)["alpha"] == "alpha==1.1.0"  # the hand-edited pin did not survive
-    assert lockgate("generate", "--check", cwd=project).returncode == 0
+    text = lock.read_text()
+    recorded = read_provenance(text, "requirements.txt", str(lock)).body_sha256
+    old = text.replace(recorded, body_sha256(text, "requirements.txt"))  # what the previous version wrote
+    lock.write_text(old)
+    result = lockgate("generate", "--check", cwd=project)
+    assert result.returncode == 0 and result.stdout.startswith("requirements.txt: fresh (written by an earlier lockgate"), result.stderr
+    lock.write_text(old.replace("alpha==1.1.0", "alpha==1.0.0"))
+    assert "hand-edited" in lockgate("generate", "--check", cwd=project).stderr  # its body is still covered
+    lock.write_text(old)
+    assert lockgate("generate", *local, cwd=project).returncode == 0  # the next generate covers it
+    assert lockgate("generate", "--check", cwd=project).stdout == "requirements.txt: fresh\n"
 
 
 def test_cpu_only_passes_on_the_cpu_index(project, torch_indexes, make_venv, uv):

@@ -336,15 +336,15 @@ def check(output: str | None = None, *, pyproject: str | None = None, format: st
 def _freshness(output: str, text: str, format: str, provenance: Provenance, pyproject: str, options: GenerateOptions | None) -> Finding:
     """The one ``fresh`` / ``stale`` / ``hand_edited`` finding of a lock; a hand edit is named
     first, since the recorded hashes no longer describe the file."""
-    from .provenance import body_sha256, inputs_sha256
+    from .provenance import Integrity, inputs_sha256, integrity, lock_sha256
     from .uv_settings import describe_change
 
     rerun = regenerate_command(output, pyproject, without_upgrades(provenance.options))
-    body = body_sha256(text, format)
+    state = integrity(text, format, provenance)
+    if state is Integrity.EDITED:
+        message = f"hand-edited: the lock or its provenance lines changed since lockgate generate wrote it; run: {rerun}"
+        return Finding(HAND_EDITED, output, provenance.body_sha256, lock_sha256(text, format), message, fails=True)
     inputs = inputs_sha256(_load_pyproject(pyproject), pyproject)
-    if body != provenance.body_sha256:
-        message = f"hand-edited: the lock changed since lockgate generate wrote it; run: {rerun}"
-        return Finding(HAND_EDITED, output, provenance.body_sha256, body, message, fails=True)
     asked_options = without_upgrades(options.arguments()) if options is not None else None
     if asked_options is not None and asked_options != without_upgrades(provenance.options):
         recorded, asked = " ".join(without_upgrades(provenance.options)), " ".join(asked_options)
@@ -358,7 +358,8 @@ def _freshness(output: str, text: str, format: str, provenance: Provenance, pypr
         changed = describe_change(provenance.uv_settings, settings)
         message = f"stale: uv settings from outside the command line changed ({changed}); with the settings you want, run: {rerun}"
         return Finding(STALE, output, _json(provenance.uv_settings), _json(settings), message, fails=True)
-    return Finding(FRESH, output, provenance.inputs_sha256, inputs, "")
+    note = "written by an earlier lockgate: its provenance lines are covered from the next lockgate generate on" if state is Integrity.BODY_ONLY else ""
+    return Finding(FRESH, output, provenance.inputs_sha256, inputs, note)
 
 
 def _json(value: object) -> str:
@@ -556,15 +557,19 @@ class _exit_on_termination:
 
 
 def _seed(output: str, temporary: str, format: str) -> list[str]:
-    """Copy the current lock where uv reads its preferences, if lockgate wrote it and nobody
-    edited it since: uv refuses a preferences file it cannot parse (only ours are known to
-    parse), and a hand-edited pin must not survive into a lock stamped fresh.
+    """Copy the current lock, if lockgate wrote it, where uv reads its preferences.
+
+    A hand-edited lock is handed over too, edited pins included, as uv and pip-compile keep
+    their output file's pins; entries uv would refuse are left out
+    (:func:`lockgate.lock.preferences.usable_preferences`). A lock lockgate did not write is not:
+    uv refuses a whole preferences file for one line it cannot parse.
 
     Returns:
-        A warning when the lock was not used, else nothing.
+        Warnings: the lock, or entries of it, not used.
     """
     from .._io import read_text
-    from .provenance import body_sha256, read_provenance
+    from .preferences import usable_preferences
+    from .provenance import Integrity, integrity, read_provenance
 
     if not os.path.isfile(output):
         return []
@@ -575,11 +580,14 @@ def _seed(output: str, temporary: str, format: str) -> list[str]:
         return [f"{output}: not used as preferences ({error.message}); resolved afresh"]
     if provenance is None:
         return []
-    if body_sha256(text, format) != provenance.body_sha256:
-        return [f"{output} was edited by hand since lockgate wrote it: its pins were not kept; resolved afresh"]
-    with open(temporary, "xb") as target:
-        target.write(text.encode())
-    return []
+    preferences: str | None = text
+    warnings: list[str] = []
+    if integrity(text, format, provenance) is Integrity.EDITED:
+        preferences, warnings = usable_preferences(text, format, output)
+    if preferences is not None:
+        with open(temporary, "xb") as target:
+            target.write(preferences.encode())
+    return warnings
 
 
 def _cpu_problems(path: str, format: str, text: str | None = None) -> list[tuple[str, str, str]]:
