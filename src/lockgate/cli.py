@@ -285,6 +285,8 @@ def _run_generate(args: argparse.Namespace) -> int:
             print(f"lockgate generate: warning: {warning}", file=sys.stderr)
         if not args.quiet:
             print(f"lockgate generate: wrote {result.path} ({result.packages} packages, {result.format}) from {pyproject}", file=sys.stderr)
+            for change in result.changes:  # as uv lock says them
+                print(change, file=sys.stderr)
     return EXIT_PASSED
 
 

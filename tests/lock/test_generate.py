@@ -296,6 +296,37 @@ def test_a_lock_from_before_the_provenance_was_covered_is_checked_as_before(proj
     assert lockgate("generate", "--check", cwd=project).stdout == "requirements.txt: fresh\n"
 
 
+@pytest.mark.parametrize("output", ["requirements.txt", "pylock.toml"])
+def test_generate_says_what_moved_as_uv_lock_does(project, moving_index, output):
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(NUMPY_PROJECT)
+    local = ["--no-index", "--find-links", str(moving_index), "-o", output]
+    first = lockgate("generate", *local, cwd=project)
+    assert first.stderr.splitlines()[1:] == []  # a new lock: only the "wrote" line
+    release(moving_index)
+    unchanged = lockgate("generate", *local, cwd=project)
+    assert unchanged.returncode == 0 and len(unchanged.stderr.splitlines()) == 1  # nothing moved: nothing said
+    upgraded = lockgate("generate", *local, "-P", "numpy", cwd=project)
+    assert upgraded.stderr.splitlines()[1:] == ["Updated numpy v2.0.2 -> v2.4.6"]
+    pyproject.write_text(NUMPY_PROJECT.replace('"delta", "numpy"]', '"Numpy", "gamma"]'))
+    make_wheel(moving_index, "gamma", "0.5")
+    moved = lockgate("generate", *local, "-U", cwd=project)
+    assert moved.stderr.splitlines()[1:] == ["Removed delta v1.0", "Added gamma v0.5"]
+    pyproject.write_text(NUMPY_PROJECT)
+    quiet = lockgate("generate", *local, "-q", cwd=project)
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+
+
+def test_a_universal_lock_s_versions_are_listed_together(tmp_path):
+    from lockgate.lock.changes import lock_changes
+
+    lock = tmp_path / "requirements.txt"
+    before = "numpy==1.26.4 ; python_full_version < '3.10'\nnumpy==2.0.2 ; python_full_version >= '3.10'\nZope.Interface==5.4.0\n"
+    after = "numpy==1.26.4 ; python_full_version < '3.10'\nnumpy==2.4.6 ; python_full_version >= '3.10'\nzope-interface==5.4.0\n"
+    lock.write_text(before)
+    assert [str(change) for change in lock_changes(before, after, str(lock))] == ["Updated numpy v1.26.4, v2.0.2 -> v1.26.4, v2.4.6"]
+
+
 def test_cpu_only_passes_on_the_cpu_index(project, torch_indexes, make_venv, uv):
     cuda, cpu = torch_indexes
     (project / "pyproject.toml").write_text(PYPROJECT.replace('dependencies = ["alpha>=1.0,<2", "delta"]', 'dependencies = ["torch"]'))

@@ -14,6 +14,7 @@ from ..errors import LockgateError
 from ..report import NOT_CPU_ONLY, Finding, Report
 
 if TYPE_CHECKING:
+    from .changes import Change
     from .provenance import Provenance
 
 REQUIREMENTS, PYLOCK = "requirements.txt", "pylock.toml"
@@ -157,17 +158,22 @@ class GenerateResult:
         packages: how many entries it pins.
         provenance: the :class:`~lockgate.lock.provenance.Provenance` written into it.
         warnings: what the user should hear: uv's own warnings (a missing extra, a yanked
-            version) and lockgate's (a hand-edited lock whose pins were not kept), one line each.
+            version) and lockgate's (entries of a hand-edited lock left out of the preferences),
+            one line each.
+        changes: what moved since the lock it replaced (:class:`~lockgate.lock.changes.Change`,
+            by name; ``str()`` is uv's ``Updated numpy v2.0.2 -> v2.4.6``); empty for a new lock.
     """
 
-    __slots__ = ("path", "format", "packages", "provenance", "warnings")
+    __slots__ = ("path", "format", "packages", "provenance", "warnings", "changes")
 
-    def __init__(self, path: str, format: str, packages: int, provenance: Provenance, warnings: Iterable[str] = ()) -> None:
+    def __init__(self, path: str, format: str, packages: int, provenance: Provenance, warnings: Iterable[str] = (),
+                 changes: Iterable[Change] = ()) -> None:  # fmt: skip
         self.path = path
         self.format = format
         self.packages = packages
         self.provenance = provenance
         self.warnings = list(warnings)
+        self.changes = list(changes)
 
 
 class NotCpuOnlyError(LockgateError):
@@ -248,6 +254,7 @@ def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, fo
     folder = os.path.dirname(target if target else os.path.abspath(pyproject))
     runner = _UvRunner(pyproject, folder, regenerate_command(output, pyproject, without_upgrades(options.arguments())))
     inspect = _cpu_problems if options.torch_backend == "cpu" else None
+    previous = _previous_text(target)
     inputs: list[Any] = []  # the pyproject is parsed and hashed while uv resolves (2 cores: it costs no wall time)
     body, problems = runner.compile(format, options, seed=target, inspect=inspect, meanwhile=lambda: inputs.extend(_inputs(pyproject, options.arguments())))
     if problems:
@@ -267,8 +274,22 @@ def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, fo
     )
     from .provenance import stamp
 
-    write_atomic(output, stamp(body, format, provenance).encode())
-    return GenerateResult(output, format, _count_packages(body, format), provenance, runner.warnings)
+    text = stamp(body, format, provenance)
+    write_atomic(output, text.encode())
+    from .changes import lock_changes
+
+    changes = lock_changes(previous, text, output) if previous is not None else []
+    return GenerateResult(output, format, _count_packages(body, format), provenance, runner.warnings, changes)
+
+
+def _previous_text(target: str | None) -> str | None:
+    """The text of the lock about to be replaced, or None when there is none (or a device)."""
+    from .._io import read_text
+
+    try:
+        return read_text(target) if target and os.path.isfile(target) else None
+    except LockgateError:
+        return None
 
 
 def generate_all(pyproject: str = "pyproject.toml", output: str | None = None, *, format: str | None = None,
