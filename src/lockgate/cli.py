@@ -240,6 +240,8 @@ def _configure_generate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--find-links", metavar="PATH_OR_URL", action="append", default=[], help="a folder or page of distributions (repeatable)")
     parser.add_argument("--no-index", action="store_true", help="ignore every index; only --find-links")
     parser.add_argument("--offline", action="store_true", help="use uv's cache and local files only")
+    parser.add_argument("-c", "--constraint", metavar="FILE", action="append", default=[],
+                        help="constrain versions with this requirements file, as pip-compile and uv do (repeatable; its content is recorded as an input)")  # fmt: skip
     parser.add_argument("-U", "--upgrade", action="store_true", help="ignore the existing lock's pins: take the newest versions allowed")
     parser.add_argument("-P", "--upgrade-package", metavar="NAME", action="append", default=[],
                         help="ignore the existing pin of NAME (or NAME==VERSION), keep the others (repeatable)")  # fmt: skip
@@ -250,7 +252,7 @@ def _configure_generate(parser: argparse.ArgumentParser) -> None:
 
 
 _RESOLUTION_FLAGS = ("extra", "all_extras", "group", "hashes", "python_version", "python_platform", "no_universal",
-                     "exclude_newer", "torch_backend", "index_url", "extra_index_url", "find_links", "no_index", "offline", "upgrade", "upgrade_package")  # fmt: skip
+                     "exclude_newer", "torch_backend", "index_url", "extra_index_url", "find_links", "no_index", "offline", "upgrade", "upgrade_package", "constraint")  # fmt: skip
 
 
 def _generate_options(args: argparse.Namespace):
@@ -265,7 +267,7 @@ def _generate_options(args: argparse.Namespace):
         python_version=args.python_version, python_platform=args.python_platform, universal=not args.no_universal,
         exclude_newer=args.exclude_newer, torch_backend=args.torch_backend, index_url=args.index_url,
         extra_index_urls=args.extra_index_url, find_links=args.find_links, no_index=args.no_index, offline=args.offline,
-        upgrade=args.upgrade, upgrade_packages=args.upgrade_package,
+        upgrade=args.upgrade, upgrade_packages=args.upgrade_package, constraints=args.constraint,
     )  # fmt: skip
 
 

@@ -327,6 +327,47 @@ def test_a_universal_lock_s_versions_are_listed_together(tmp_path):
     assert [str(change) for change in lock_changes(before, after, str(lock))] == ["Updated numpy v1.26.4, v2.0.2 -> v1.26.4, v2.4.6"]
 
 
+def test_a_constraints_file_is_passed_on_recorded_and_checked(project, local, uv_log):
+    log, env = uv_log
+    (project / "locks").mkdir()
+    constraints = project / "constraints.txt"
+    constraints.write_text("alpha<1.1\n")
+    result = lockgate("generate", *local, "-c", "constraints.txt", "-o", "locks/requirements.txt", cwd=project, env=env)
+    assert result.returncode == 0, result.stderr
+    (call,) = compile_calls(log)
+    assert call[call.index("--constraint") + 1] == str(constraints)  # uv runs in the pyproject's folder: absolute
+    lock = project / "locks" / "requirements.txt"
+    assert pins(lock)["alpha"] == "alpha==1.0.0"
+    options = read_provenance(lock.read_text(), "requirements.txt", str(lock)).options
+    assert options[-2:] == ["--constraint", "../constraints.txt"]  # relative to the lock
+    assert lockgate("generate", "--check", "-o", "locks/requirements.txt", cwd=project).returncode == 0
+    asked = lockgate("generate", "--check", *local, "-c", "constraints.txt", "-o", "locks/requirements.txt", cwd=project)
+    assert asked.returncode == 0, asked.stderr  # the same file, named from here: the same options
+    inside = lockgate("generate", "--check", "-o", "requirements.txt", cwd=project / "locks")
+    assert inside.returncode == 0, inside.stderr  # checked from the lock's folder
+
+    constraints.write_text("alpha<1.1\nnumpy<2\n")
+    stale = lockgate("generate", "--check", "-o", "locks/requirements.txt", cwd=project)
+    assert stale.returncode == 1
+    assert "stale: dependency inputs changed in pyproject.toml or constraints.txt" in stale.stderr
+    assert "--no-index --constraint constraints.txt" in stale.stderr  # the rerun names it from here
+    constraints.unlink()
+    missing = lockgate("generate", "--check", "-o", "locks/requirements.txt", cwd=project)
+    assert missing.returncode == 2 and "constraints file not found: constraints.txt" in missing.stderr
+    again = lockgate("generate", *local, "-c", "constraints.txt", cwd=project)
+    assert again.returncode == 2 and "constraints file not found: constraints.txt" in again.stderr
+    assert len(again.stderr.splitlines()) == 1 and not (project / "requirements.txt").exists()
+
+
+def test_without_constraints_the_inputs_hash_is_unchanged():
+    from lockgate.lock.provenance import inputs_sha256
+
+    document = {"project": {"name": "x", "dependencies": ["alpha"]}}
+    assert inputs_sha256(document) == inputs_sha256(document, constraints={})  # older locks stay fresh
+    assert inputs_sha256(document, constraints={"c.txt": "a<2\n"}) == inputs_sha256(document, constraints={"c.txt": "a<2\r\n"})
+    assert inputs_sha256(document, constraints={"c.txt": "a<2\n"}) != inputs_sha256(document, constraints={"c.txt": "a<3\n"})
+
+
 def test_cpu_only_passes_on_the_cpu_index(project, torch_indexes, make_venv, uv):
     cuda, cpu = torch_indexes
     (project / "pyproject.toml").write_text(PYPROJECT.replace('dependencies = ["alpha>=1.0,<2", "delta"]', 'dependencies = ["torch"]'))

@@ -116,9 +116,17 @@ def dependency_inputs(document: dict[str, Any], path: str | None = None) -> dict
     }
 
 
-def inputs_sha256(document: dict[str, Any], path: str | None = None) -> str:
-    """Hex sha256 of :func:`dependency_inputs` as JSON with sorted keys and no spaces."""
-    canonical = json.dumps(dependency_inputs(document, path), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+def inputs_sha256(document: dict[str, Any], path: str | None = None, *, constraints: dict[str, str] | None = None) -> str:
+    """Hex sha256 of :func:`dependency_inputs` as JSON with sorted keys and no spaces.
+
+    ``constraints`` (recorded path -> text of each ``--constraint`` file), when there are any,
+    is added under ``"constraints"`` as path -> hex sha256 of the text (lines joined with
+    ``\\n``, trailing blank lines dropped); without them the hash is what it always was.
+    """
+    inputs = dependency_inputs(document, path)
+    if constraints:
+        inputs["constraints"] = {name: hashlib.sha256(_canonical(text).encode()).hexdigest() for name, text in constraints.items()}
+    canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
