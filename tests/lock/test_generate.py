@@ -257,6 +257,19 @@ def test_a_garbled_hand_edit_loses_only_its_own_pin(project, moving_index):
     assert pins(lock)["numpy"] == "numpy==2.4.6"  # its preference was the garbled line
 
 
+def test_a_hand_edited_version_never_keeps_the_hash_of_the_one_it_replaced(project, moving_index, make_venv, uv):
+    import hashlib
+
+    local = ["--no-index", "--find-links", str(moving_index)]
+    assert lockgate("generate", *local, "--hashes", cwd=project).returncode == 0
+    lock = project / "requirements.txt"
+    lock.write_text(lock.read_text().replace("alpha==1.1.0", "alpha==1.0.0"))  # its --hash lines untouched
+    assert lockgate("generate", *local, "--hashes", cwd=project).returncode == 0
+    wheel = (moving_index / "alpha-1.0.0-py3-none-any.whl").read_bytes()
+    assert f"alpha==1.0.0 \\\n    --hash=sha256:{hashlib.sha256(wheel).hexdigest()}\n" in lock.read_text()
+    run([uv, "pip", "install", "-q", "--offline", *local, "--python", str(make_venv()), "-r", str(lock)])
+
+
 @pytest.mark.parametrize(
     ("output", "edit"),
     [

@@ -4,7 +4,9 @@ that pins that still fit stay where they are.
 uv and pip-compile read their output file's pins as preferences, hand-edited pins included
 (editing a pin and recompiling is how a pip-tools user moves one package). lockgate does the
 same. uv refuses the whole file when one entry does not parse, so the entries that would not
-(a garbled hand edit) are left out, each named in a warning; every other pin is kept.
+(a garbled hand edit) are left out, each named in a warning; every other pin is kept. A
+requirements file's ``--hash`` options are left out too: uv copies a preference's hashes into
+its output, so a version edited by hand would keep the hashes of the one it replaced.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ def usable_preferences(text: str, format: str, path: str) -> tuple[str | None, l
 
 
 def _requirements_preferences(text: str, path: str) -> tuple[str, list[str]]:
-    """Requirement lines (with their ``\\`` continuations) that packaging cannot parse are dropped;
-    comments and option lines (``-e``, ``--index-url``) are kept as they are."""
+    """Requirement lines (with their ``\\`` continuations) that packaging cannot parse are dropped,
+    the others lose their ``--hash`` options; comments and option lines (``-e``,
+    ``--index-url``) are kept as they are."""
     from packaging.requirements import InvalidRequirement, Requirement
 
     lines = text.splitlines(keepends=True)
@@ -48,7 +51,9 @@ def _requirements_preferences(text: str, path: str) -> tuple[str, list[str]]:
         words = _CONTINUATION.sub(" ", entry).split(" #")[0].strip()
         try:
             if words and not words.startswith(("#", "-")):
-                Requirement(_HASH_OPTION.split(f" {words}")[0].strip())
+                requirement = _HASH_OPTION.split(f" {words}")[0].strip()
+                Requirement(requirement)
+                entry = f"{requirement}\n"  # without its hashes: uv would copy them to an edited version
             kept.append(entry)
         except InvalidRequirement as error:
             warnings.append(f"{path}:{start + 1}: {words!r} is not a requirement ({error}); left out of uv's preferences")
