@@ -181,7 +181,7 @@ def _with_fields(body: str, format: str, fields: dict[str, Any]) -> str:
         return f"{body.rstrip()}\n\n{PYLOCK_TABLE}\n{table}"
     from shlex import join
 
-    fields["options"] = join(fields["options"])
+    fields = {**fields, "options": join(fields["options"])}
     lines = body.splitlines(keepends=True)
     header = 0
     while header < len(lines) and lines[header].startswith("#"):
