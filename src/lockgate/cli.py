@@ -253,6 +253,8 @@ def _configure_generate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--find-links", metavar="PATH_OR_URL", action="append", default=[], help="a folder or page of distributions (repeatable)")
     parser.add_argument("--no-index", action="store_true", help="ignore every index; only --find-links")
     parser.add_argument("--offline", action="store_true", help="use uv's cache and local files only")
+    parser.add_argument("-c", "--constraint", metavar="FILE", action="append", default=[],
+                        help="constrain versions with this requirements file, as pip-compile and uv do (repeatable; its content is recorded as an input)")  # fmt: skip
     parser.add_argument("-U", "--upgrade", action="store_true", help="ignore the existing lock's pins: take the newest versions allowed")
     parser.add_argument("-P", "--upgrade-package", metavar="NAME", action="append", default=[],
                         help="ignore the existing pin of NAME (or NAME==VERSION), keep the others (repeatable)")  # fmt: skip
@@ -263,7 +265,7 @@ def _configure_generate(parser: argparse.ArgumentParser) -> None:
 
 
 _RESOLUTION_FLAGS = ("extra", "all_extras", "group", "hashes", "python_version", "python_platform", "no_universal",
-                     "exclude_newer", "torch_backend", "index_url", "extra_index_url", "find_links", "no_index", "offline", "upgrade", "upgrade_package")  # fmt: skip
+                     "exclude_newer", "torch_backend", "index_url", "extra_index_url", "find_links", "no_index", "offline", "upgrade", "upgrade_package", "constraint")  # fmt: skip
 
 
 def _generate_options(args: argparse.Namespace):
@@ -278,7 +280,7 @@ def _generate_options(args: argparse.Namespace):
         python_version=args.python_version, python_platform=args.python_platform, universal=not args.no_universal,
         exclude_newer=args.exclude_newer, torch_backend=args.torch_backend, index_url=args.index_url,
         extra_index_urls=args.extra_index_url, find_links=args.find_links, no_index=args.no_index, offline=args.offline,
-        upgrade=args.upgrade, upgrade_packages=args.upgrade_package,
+        upgrade=args.upgrade, upgrade_packages=args.upgrade_package, constraints=args.constraint,
     )  # fmt: skip
 
 
@@ -298,6 +300,8 @@ def _run_generate(args: argparse.Namespace) -> int:
             print(f"lockgate generate: warning: {warning}", file=sys.stderr)
         if not args.quiet:
             print(f"lockgate generate: wrote {result.path} ({result.packages} packages, {result.format}) from {pyproject}", file=sys.stderr)
+            for change in result.changes:  # as uv lock says them
+                print(change, file=sys.stderr)
     return EXIT_PASSED
 
 
@@ -329,7 +333,7 @@ def _check_generated(args: argparse.Namespace, options) -> int:
             if finding.fails:
                 print(f"{path}: {finding.subject + ': ' if finding.subject != path else ''}{finding.message}", file=sys.stderr)
             elif not args.quiet:
-                print(f"{path}: fresh")
+                print(f"{path}: fresh" + (f" ({finding.message})" if finding.message else ""))
     return EXIT_PASSED if passed else EXIT_FAILED
 
 

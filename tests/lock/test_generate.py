@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, lockgate, run
+from wheelmaker import make_wheel
 
 from lockgate.generate import check
 from lockgate.lock.provenance import read_provenance
@@ -205,17 +206,179 @@ def test_regenerating_keeps_pins_that_still_fit(project, local):
     assert lockgate("generate", "--check", cwd=project).returncode == 0
 
 
-def test_a_hand_edited_lock_is_never_used_as_preferences(project, local):
+@pytest.fixture
+def moving_index(tmp_path) -> Path:
+    """A wheel folder where alpha 1.0.0 and 1.1.0 and numpy 2.0.2 are out; :func:`release` adds
+    numpy 2.4.6 later, as a new upload to PyPI would."""
+    folder = tmp_path / "moving"
+    for name, version in (("alpha", "1.0.0"), ("alpha", "1.1.0"), ("numpy", "2.0.2"), ("delta", "1.0"), ("epsilon", "0.9")):
+        make_wheel(folder, name, version)
+    return folder
+
+
+def release(folder: Path) -> None:
+    make_wheel(folder, "numpy", "2.4.6")
+
+
+NUMPY_PROJECT = PYPROJECT.replace('"delta"]', '"delta", "numpy"]')
+
+
+@pytest.mark.parametrize("output", ["requirements.txt", "pylock.toml"])
+def test_a_hand_edit_keeps_every_pin_as_pip_compile_does(project, moving_index, output):
+    (project / "pyproject.toml").write_text(NUMPY_PROJECT)
+    local = ["--no-index", "--find-links", str(moving_index), "-o", output]
+    assert lockgate("generate", *local, cwd=project).returncode == 0
+    release(moving_index)  # numpy 2.4.6 is out: a resolution afresh would take it
+    lock = project / output
+    old, new = ("alpha==1.1.0", "alpha==1.0.0") if output == "requirements.txt" else ('version = "1.1.0"', 'version = "1.0.0"')
+    lock.write_text(lock.read_text().replace(old, new))
+    assert "hand-edited" in lockgate("generate", "--check", "-o", output, cwd=project).stderr
+    again = lockgate("generate", *local, cwd=project)
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
+    text = lock.read_text()
+    assert ("numpy==2.0.2" in text or 'version = "2.0.2"' in text) and "2.4.6" not in text  # the pin nobody edited stays
+    assert new in text  # and the edited one is kept where it fits, as uv and pip-compile keep it
+    assert lockgate("generate", "--check", "-o", output, cwd=project).returncode == 0
+
+
+def test_a_garbled_hand_edit_loses_only_its_own_pin(project, moving_index):
+    (project / "pyproject.toml").write_text(NUMPY_PROJECT.replace("alpha>=1.0,<2", "alpha>=1.0,<1.1"))
+    local = ["--no-index", "--find-links", str(moving_index)]
+    assert lockgate("generate", *local, cwd=project).returncode == 0
+    (project / "pyproject.toml").write_text(NUMPY_PROJECT)  # alpha 1.1.0 allowed now; 1.0.0 still fits
+    release(moving_index)
+    lock = project / "requirements.txt"
+    lock.write_text(lock.read_text().replace("numpy==2.0.2", "numpy=2.0.2 oops"))
+    again = lockgate("generate", *local, cwd=project)
+    assert again.returncode == 0, again.stderr
+    (warning,) = [line for line in again.stderr.splitlines() if "warning" in line]
+    assert "requirements.txt:" in warning and "'numpy=2.0.2 oops' is not a requirement" in warning
+    assert pins(lock)["alpha"] == "alpha==1.0.0"  # kept
+    assert pins(lock)["numpy"] == "numpy==2.4.6"  # its preference was the garbled line
+
+
+def test_a_hand_edited_version_never_keeps_the_hash_of_the_one_it_replaced(project, moving_index, make_venv, uv):
+    import hashlib
+
+    local = ["--no-index", "--find-links", str(moving_index)]
+    assert lockgate("generate", *local, "--hashes", cwd=project).returncode == 0
+    lock = project / "requirements.txt"
+    lock.write_text(lock.read_text().replace("alpha==1.1.0", "alpha==1.0.0"))  # its --hash lines untouched
+    assert lockgate("generate", *local, "--hashes", cwd=project).returncode == 0
+    wheel = (moving_index / "alpha-1.0.0-py3-none-any.whl").read_bytes()
+    assert f"alpha==1.0.0 \\\n    --hash=sha256:{hashlib.sha256(wheel).hexdigest()}\n" in lock.read_text()
+    run([uv, "pip", "install", "-q", "--offline", *local, "--python", str(make_venv()), "-r", str(lock)])
+
+
+@pytest.mark.parametrize(
+    ("output", "edit"),
+    [
+        ("requirements.txt", lambda text, links: text.replace(f" --find-links {links}", "")),
+        ("requirements.txt", lambda text, links: text.replace("pyproject=pyproject.toml", "pyproject=other/pyproject.toml")),
+        ("requirements.txt", lambda text, links: text.replace("generated-by=lockgate", "generated-by=lockgate-fork")),
+        ("requirements.txt", lambda text, links: text.replace("# lockgate: body-sha256", '# lockgate: uv-settings={}\n# lockgate: body-sha256')),
+        ("pylock.toml", lambda text, links: text.replace(f'"--find-links", "{links}", ', "")),
+        ("pylock.toml", lambda text, links: text.replace("inputs-sha256 =", 'uv-settings = "{}"\ninputs-sha256 =')),
+    ],
+)
+def test_an_edit_of_any_provenance_line_is_a_hand_edit(project, local, output, edit):
+    assert lockgate("generate", *local, "-o", output, cwd=project).returncode == 0
+    lock = project / output
+    edited = edit(lock.read_text(), local[2])
+    assert edited != lock.read_text()
+    lock.write_text(edited)
+    result = lockgate("generate", "--check", "-o", output, cwd=project)
+    assert result.returncode == 1 and "hand-edited: the lock or its provenance lines changed" in result.stderr, result.stderr
+
+
+def test_a_lock_from_before_the_provenance_was_covered_is_checked_as_before(project, local):
+    from lockgate.lock.provenance import body_sha256
+
     assert lockgate("generate", *local, cwd=project).returncode == 0
     lock = project / "requirements.txt"
-    lock.write_text(lock.read_text().replace("alpha==1.1.0", "alpha==1.0.0"))
-    check = lockgate("generate", "--check", cwd=project)
-    assert check.returncode == 1 and "hand-edited" in check.stderr
-    again = lockgate("generate", *local, cwd=project)
-    assert again.returncode == 0
-    assert "was edited by hand since lockgate wrote it: its pins were not kept" in again.stderr
-    assert pins(lock)["alpha"] == "alpha==1.1.0"  # the hand-edited pin did not survive
-    assert lockgate("generate", "--check", cwd=project).returncode == 0
+    text = lock.read_text()
+    recorded = read_provenance(text, "requirements.txt", str(lock)).body_sha256
+    old = text.replace(recorded, body_sha256(text, "requirements.txt"))  # what the previous version wrote
+    lock.write_text(old)
+    result = lockgate("generate", "--check", cwd=project)
+    assert result.returncode == 0 and result.stdout.startswith("requirements.txt: fresh (written by an earlier lockgate"), result.stderr
+    lock.write_text(old.replace("alpha==1.1.0", "alpha==1.0.0"))
+    assert "hand-edited" in lockgate("generate", "--check", cwd=project).stderr  # its body is still covered
+    lock.write_text(old)
+    assert lockgate("generate", *local, cwd=project).returncode == 0  # the next generate covers it
+    assert lockgate("generate", "--check", cwd=project).stdout == "requirements.txt: fresh\n"
+
+
+@pytest.mark.parametrize("output", ["requirements.txt", "pylock.toml"])
+def test_generate_says_what_moved_as_uv_lock_does(project, moving_index, output):
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(NUMPY_PROJECT)
+    local = ["--no-index", "--find-links", str(moving_index), "-o", output]
+    first = lockgate("generate", *local, cwd=project)
+    assert first.stderr.splitlines()[1:] == []  # a new lock: only the "wrote" line
+    release(moving_index)
+    unchanged = lockgate("generate", *local, cwd=project)
+    assert unchanged.returncode == 0 and len(unchanged.stderr.splitlines()) == 1  # nothing moved: nothing said
+    upgraded = lockgate("generate", *local, "-P", "numpy", cwd=project)
+    assert upgraded.stderr.splitlines()[1:] == ["Updated numpy v2.0.2 -> v2.4.6"]
+    pyproject.write_text(NUMPY_PROJECT.replace('"delta", "numpy"]', '"Numpy", "gamma"]'))
+    make_wheel(moving_index, "gamma", "0.5")
+    moved = lockgate("generate", *local, "-U", cwd=project)
+    assert moved.stderr.splitlines()[1:] == ["Removed delta v1.0", "Added gamma v0.5"]
+    pyproject.write_text(NUMPY_PROJECT)
+    quiet = lockgate("generate", *local, "-q", cwd=project)
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+
+
+def test_a_universal_lock_s_versions_are_listed_together(tmp_path):
+    from lockgate.lock.changes import lock_changes
+
+    lock = tmp_path / "requirements.txt"
+    before = "numpy==1.26.4 ; python_full_version < '3.10'\nnumpy==2.0.2 ; python_full_version >= '3.10'\nZope.Interface==5.4.0\n"
+    after = "numpy==1.26.4 ; python_full_version < '3.10'\nnumpy==2.4.6 ; python_full_version >= '3.10'\nzope-interface==5.4.0\n"
+    lock.write_text(before)
+    assert [str(change) for change in lock_changes(before, after, str(lock))] == ["Updated numpy v1.26.4, v2.0.2 -> v1.26.4, v2.4.6"]
+
+
+def test_a_constraints_file_is_passed_on_recorded_and_checked(project, local, uv_log):
+    log, env = uv_log
+    (project / "locks").mkdir()
+    constraints = project / "constraints.txt"
+    constraints.write_text("alpha<1.1\n")
+    result = lockgate("generate", *local, "-c", "constraints.txt", "-o", "locks/requirements.txt", cwd=project, env=env)
+    assert result.returncode == 0, result.stderr
+    (call,) = compile_calls(log)
+    assert call[call.index("--constraint") + 1] == str(constraints)  # uv runs in the pyproject's folder: absolute
+    lock = project / "locks" / "requirements.txt"
+    assert pins(lock)["alpha"] == "alpha==1.0.0"
+    options = read_provenance(lock.read_text(), "requirements.txt", str(lock)).options
+    assert options[-2:] == ["--constraint", "../constraints.txt"]  # relative to the lock
+    assert lockgate("generate", "--check", "-o", "locks/requirements.txt", cwd=project).returncode == 0
+    asked = lockgate("generate", "--check", *local, "-c", "constraints.txt", "-o", "locks/requirements.txt", cwd=project)
+    assert asked.returncode == 0, asked.stderr  # the same file, named from here: the same options
+    inside = lockgate("generate", "--check", "-o", "requirements.txt", cwd=project / "locks")
+    assert inside.returncode == 0, inside.stderr  # checked from the lock's folder
+
+    constraints.write_text("alpha<1.1\nnumpy<2\n")
+    stale = lockgate("generate", "--check", "-o", "locks/requirements.txt", cwd=project)
+    assert stale.returncode == 1
+    assert "stale: dependency inputs changed in pyproject.toml or constraints.txt" in stale.stderr
+    assert "--no-index --constraint constraints.txt" in stale.stderr  # the rerun names it from here
+    constraints.unlink()
+    missing = lockgate("generate", "--check", "-o", "locks/requirements.txt", cwd=project)
+    assert missing.returncode == 2 and "constraints file not found: constraints.txt" in missing.stderr
+    again = lockgate("generate", *local, "-c", "constraints.txt", cwd=project)
+    assert again.returncode == 2 and "constraints file not found: constraints.txt" in again.stderr
+    assert len(again.stderr.splitlines()) == 1 and not (project / "requirements.txt").exists()
+
+
+def test_without_constraints_the_inputs_hash_is_unchanged():
+    from lockgate.lock.provenance import inputs_sha256
+
+    document = {"project": {"name": "x", "dependencies": ["alpha"]}}
+    assert inputs_sha256(document) == inputs_sha256(document, constraints={})  # older locks stay fresh
+    assert inputs_sha256(document, constraints={"c.txt": "a<2\n"}) == inputs_sha256(document, constraints={"c.txt": "a<2\r\n"})
+    assert inputs_sha256(document, constraints={"c.txt": "a<2\n"}) != inputs_sha256(document, constraints={"c.txt": "a<3\n"})
 
 
 def test_cpu_only_passes_on_the_cpu_index(project, torch_indexes, make_venv, uv):

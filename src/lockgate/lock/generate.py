@@ -14,6 +14,7 @@ from ..errors import LockgateError
 from ..report import NOT_CPU_ONLY, Finding, Report
 
 if TYPE_CHECKING:
+    from .changes import Change
     from .provenance import Provenance
 
 REQUIREMENTS, PYLOCK = "requirements.txt", "pylock.toml"
@@ -49,6 +50,9 @@ class GenerateOptions:
         offline: resolve from uv's cache (and local files) only.
         upgrade: ignore the existing lock's pins and take the newest versions allowed (``-U``).
         upgrade_packages: ignore the pins of these (``NAME`` or ``NAME==VERSION``, ``-P``), keep the rest.
+        constraints: constraints files (``-c``, as pip-compile and uv take them): paths relative
+            to the working folder, or, once recorded in a lock, to the lock's folder
+            (:meth:`constraints_relative_to`). Their content is a dependency input.
 
     ``upgrade`` and ``upgrade_packages`` are recorded like the others, but they say how a lock
     was refreshed, not what it resolves: :func:`check` ignores them, and the regenerate
@@ -58,7 +62,7 @@ class GenerateOptions:
     __slots__ = (
         "extras", "groups", "all_extras", "hashes", "python_version", "python_platform", "universal",
         "exclude_newer", "torch_backend", "index_url", "extra_index_urls", "find_links", "no_index", "offline",
-        "upgrade", "upgrade_packages",
+        "upgrade", "upgrade_packages", "constraints",
     )  # fmt: skip
 
     def __init__(
@@ -66,7 +70,7 @@ class GenerateOptions:
         python_version: str | None = None, python_platform: str | None = None, universal: bool = True,
         exclude_newer: str | None = None, torch_backend: str | None = None, index_url: str | None = None,
         extra_index_urls: Iterable[str] = (), find_links: Iterable[str] = (), no_index: bool = False, offline: bool = False,
-        upgrade: bool = False, upgrade_packages: Iterable[str] = (),
+        upgrade: bool = False, upgrade_packages: Iterable[str] = (), constraints: Iterable[str] = (),
     ) -> None:  # fmt: skip
         self.extras = tuple(extras)
         self.groups = tuple(groups)
@@ -84,12 +88,18 @@ class GenerateOptions:
         self.offline = offline
         self.upgrade = upgrade
         self.upgrade_packages = tuple(upgrade_packages)
+        self.constraints = tuple(constraints)
 
     def replace(self, **changes: Any) -> GenerateOptions:
         """A copy with some attributes changed."""
         values = {name: getattr(self, name) for name in self.__slots__}
         values.update(changes)
         return GenerateOptions(**values)
+
+    def constraints_relative_to(self, folder: str) -> GenerateOptions:
+        """A copy whose constraints files are named relative to ``folder`` (a lock's), as a lock
+        records them."""
+        return self.replace(constraints=tuple(_relative(path, folder) for path in self.constraints))
 
     def arguments(self, *, redact: bool = True) -> list[str]:
         """The ``lockgate generate`` options, in a fixed order (what a lockfile records).
@@ -115,6 +125,8 @@ class GenerateOptions:
         for link in self.find_links:
             words += ["--find-links", url(link)]
         words += ["--no-index"] * self.no_index + ["--offline"] * self.offline
+        for constraint in self.constraints:
+            words += ["--constraint", constraint]
         words += ["--upgrade"] * self.upgrade
         for package in self.upgrade_packages:
             words += ["--upgrade-package", package]
@@ -123,7 +135,8 @@ class GenerateOptions:
     def uv_arguments(self) -> list[str]:
         """The same options as ``uv pip compile`` spells them (credentials kept)."""
         renamed = {"--hashes": "--generate-hashes", "--no-universal": None}
-        words = [renamed.get(word, word) for word in self.arguments(redact=False)]
+        absolute = self.replace(constraints=tuple(map(os.path.abspath, self.constraints)))  # uv runs in the pyproject's folder
+        words = [renamed.get(word, word) for word in absolute.arguments(redact=False)]
         # A named platform is one platform: uv refuses --universal with --python-platform.
         universal = self.universal and not self.python_platform
         return [word for word in words if word is not None] + ["--universal"] * universal
@@ -157,17 +170,22 @@ class GenerateResult:
         packages: how many entries it pins.
         provenance: the :class:`~lockgate.lock.provenance.Provenance` written into it.
         warnings: what the user should hear: uv's own warnings (a missing extra, a yanked
-            version) and lockgate's (a hand-edited lock whose pins were not kept), one line each.
+            version) and lockgate's (entries of a hand-edited lock left out of the preferences),
+            one line each.
+        changes: what moved since the lock it replaced (:class:`~lockgate.lock.changes.Change`,
+            by name; ``str()`` is uv's ``Updated numpy v2.0.2 -> v2.4.6``); empty for a new lock.
     """
 
-    __slots__ = ("path", "format", "packages", "provenance", "warnings")
+    __slots__ = ("path", "format", "packages", "provenance", "warnings", "changes")
 
-    def __init__(self, path: str, format: str, packages: int, provenance: Provenance, warnings: Iterable[str] = ()) -> None:
+    def __init__(self, path: str, format: str, packages: int, provenance: Provenance, warnings: Iterable[str] = (),
+                 changes: Iterable[Change] = ()) -> None:  # fmt: skip
         self.path = path
         self.format = format
         self.packages = packages
         self.provenance = provenance
         self.warnings = list(warnings)
+        self.changes = list(changes)
 
 
 class NotCpuOnlyError(LockgateError):
@@ -247,9 +265,13 @@ def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, fo
     target = write_target(output)  # a folder is refused before uv runs; a device is never read as preferences
     folder = os.path.dirname(target if target else os.path.abspath(pyproject))
     runner = _UvRunner(pyproject, folder, regenerate_command(output, pyproject, without_upgrades(options.arguments())))
+    lock_folder = os.path.dirname(os.path.abspath(output))
+    recorded = options.constraints_relative_to(lock_folder).arguments()
+    _constraint_texts(recorded, lock_folder)  # a missing constraints file is named before uv runs
     inspect = _cpu_problems if options.torch_backend == "cpu" else None
+    previous = _previous_text(target)
     inputs: list[Any] = []  # the pyproject is parsed and hashed while uv resolves (2 cores: it costs no wall time)
-    body, problems = runner.compile(format, options, seed=target, inspect=inspect, meanwhile=lambda: inputs.extend(_inputs(pyproject, options.arguments())))
+    body, problems = runner.compile(format, options, seed=target, inspect=inspect, meanwhile=lambda: inputs.extend(_inputs(pyproject, recorded, lock_folder)))
     if problems:
         if format == PYLOCK:  # pylock.toml has no `# via`: resolve once more as requirements to say why
             problems = _with_via(problems, runner.compile(REQUIREMENTS, options)[0])
@@ -260,15 +282,29 @@ def generate(pyproject: str = "pyproject.toml", output: str | None = None, *, fo
 
     provenance = Provenance(
         f"lockgate {_lockgate_version()}; uv {runner.version()}",
-        _relative(pyproject, os.path.dirname(os.path.abspath(output))),
-        options.arguments(),
+        _relative(pyproject, lock_folder),
+        recorded,
         inputs[0],
         uv_settings=inputs[1],
     )
     from .provenance import stamp
 
-    write_atomic(output, stamp(body, format, provenance).encode())
-    return GenerateResult(output, format, _count_packages(body, format), provenance, runner.warnings)
+    text = stamp(body, format, provenance)
+    write_atomic(output, text.encode())
+    from .changes import lock_changes
+
+    changes = lock_changes(previous, text, output) if previous is not None else []
+    return GenerateResult(output, format, _count_packages(body, format), provenance, runner.warnings, changes)
+
+
+def _previous_text(target: str | None) -> str | None:
+    """The text of the lock about to be replaced, or None when there is none (or a device)."""
+    from .._io import read_text
+
+    try:
+        return read_text(target) if target and os.path.isfile(target) else None
+    except LockgateError:
+        return None
 
 
 def generate_all(pyproject: str = "pyproject.toml", output: str | None = None, *, format: str | None = None,
@@ -336,29 +372,32 @@ def check(output: str | None = None, *, pyproject: str | None = None, format: st
 def _freshness(output: str, text: str, format: str, provenance: Provenance, pyproject: str, options: GenerateOptions | None) -> Finding:
     """The one ``fresh`` / ``stale`` / ``hand_edited`` finding of a lock; a hand edit is named
     first, since the recorded hashes no longer describe the file."""
-    from .provenance import body_sha256, inputs_sha256
+    from .provenance import Integrity, integrity, lock_sha256
     from .uv_settings import describe_change
 
-    rerun = regenerate_command(output, pyproject, without_upgrades(provenance.options))
-    body = body_sha256(text, format)
-    inputs = inputs_sha256(_load_pyproject(pyproject), pyproject)
-    if body != provenance.body_sha256:
-        message = f"hand-edited: the lock changed since lockgate generate wrote it; run: {rerun}"
-        return Finding(HAND_EDITED, output, provenance.body_sha256, body, message, fails=True)
-    asked_options = without_upgrades(options.arguments()) if options is not None else None
-    if asked_options is not None and asked_options != without_upgrades(provenance.options):
-        recorded, asked = " ".join(without_upgrades(provenance.options)), " ".join(asked_options)
-        message = f"stale: options changed (recorded: {recorded or 'none'}); run: {regenerate_command(output, pyproject, asked_options)}"
+    lock_folder = os.path.dirname(os.path.abspath(output))
+    rerun = regenerate_command(output, pyproject, _from_lock_folder(without_upgrades(provenance.options), lock_folder))
+    state = integrity(text, format, provenance)
+    if state is Integrity.EDITED:
+        message = f"hand-edited: the lock or its provenance lines changed since lockgate generate wrote it; run: {rerun}"
+        return Finding(HAND_EDITED, output, provenance.body_sha256, lock_sha256(text, format), message, fails=True)
+    inputs = _inputs_sha256(pyproject, provenance.options, lock_folder)
+    asked_options = without_upgrades(options.constraints_relative_to(lock_folder).arguments()) if options is not None else None
+    if options is not None and asked_options != without_upgrades(provenance.options):
+        recorded, asked = " ".join(without_upgrades(provenance.options)), " ".join(without_upgrades(options.arguments()))
+        message = f"stale: options changed (recorded: {recorded or 'none'}); run: {regenerate_command(output, pyproject, without_upgrades(options.arguments()))}"
         return Finding(STALE, output, recorded, asked, message, fails=True)
     if inputs != provenance.inputs_sha256:
-        message = f"stale: dependency inputs changed in {pyproject}; run: {rerun}"
+        sources = " or ".join([pyproject, *_recorded_constraints(_from_lock_folder(provenance.options, lock_folder))])
+        message = f"stale: dependency inputs changed in {sources}; run: {rerun}"
         return Finding(STALE, output, provenance.inputs_sha256, inputs, message, fails=True)
     settings = _uv_settings(pyproject, provenance.options)
     if settings != provenance.uv_settings:
         changed = describe_change(provenance.uv_settings, settings)
         message = f"stale: uv settings from outside the command line changed ({changed}); with the settings you want, run: {rerun}"
         return Finding(STALE, output, _json(provenance.uv_settings), _json(settings), message, fails=True)
-    return Finding(FRESH, output, provenance.inputs_sha256, inputs, "")
+    note = "written by an earlier lockgate: its provenance lines are covered from the next lockgate generate on" if state is Integrity.BODY_ONLY else ""
+    return Finding(FRESH, output, provenance.inputs_sha256, inputs, note)
 
 
 def _json(value: object) -> str:
@@ -381,11 +420,47 @@ def _recorded_torch_backend(options: list[str]) -> str | None:
     return options[options.index("--torch-backend") + 1] if "--torch-backend" in options[:-1] else None
 
 
-def _inputs(pyproject: str, options: list[str]) -> tuple[str, dict[str, Any]]:
-    """``(inputs-sha256, uv settings)``: everything besides the options that steers uv."""
+def _inputs(pyproject: str, options: list[str], lock_folder: str) -> tuple[str, dict[str, Any]]:
+    """``(inputs-sha256, uv settings)``: everything besides the options that steers uv
+    (``options`` as recorded: constraints files relative to ``lock_folder``)."""
+    return _inputs_sha256(pyproject, options, lock_folder), _uv_settings(pyproject, options)
+
+
+def _inputs_sha256(pyproject: str, options: list[str], lock_folder: str) -> str:
     from .provenance import inputs_sha256
 
-    return inputs_sha256(_load_pyproject(pyproject), pyproject), _uv_settings(pyproject, options)
+    return inputs_sha256(_load_pyproject(pyproject), pyproject, constraints=_constraint_texts(options, lock_folder))
+
+
+def _recorded_constraints(options: list[str]) -> list[str]:
+    return [options[index + 1] for index, word in enumerate(options[:-1]) if word == "--constraint"]
+
+
+def _constraint_texts(options: list[str], lock_folder: str) -> dict[str, str]:
+    """Recorded constraints path -> its text, for each ``--constraint`` in ``options``.
+
+    Raises:
+        LockgateError: a constraints file cannot be read (named as the user can find it).
+    """
+    from .._io import read_text
+
+    texts = {}
+    for recorded in _recorded_constraints(options):
+        path = os.path.normpath(os.path.join(lock_folder, recorded))
+        if not os.path.isfile(path):
+            raise LockgateError(f"constraints file not found: {os.path.relpath(path)} (--constraint); restore it, or regenerate without it")
+        texts[recorded] = read_text(path)
+    return texts
+
+
+def _from_lock_folder(options: list[str], lock_folder: str) -> list[str]:
+    """Recorded options with each constraints file named from the working folder, for a command
+    to run here."""
+    words = list(options)
+    for index, word in enumerate(words[:-1]):
+        if word == "--constraint":
+            words[index + 1] = os.path.relpath(os.path.join(lock_folder, words[index + 1]))
+    return words
 
 
 def _uv_settings(pyproject: str, options: list[str]) -> dict[str, Any]:
@@ -556,15 +631,19 @@ class _exit_on_termination:
 
 
 def _seed(output: str, temporary: str, format: str) -> list[str]:
-    """Copy the current lock where uv reads its preferences, if lockgate wrote it and nobody
-    edited it since: uv refuses a preferences file it cannot parse (only ours are known to
-    parse), and a hand-edited pin must not survive into a lock stamped fresh.
+    """Copy the current lock, if lockgate wrote it, where uv reads its preferences.
+
+    A hand-edited lock is handed over too, edited pins included, as uv and pip-compile keep
+    their output file's pins; entries uv would refuse are left out
+    (:func:`lockgate.lock.preferences.usable_preferences`). A lock lockgate did not write is not:
+    uv refuses a whole preferences file for one line it cannot parse.
 
     Returns:
-        A warning when the lock was not used, else nothing.
+        Warnings: the lock, or entries of it, not used.
     """
     from .._io import read_text
-    from .provenance import body_sha256, read_provenance
+    from .preferences import usable_preferences
+    from .provenance import Integrity, integrity, read_provenance
 
     if not os.path.isfile(output):
         return []
@@ -575,11 +654,14 @@ def _seed(output: str, temporary: str, format: str) -> list[str]:
         return [f"{output}: not used as preferences ({error.message}); resolved afresh"]
     if provenance is None:
         return []
-    if body_sha256(text, format) != provenance.body_sha256:
-        return [f"{output} was edited by hand since lockgate wrote it: its pins were not kept; resolved afresh"]
-    with open(temporary, "xb") as target:
-        target.write(text.encode())
-    return []
+    preferences: str | None = text
+    warnings: list[str] = []
+    if integrity(text, format, provenance) is Integrity.EDITED:
+        preferences, warnings = usable_preferences(text, format, output)
+    if preferences is not None:
+        with open(temporary, "xb") as target:
+            target.write(preferences.encode())
+    return warnings
 
 
 def _cpu_problems(path: str, format: str, text: str | None = None) -> list[tuple[str, str, str]]:

@@ -15,16 +15,20 @@ outside the command line that steered the resolution (:mod:`lockgate.lock.uv_set
 In a pylock.toml, as the ``[tool.lockgate]`` table at the end of the file (PEP 751 reserves
 ``[tool]`` for tools), with the same keys (``options`` a list of strings).
 
-``inputs-sha256`` covers what resolution reads from the pyproject (:func:`dependency_inputs`);
-``body-sha256`` covers the rest of the lockfile: every line but the provenance lines (for
-pylock.toml, everything before ``[tool.lockgate]``), joined with ``\\n`` and without trailing
-blank lines, so a checkout that turns LF into CRLF does not count as an edit.
+``inputs-sha256`` covers what resolution reads from the pyproject (:func:`dependency_inputs`)
+and the content of each ``--constraint`` file; ``body-sha256`` covers the whole lockfile but its
+own line (:func:`lock_sha256`): the body (every line but the provenance lines; for pylock.toml,
+everything before ``[tool.lockgate]``), then the other provenance lines, each part joined with
+``\\n`` and without trailing blank lines, so a checkout that turns LF into CRLF does not count as
+an edit. Locks written before the provenance was covered recorded the body's hash alone
+(:func:`body_sha256`); they are still read and checked as they were.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from enum import Enum
 from typing import Any
 
 REQUIREMENTS_PREFIX = "# lockgate: "
@@ -40,7 +44,8 @@ class Provenance:
         pyproject: the pyproject's path relative to the lockfile's folder, ``/``-separated.
         options: the ``lockgate generate`` options that made it (no output path), canonical order.
         inputs_sha256: hex sha256 of :func:`dependency_inputs` as canonical JSON.
-        body_sha256: hex sha256 of the lockfile without its provenance (see the module doc).
+        body_sha256: hex sha256 of the lockfile but this line (:func:`lock_sha256`), or, in a lock
+            written before the provenance was covered, of its body alone (:func:`body_sha256`).
         uv_settings: the uv settings from the environment and configuration files that steered
             the resolution (:func:`lockgate.lock.uv_settings.resolution_settings`); ``{}`` when none.
     """
@@ -55,6 +60,29 @@ class Provenance:
         self.inputs_sha256 = inputs_sha256
         self.body_sha256 = body_sha256
         self.uv_settings = uv_settings or {}
+
+
+class Integrity(Enum):
+    """Does a lockfile still match its recorded ``body-sha256``?"""
+
+    INTACT = "intact"  #: as lockgate wrote it, provenance lines included
+    BODY_ONLY = "body-only"  #: an earlier lockgate's lock (body hash alone), its body as written
+    EDITED = "edited"  #: the body or a provenance line changed since
+
+
+def integrity(text: str, format: str, provenance: Provenance) -> Integrity:
+    """How ``text`` (a lockfile whose provenance is ``provenance``) compares with its hash.
+
+    A lock whose recorded hash is its body's alone was written before the provenance lines were
+    covered: it is :attr:`Integrity.BODY_ONLY`, checked as it was then (the next
+    ``lockgate generate`` covers it). A current lock never matches that way, so deleting an
+    option from it is :attr:`Integrity.EDITED`.
+    """
+    if lock_sha256(text, format) == provenance.body_sha256:
+        return Integrity.INTACT
+    if body_sha256(text, format) == provenance.body_sha256:
+        return Integrity.BODY_ONLY
+    return Integrity.EDITED
 
 
 def dependency_inputs(document: dict[str, Any], path: str | None = None) -> dict[str, Any]:
@@ -88,17 +116,43 @@ def dependency_inputs(document: dict[str, Any], path: str | None = None) -> dict
     }
 
 
-def inputs_sha256(document: dict[str, Any], path: str | None = None) -> str:
-    """Hex sha256 of :func:`dependency_inputs` as JSON with sorted keys and no spaces."""
-    canonical = json.dumps(dependency_inputs(document, path), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+def inputs_sha256(document: dict[str, Any], path: str | None = None, *, constraints: dict[str, str] | None = None) -> str:
+    """Hex sha256 of :func:`dependency_inputs` as JSON with sorted keys and no spaces.
+
+    ``constraints`` (recorded path -> text of each ``--constraint`` file), when there are any,
+    is added under ``"constraints"`` as path -> hex sha256 of the text (lines joined with
+    ``\\n``, trailing blank lines dropped); without them the hash is what it always was.
+    """
+    inputs = dependency_inputs(document, path)
+    if constraints:
+        inputs["constraints"] = {name: hashlib.sha256(_canonical(text).encode()).hexdigest() for name, text in constraints.items()}
+    canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def body_sha256(text: str, format: str) -> str:
     """Hex sha256 of a lockfile's text without its provenance (``format``: ``requirements.txt``
-    or ``pylock.toml``)."""
+    or ``pylock.toml``): what ``body-sha256`` recorded before it covered the provenance too."""
     body = split_provenance(text, format)[0]
-    return hashlib.sha256("\n".join(body.rstrip().splitlines()).encode()).hexdigest()
+    return hashlib.sha256(_canonical(body).encode()).hexdigest()
+
+
+def lock_sha256(text: str, format: str) -> str:
+    """Hex sha256 of a lockfile's text without its ``body-sha256`` line: what ``body-sha256``
+    records (see the module doc), so an edit of any provenance line shows, not only of the body."""
+    body, provenance = split_provenance(text, format)
+    covered = "".join(line for line in provenance.splitlines(True) if not _is_hash_line(line, format))
+    return hashlib.sha256(f"{_canonical(body)}\n{_canonical(covered)}".encode()).hexdigest()
+
+
+def _canonical(text: str) -> str:
+    return "\n".join(text.rstrip().splitlines())
+
+
+def _is_hash_line(line: str, format: str) -> bool:
+    if format == "pylock.toml":
+        return line.partition("=")[0].strip() == "body-sha256"
+    return line.startswith(f"{REQUIREMENTS_PREFIX}body-sha256=")
 
 
 def split_provenance(text: str, format: str) -> tuple[str, str]:
@@ -115,15 +169,19 @@ def split_provenance(text: str, format: str) -> tuple[str, str]:
 
 def stamp(body: str, format: str, provenance: Provenance) -> str:
     """The lockfile text: ``body`` (as uv wrote it) with ``provenance`` added; sets
-    ``provenance.body_sha256``."""
-    provenance.body_sha256 = body_sha256(body, format)
-    fields = _fields(provenance)
+    ``provenance.body_sha256`` (:func:`lock_sha256` of the result)."""
+    unsigned = _with_fields(body, format, _fields(provenance))
+    provenance.body_sha256 = lock_sha256(unsigned, format)
+    return _with_fields(body, format, {**_fields(provenance), "body-sha256": provenance.body_sha256})
+
+
+def _with_fields(body: str, format: str, fields: dict[str, Any]) -> str:
     if format == "pylock.toml":
         table = "".join(f"{key} = {_toml_value(value)}\n" for key, value in fields.items())
         return f"{body.rstrip()}\n\n{PYLOCK_TABLE}\n{table}"
     from shlex import join
 
-    fields["options"] = join(provenance.options)
+    fields = {**fields, "options": join(fields["options"])}
     lines = body.splitlines(keepends=True)
     header = 0
     while header < len(lines) and lines[header].startswith("#"):
@@ -170,7 +228,8 @@ def read_provenance(text: str, format: str, path: str) -> Provenance | None:
 
 
 def _fields(provenance: Provenance) -> dict[str, Any]:
-    fields = {
+    """The recorded fields but ``body-sha256``, in the order they are written (it comes last)."""
+    fields: dict[str, Any] = {
         "generated-by": provenance.generated_by,
         "pyproject": provenance.pyproject,
         "options": provenance.options,
@@ -178,7 +237,6 @@ def _fields(provenance: Provenance) -> dict[str, Any]:
     }
     if provenance.uv_settings:
         fields["uv-settings"] = json.dumps(provenance.uv_settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    fields["body-sha256"] = provenance.body_sha256
     return fields
 
 
