@@ -80,7 +80,7 @@ def test_a_lock_against_an_environment_differs_exactly_where_verify_fails(tmp_pa
     folder = make_project(tmp_path / "local-dir", "local-dir", "1.0")
     lock = tmp_path / "requirements.txt"
     lock.write_text("alpha==1.0.0 ; python_full_version < '3.8'\nalpha==1.1.0 ; python_full_version >= '3.8'\n"
-                    f"beta==1.0.0\n./local-dir\n")  # fmt: skip
+                    "beta==1.0.0\n./local-dir\n")  # fmt: skip
     venv = make_venv("alpha==1.1.0", "beta==1.0.0", str(folder))
     scenarios = [
         ("in step", lambda: None, True),

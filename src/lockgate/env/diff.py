@@ -76,7 +76,7 @@ def _lock_against_environment(lock_path: str, python: str, *, swapped: bool = Fa
     when ``swapped``)."""
     from ..config import configured_skip
     from ..report import EXTRA, MATCHED, MISSING
-    from .compare import Comparison, CompareOptions
+    from .compare import CompareOptions, Comparison
     from .interpreter import find_interpreter
     from .inventory import scan_inventory
     from .readers import read_lockfile
