@@ -406,7 +406,8 @@ def _run_diff(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(render_json(report))
     else:
-        sys.stdout.write(render_text(report, title="lockgate diff", target=f"{args.a} vs {args.b}", quiet=args.quiet, hidden=(SAME,)))
+        sys.stdout.write(render_text(report, title="lockgate diff", target=f"A {args.a}, B {args.b}", quiet=args.quiet, hidden=(SAME,),
+                                     labels=("A", "B"), verdicts=("no difference", "they differ")))  # fmt: skip
     return EXIT_PASSED if report.passed else EXIT_FAILED
 
 

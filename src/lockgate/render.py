@@ -15,7 +15,8 @@ def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
-def render_text(report: Report, *, title: str, target: str, quiet: bool = False, hidden: tuple[str, ...] = (MATCHED,)) -> str:
+def render_text(report: Report, *, title: str, target: str, quiet: bool = False, hidden: tuple[str, ...] = (MATCHED,),
+                labels: tuple[str, str] = ("expected", "found"), verdicts: tuple[str, str] = ("passed", "FAILED")) -> str:  # fmt: skip
     """The report as text: a verdict line, counts, one line per finding that is not matched
     (failing ones first, skipped and not-applicable last; matched ones that carry a note
     too) with the files it names under it, then the commands that fix a failure.
@@ -26,13 +27,15 @@ def render_text(report: Report, *, title: str, target: str, quiet: bool = False,
         target: what was checked against what, e.g. ``"requirements.txt vs /venv (Python 3.11.7)"``.
         quiet: only the verdict line and the failing findings; nothing at all on success.
         hidden: statuses not listed unless they fail or carry a message (``matched``).
+        labels: the words before a finding's expected and found values (diff: ``A``, ``B``).
+        verdicts: the verdict's words for a pass and a failure.
 
     Returns:
         The text, ending with a newline (empty when quiet and passed).
     """
     if quiet and report.passed:
         return ""
-    verdict = "passed" if report.passed else "FAILED"
+    verdict = verdicts[0] if report.passed else verdicts[1]
     counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in report.summary().items())
     lines = [f"{title}: {verdict}: {target}", f"  {counts}"]
     shown = [f for f in report.findings if f.fails or (not quiet and (f.status not in hidden or f.message))]
@@ -42,7 +45,7 @@ def render_text(report: Report, *, title: str, target: str, quiet: bool = False,
         width_subject = max(len(f.subject) for f in shown)
         width_expected = max(len(f.expected or "-") for f in shown)
         for f in shown:
-            line = f"  {f.status:<{width_status}}  {f.subject:<{width_subject}}  expected {f.expected or '-':<{width_expected}}  found {f.found or '-'}"
+            line = f"  {f.status:<{width_status}}  {f.subject:<{width_subject}}  {labels[0]} {f.expected or '-':<{width_expected}}  {labels[1]} {f.found or '-'}"
             lines.append(f"{line}  ({f.message})" if f.message else line)
             lines.extend(_file_lines((f.details or {}).get("files", ())))
     if report.fix:

@@ -19,12 +19,16 @@ UNVERIFIABLE = "unverifiable"
 NOT_CPU_ONLY = "not_cpu_only"
 #: The lock selects no distribution for the target: nothing was checked, which fails.
 NOTHING_SELECTED = "nothing_selected"
+#: A uv.lock that no longer describes its project (as ``uv lock --check`` decides).
+STALE = "stale"
 
 VERIFY_STATUSES = (MATCHED, MISMATCHED, MISSING, EXTRA, SKIPPED, NOT_APPLICABLE)
 #: verify's statuses when installed files are checked too (``--integrity``).
 INTEGRITY_STATUSES = (*VERIFY_STATUSES, MODIFIED, UNVERIFIABLE)
 #: verify's extra status under ``--cpu-only``: a CUDA distribution or non-CPU PyTorch build.
 CPU_ONLY_STATUSES = (NOT_CPU_ONLY,)
+#: verify's extra status for a uv.lock: it no longer describes its project (``uv lock --check`` fails).
+UV_LOCK_STATUSES = (STALE,)
 
 
 class Finding:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+from pathlib import Path
 
-from conftest import lockgate
+from conftest import lockgate, make_project, run
 
 UV_DOCS = "lockfiles/astral-sh__uv__docs__requirements.txt"
 
@@ -62,3 +65,49 @@ def test_a_rank_that_shared_another_ranks_check_diffs_as_that_rank(tmp_path):
     report.write_text(json.dumps({"schema": "lockgate.cluster/1", "hosts": hosts}))
     result = lockgate("diff", f"{report}#node1:0", f"{report}#node1:1")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def verdicts(lock: Path, venv: Path) -> tuple[bool, bool, str]:
+    """``(diff passed, verify passed, diff's text)`` of the same lock and environment."""
+    shown = lockgate("diff", str(lock), f"env:{venv}")
+    assert shown.returncode in (0, 1), shown.stderr
+    verified = lockgate("verify", "-l", str(lock), "--python", str(venv))
+    assert verified.returncode in (0, 1), verified.stderr
+    return shown.returncode == 0, verified.returncode == 0, shown.stdout
+
+
+def test_a_lock_against_an_environment_differs_exactly_where_verify_fails(tmp_path, make_venv):
+    folder = make_project(tmp_path / "local-dir", "local-dir", "1.0")
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("alpha==1.0.0 ; python_full_version < '3.8'\nalpha==1.1.0 ; python_full_version >= '3.8'\n"
+                    "beta==1.0.0\n./local-dir\n")  # fmt: skip
+    venv = make_venv("alpha==1.1.0", "beta==1.0.0", str(folder))
+    scenarios = [
+        ("in step", lambda: None, True),
+        ("an extra distribution", lambda: make_venv.install(venv, "stray==0.1"), True),
+        ("a version drifted", lambda: make_venv.install(venv, "alpha==2.0.0"), False),
+        ("back in step", lambda: make_venv.install(venv, "alpha==1.1.0"), True),
+        ("the folder installed editable", lambda: make_venv.install(venv, "-e", str(folder)), False),
+    ]
+    for name, change, passes in scenarios:
+        change()
+        diff_passed, verify_passed, text = verdicts(lock, venv)
+        assert diff_passed == verify_passed == passes, (name, text)
+        assert "expected" not in text and "FAILED" not in text
+    assert f"A {folder}  B 1.0 (-e {folder})  (installed editable" in text  # A is the lock, B the environment
+
+
+def test_a_uv_lock_against_its_synced_environment_has_no_difference(tmp_path, uv, wheel_index):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "0.1"\nrequires-python = ">=3.9"\n'
+                                            "dependencies = [\"alpha==1.1.0 ; python_full_version >= '3.9'\", "
+                                            "\"gamma ; python_full_version < '3.9'\", 'beta[fast]']\n")  # fmt: skip
+    offline = {**os.environ, "UV_OFFLINE": "1", "UV_FIND_LINKS": str(wheel_index), "UV_NO_INDEX": "1", "UV_PYTHON": sys.executable}
+    run([uv, "sync", "-q", "--link-mode=copy"], cwd=project, env=offline)
+    diff_passed, verify_passed, text = verdicts(project / "uv.lock", project / ".venv")
+    assert diff_passed and verify_passed, text
+    assert "0 added, 0 removed, 0 changed" in text
+    run([uv, "pip", "install", "-q", "--python", str(project / ".venv"), "alpha==1.0.0"], env=offline)
+    diff_passed, verify_passed, text = verdicts(project / "uv.lock", project / ".venv")
+    assert not diff_passed and not verify_passed and "changed  alpha  A 1.1.0  B 1.0.0  (version)" in text

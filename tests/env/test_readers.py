@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -166,6 +167,20 @@ def test_a_symlink_of_another_name_reads_as_the_file_it_points_to(corpus, tmp_pa
     (tmp_path / "pinned.lock").symlink_to(corpus / LOCKFILES / "Fuyukai__h11__pylock.toml")
     assert read_lockfile(str(tmp_path / "current.lock")).format == "uv.lock"
     assert read_lockfile(str(tmp_path / "pinned.lock")).format == "pylock.toml"
+
+
+def test_a_link_named_uv_lock_reads_beside_its_targets_project(corpus, tmp_path):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    shutil.copy(corpus / "mlpstorage/uv.lock", project / "uv.lock")
+    shutil.copy(corpus / "mlpstorage/pyproject.toml", project / "pyproject.toml")
+    (elsewhere / "uv.lock").symlink_to(os.path.relpath(project / "uv.lock", elsewhere))  # ln -s ../project/uv.lock uv.lock
+    (elsewhere / "current.lock").symlink_to(os.path.relpath(project / "uv.lock", elsewhere))
+    for name in ("uv.lock", "current.lock"):
+        lock = read_lockfile(str(elsewhere / name))
+        (root,) = by_name(lock, "mlpstorage")
+        assert lock.format == "uv.lock" and root.source.path == str(project)
 
 
 def test_uv_lock_without_its_pyproject_is_one_line_error(corpus, tmp_path):

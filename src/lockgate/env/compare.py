@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, MODIFIED, NOT_APPLICABLE, NOT_CPU_ONLY, SKIPPED, UNVERIFIABLE, Finding
+from ..report import EXTRA, MATCHED, MISMATCHED, MISSING, MODIFIED, NOT_APPLICABLE, NOT_CPU_ONLY, SKIPPED, STALE, UNVERIFIABLE, Finding
 from ..urls import comparable
 from .inventory import InstalledDistribution, Inventory
 from .model import INDEX, URL, VCS, LockedPackage, Lockfile
@@ -186,8 +186,10 @@ class Comparison:
         return self.evaluator().applies(entry.marker, entry.marker_context, entry.origin) if entry.marker else True
 
     def _python_findings(self) -> list[Finding]:
-        """PEP 751 ``requires-python`` and ``environments``: does the lock cover this interpreter?"""
-        findings = []
+        """PEP 751 ``requires-python`` and ``environments``: does the lock cover this interpreter?
+        And is a uv.lock still its project's lock?"""
+        stale = self.lockfile.options.get("stale")
+        findings = [Finding(STALE, self.lockfile.path, None, None, f"the lock no longer describes its project: {stale}", fails=True)] if stale else []
         requires = self.lockfile.options.get("requires_python")
         if requires:
             version = self._environment()["python_full_version"]

@@ -1,8 +1,15 @@
 """``lockgate diff A B``: which distributions differ between two locks, saved reports or
 environments — "what was different between run A and run B?".
 
-Each side is read into one mapping, name -> what it holds (version, and the source when it is
-not an index: ``1.0 (git+URL@COMMIT)``, ``1.0 (-e PATH)``):
+A lockfile against an environment (``LOCK env:PATH``, either order) is verify's comparison
+(:class:`~lockgate.env.compare.Comparison`): markers evaluated for the environment's
+interpreter, sources compared as verify compares them (a folder and its ``file://`` URL are one
+place), so the two differ exactly where ``lockgate verify`` fails. An installed distribution the
+lock does not name is listed as ``added`` (or ``removed``) without failing, as verify passes it
+without ``--strict``; entries whose marker is false there, or skipped, are not listed.
+
+Any other pair is read into one mapping per side, name -> what it holds (version, and the source
+when it is not an index: ``1.0 (git+URL@COMMIT)``, ``1.0 (-e PATH)``), and compared as text:
 
 - a lockfile (any format lockgate reads): every entry; the same name under several markers is
   one value listing each (``1.0 ; sys_platform == 'linux' | 2.0 ; …``);
@@ -33,11 +40,14 @@ def diff(a: str, b: str) -> Report:
         A Report (schema ``lockgate.diff/1``, items ``distributions``): per name ``same``,
         ``added`` (only in B), ``removed`` (only in A) or ``changed`` (``expected`` A,
         ``found`` B, the message says what: version, local version, source); it passes only
-        when nothing differs.
+        when nothing differs (a lock against an environment: when verify passes).
 
     Raises:
         LockgateError: a side cannot be read, or a cluster report without a host selector.
     """
+    if _is_environment(a) != _is_environment(b) and not _is_report(a) and not _is_report(b):
+        findings = _lock_against_environment(b, a[len("env:") :], swapped=True) if _is_environment(a) else _lock_against_environment(a, b[len("env:") :])
+        return Report(SCHEMA, STATUSES, findings, {"a": a, "b": b}, items_key="distributions")
     left, right = side(a), side(b)
     findings = []
     for name in sorted(set(left) | set(right)):
@@ -51,6 +61,42 @@ def diff(a: str, b: str) -> Report:
         else:
             findings.append(Finding(CHANGED, name, old, new, _what_changed(old, new), fails=True))
     return Report(SCHEMA, STATUSES, findings, {"a": a, "b": b}, items_key="distributions")
+
+
+def _is_environment(text: str) -> bool:
+    return text.startswith("env:")
+
+
+def _is_report(text: str) -> bool:
+    return text.partition("#")[0].endswith(".json")
+
+
+def _lock_against_environment(lock_path: str, python: str, *, swapped: bool = False) -> list[Finding]:
+    """verify's findings of the lock against the environment, as diff rows (lock = A, or B
+    when ``swapped``)."""
+    from ..config import configured_skip
+    from ..report import EXTRA, MATCHED, MISSING
+    from .compare import CompareOptions, Comparison
+    from .interpreter import find_interpreter
+    from .inventory import scan_inventory
+    from .readers import read_lockfile
+
+    lock = read_lockfile(lock_path)
+    interpreter = find_interpreter(python, selected_by="env:")
+    comparison = Comparison(lock, scan_inventory(interpreter.site_dirs), interpreter.marker_environment, CompareOptions(skip=configured_skip()))
+    status = {MATCHED: SAME, MISSING: REMOVED, EXTRA: ADDED}
+    if swapped:
+        status.update({MISSING: ADDED, EXTRA: REMOVED})
+    rows = []
+    for finding in comparison.findings():
+        if finding.status not in status and not finding.fails:
+            continue  # a marker false there, or skipped: the lock asks nothing of this environment
+        kind = status.get(finding.status, CHANGED)
+        message = finding.message if finding.message or kind != CHANGED else _what_changed(finding.expected or "", finding.found or "")
+        message = "installed, not in the lock: verify passes it (fails it with --strict)" if finding.status == EXTRA else message
+        first, second = (finding.found, finding.expected) if swapped else (finding.expected, finding.found)
+        rows.append(Finding(kind, finding.subject, first, second, message, fails=finding.fails))
+    return sorted(rows, key=lambda row: row.subject)
 
 
 def side(text: str) -> dict[str, str]:

@@ -6,12 +6,24 @@ import os
 
 from ..config import configured_skip
 from ..errors import LockgateError
-from ..report import CPU_ONLY_STATUSES, EXTRA, INTEGRITY_STATUSES, MISMATCHED, MODIFIED, NOTHING_SELECTED, VERIFY_STATUSES, Finding, Report
+from ..report import (
+    CPU_ONLY_STATUSES,
+    EXTRA,
+    INTEGRITY_STATUSES,
+    MISMATCHED,
+    MODIFIED,
+    NOTHING_SELECTED,
+    STALE,
+    UV_LOCK_STATUSES,
+    VERIFY_STATUSES,
+    Finding,
+    Report,
+)  # fmt: skip
 from .compare import CompareOptions, Comparison
 from .interpreter import Interpreter, find_interpreter, project_environment
 from .inventory import Inventory, scan_inventory
 from .model import INDEX, Lockfile, normalize_name
-from .readers import find_default_lockfile, read_lockfile
+from .readers import STDIN, find_default_lockfile, read_lockfile, resolve_lockfile
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
@@ -156,7 +168,7 @@ class PreparedVerify:
         if any(finding.fails for finding in findings):
             fix = fix_commands(self.lock, self.interpreter, findings, strict=options.strict, extras=options.extras, groups=options.groups,
                                pip="pip" in self.inventory.distributions)  # fmt: skip
-        statuses = VERIFY_STATUSES + (CPU_ONLY_STATUSES if options.cpu_only else ())
+        statuses = VERIFY_STATUSES + (CPU_ONLY_STATUSES if options.cpu_only else ()) + (UV_LOCK_STATUSES if self.lock.format == "uv.lock" else ())
         if files is not None:
             statuses += INTEGRITY_STATUSES[len(VERIFY_STATUSES) :]
         return Report(SCHEMA, statuses, findings, header, fix=fix)
@@ -172,11 +184,13 @@ def prepare_verify(lockfile: str | None = None, *, python: str | None = None, sk
         NothingSelectedError, LockgateError: as :func:`verify_environment`.
     """
     path = lockfile or find_default_lockfile()
-    lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()), validate=strict)
-    _check_selection(lock, extras, groups or ())
-    if python is None and lock.format == "uv.lock":
-        python, selected_by = project_environment(lock.path)
+    if python is None and path != STDIN:
+        format, real = resolve_lockfile(path)
+        if format == "uv.lock":
+            python, selected_by = project_environment(real)
     interpreter = find_interpreter(python, selected_by=selected_by or "--python")
+    lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()), validate=strict, python=interpreter.executable)
+    _check_selection(lock, extras, groups or ())
     inventory = scan_inventory(interpreter.site_dirs, interpreter.base_site_dirs)
     options = CompareOptions(
         skip=configured_skip() | {normalize_name(name) for name in skip},
@@ -259,6 +273,7 @@ def fix_commands(lock: Lockfile, interpreter: Interpreter, findings: list[Findin
         commands = [join([uv, "pip", "install", f"--python={python}", *uv_options, "-r", lock.path])]
         if lock.format == "requirements.txt" and pip:
             commands.append(join([python, "-m", "pip", "install", "-r", lock.path]))
+    commands[:0] = [join([uv, "lock", f"--project={os.path.dirname(os.path.abspath(lock.path))}"])] if any(f.status == STALE for f in findings) else []
     extra_names = sorted(f.subject for f in findings if f.fails and f.status == EXTRA)
     if strict and extra_names:
         remove = [uv, "pip", "uninstall", f"--python={python}"] if not pip else [python, "-m", "pip", "uninstall", "-y"]

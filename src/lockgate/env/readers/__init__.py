@@ -54,19 +54,34 @@ def find_default_lockfile(directory: str = ".") -> str:
     return os.path.relpath(candidate) if directory == "." else candidate
 
 
+def resolve_lockfile(path: str) -> tuple[str, str]:
+    """``(format, path to read)``: :func:`detect_format`, but a symlink that is not a pylock.toml
+    (``uv.lock`` or ``current.lock`` linked to ``../proj/uv.lock``) goes by the name of the file it
+    points to, and a linked uv.lock is read at its target, beside its project's pyproject.toml."""
+    format = detect_format(path)
+    if format != "pylock.toml" and os.path.islink(path):
+        real = os.path.realpath(path)
+        format = detect_format(real) if format == "requirements.txt" else format
+        path = real if format == "uv.lock" else path
+    return format, path
+
+
 def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = (), text: str | None = None,
-                  validate: bool = False) -> Lockfile:  # fmt: skip
+                  validate: bool = False, python: str | None = None) -> Lockfile:  # fmt: skip
     """Read a lockfile of any supported format.
 
     Args:
         path: requirements.txt-style file, pylock.toml (PEP 751) or uv.lock, or ``-`` for
-            standard input (a requirements file, or PEP 751 when it has ``lock-version``); a symlink whose
-            own name says requirements file (``current.lock``) is read by the name of its file.
+            standard input (a requirements file, or PEP 751 when it has ``lock-version``); a
+            symlink whose own name says requirements file (``current.lock``) is read by the name
+            of its file, and a linked uv.lock beside its target's pyproject.toml.
         extras: extras to select; for pylock.toml and uv.lock only.
         groups: dependency groups to select; for pylock.toml and uv.lock only.
         text: the file's text when the caller has read it already (requirements, pylock.toml).
         validate: check a pylock.toml whole with ``packaging.pylock`` (else only what lockgate
             reads; see :func:`~lockgate.env.readers.pylock_toml.read_pylock`).
+        python: the interpreter a uv.lock is checked for: given, ``options["stale"]`` says
+            whether the lock still describes its project (:func:`~lockgate.env.readers.uv_lock.read_uv_lock`).
 
     Returns:
         The parsed :class:`~lockgate.env.model.Lockfile`.
@@ -86,17 +101,13 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
     if os.path.basename(path) in EXPORTS:
         tool, command = EXPORTS[os.path.basename(path)]
         raise LockgateError(f"{tool}'s lock format, which lockgate does not read; export a lock it reads: {command}", path)
-    format = detect_format(path)
-    if format == "requirements.txt" and os.path.islink(path):  # a link of another name: its file's name tells
-        real = os.path.realpath(path)
-        format = detect_format(real)
-        path = real if format == "uv.lock" else path  # read beside its pyproject.toml
+    format, path = resolve_lockfile(path)
     if format == "uv.lock":
         from .uv_lock import read_uv_lock
 
         if os.path.basename(path) != "uv.lock":
             raise LockgateError("uv reads a uv.lock only under that name, beside its pyproject.toml", path)
-        return read_uv_lock(path, extras=extras, groups=groups)
+        return read_uv_lock(path, extras=extras, groups=groups, python=python)
     if format == "pylock.toml":
         from .pylock_toml import read_pylock
 

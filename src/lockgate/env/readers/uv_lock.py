@@ -35,19 +35,23 @@ _PACKAGE_HEADER = re.compile(r"^\[\[package\]\]\s*$", re.M)
 ALWAYS: Clauses = frozenset({frozenset()})  # one clause with nothing to hold: no marker
 
 
-def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()) -> Lockfile:
+def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = (), python: str | None = None) -> Lockfile:
     """Read a uv.lock as ``uv sync`` with these extras and groups would install it.
 
     Args:
         path: the uv.lock; its project's pyproject.toml must be in the same folder.
         extras: the project's extras to include, as ``uv sync --extra``.
         groups: dependency groups to include besides uv's default groups (``--group``).
+        python: the interpreter the lock is checked for (uv needs one that its
+            requires-python admits); None skips the freshness check.
 
     Returns:
         A :class:`~lockgate.env.model.Lockfile` with format ``"uv.lock"``: the packages the
         project needs, each with the marker under which it is installed; origins are
         ``uv.lock:LINE`` when the graph was walked here, ``packages[N]`` of uv's export otherwise
-        (then ``options["exported_with"]`` holds the uv command).
+        (then ``options["exported_with"]`` holds the uv command). With ``python``,
+        ``options["stale"]`` says why ``uv lock --check`` fails (the lock no longer describes
+        its project), else None (:mod:`~lockgate.env.readers.uv_fresh`).
 
     Raises:
         LockgateError: no pyproject.toml beside the lock, invalid TOML, or uv export failed
@@ -58,8 +62,14 @@ def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, 
     if not os.path.isfile(pyproject):
         raise LockgateError("uv.lock needs its project's pyproject.toml in the same folder to be read", path)
     text = read_text(path)
-    walked = _walk(path, text, loads_toml(text, path), loads_toml(read_text(pyproject), pyproject), extras, groups)
-    return walked if walked is not None else _export(path, project, extras, groups)
+    document, project_table = loads_toml(text, path), loads_toml(read_text(pyproject), pyproject)
+    walked = _walk(path, text, document, project_table, extras, groups)
+    lockfile = walked if walked is not None else _export(path, project, extras, groups)
+    if python is not None:
+        from .uv_fresh import staleness
+
+        lockfile.options["stale"] = staleness(project, document, project_table, python)
+    return lockfile
 
 
 def _export(path: str, project: str, extras: tuple[str, ...], groups: tuple[str, ...]) -> Lockfile:
