@@ -78,12 +78,12 @@ def _lock_against_environment(lock_path: str, python: str, *, swapped: bool = Fa
     from ..report import EXTRA, MATCHED, MISSING
     from .compare import CompareOptions, Comparison
     from .interpreter import find_interpreter
-    from .inventory import scan_inventory
+    from .inventory import scan_interpreter
     from .readers import read_lockfile
 
     lock = read_lockfile(lock_path)
     interpreter = find_interpreter(python, selected_by="env:")
-    comparison = Comparison(lock, scan_inventory(interpreter.site_dirs), interpreter.marker_environment, CompareOptions(skip=configured_skip()))
+    comparison = Comparison(lock, scan_interpreter(interpreter), interpreter.marker_environment, CompareOptions(skip=configured_skip()))
     status = {MATCHED: SAME, MISSING: REMOVED, EXTRA: ADDED}
     if swapped:
         status.update({MISSING: ADDED, EXTRA: REMOVED})
@@ -128,9 +128,9 @@ def _lockfile(path: str) -> dict[str, str]:
 
 def _environment(python: str) -> dict[str, str]:
     from .interpreter import find_interpreter
-    from .inventory import scan_inventory
+    from .inventory import scan_interpreter
 
-    inventory = scan_inventory(find_interpreter(python, selected_by="env:").site_dirs)
+    inventory = scan_interpreter(find_interpreter(python, selected_by="env:"))
     values = {}
     for dist in inventory.distributions.values():
         direct = dist.direct_url()

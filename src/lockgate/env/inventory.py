@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     from packaging.direct_url import DirectUrl
 
+    from .interpreter import Interpreter
+
 
 class InstalledDistribution:
     """One installed distribution.
@@ -132,7 +134,9 @@ def _git_head(checkout: str) -> tuple[str | None, str]:
 
 def _direct_url(parsed: object) -> DirectUrl | None:
     """``parsed`` as PEP 610 data (``packaging.direct_url``), or None when it has not that shape."""
-    from packaging.direct_url import DirectUrl, DirectUrlValidationError
+    from packaging.direct_url import DirectUrl
+
+    from .interpreter import DirectUrlValidationError
 
     if not isinstance(parsed, dict):
         return None
@@ -140,6 +144,12 @@ def _direct_url(parsed: object) -> DirectUrl | None:
         return DirectUrl.from_dict(parsed)
     except (DirectUrlValidationError, TypeError, ValueError):
         return None
+
+
+def scan_interpreter(interpreter: Interpreter) -> Inventory:
+    """What ``interpreter`` has installed: :func:`scan_inventory` of its site folders, its base
+    interpreter's marked as such."""
+    return scan_inventory(interpreter.site_dirs, interpreter.base_site_dirs)
 
 
 def scan_inventory(site_dirs: list[str], base_site_dirs: Iterable[str] = ()) -> Inventory:

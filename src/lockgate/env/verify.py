@@ -21,7 +21,7 @@ from ..report import (
 )  # fmt: skip
 from .compare import CompareOptions, Comparison
 from .interpreter import Interpreter, find_interpreter, project_environment
-from .inventory import Inventory, scan_inventory
+from .inventory import Inventory, scan_interpreter
 from .model import INDEX, Lockfile, normalize_name
 from .readers import STDIN, find_default_lockfile, read_lockfile, resolve_lockfile
 
@@ -191,7 +191,7 @@ def prepare_verify(lockfile: str | None = None, *, python: str | None = None, sk
     interpreter = find_interpreter(python, selected_by=selected_by or "--python")
     lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()), validate=strict, python=interpreter.executable)
     _check_selection(lock, extras, groups or ())
-    inventory = scan_inventory(interpreter.site_dirs, interpreter.base_site_dirs)
+    inventory = scan_interpreter(interpreter)
     options = CompareOptions(
         skip=configured_skip() | {normalize_name(name) for name in skip},
         allow_missing=allow_missing,

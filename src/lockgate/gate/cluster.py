@@ -150,11 +150,11 @@ def _prepare(lockfile: str | None, options: dict[str, Any], *, compare: bool) ->
     try:
         if compare:
             from ..env.interpreter import find_interpreter
-            from ..env.inventory import scan_inventory
+            from ..env.inventory import scan_interpreter
             from ..env.verify import describe_environment
 
             interpreter = find_interpreter(options.get("python"))
-            _describe(result, scan_inventory(interpreter.site_dirs, interpreter.base_site_dirs))
+            _describe(result, scan_interpreter(interpreter))
             result.update(passed=True, python=describe_environment(interpreter)["python"])
             return None, result
         from ..env.verify import prepare_verify
