@@ -134,9 +134,7 @@ def _git_head(checkout: str) -> tuple[str | None, str]:
 
 def _direct_url(parsed: object) -> DirectUrl | None:
     """``parsed`` as PEP 610 data (``packaging.direct_url``), or None when it has not that shape."""
-    from packaging.direct_url import DirectUrl
-
-    from .interpreter import DirectUrlValidationError
+    from packaging.direct_url import DirectUrl, DirectUrlValidationError
 
     if not isinstance(parsed, dict):
         return None
