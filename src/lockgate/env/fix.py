@@ -62,6 +62,9 @@ class FixPlan:
         target: the :class:`FixTarget`.
         install: the lock must be installed (something locked is missing or wrong).
         reinstall: locked distributions installed but wrong, to replace by name.
+        public: ``NAME===VERSION`` requirements for a reinstall whose installed version has a
+            local label the lock's pin lacks: ``==2.5.1`` is satisfied by ``2.5.1+cu121``
+            (PEP 440), so an index that has both would give the local one again.
         remove: installed distributions the lock does not name that fail (to uninstall).
         keep: locked names the check skipped: an install must leave them as they are.
         exact: remove everything the lock does not name (``--strict`` with nothing skipped).
@@ -71,17 +74,18 @@ class FixPlan:
         lock_problems: why the lock itself must change first (then nothing is installed).
     """
 
-    __slots__ = ("lock_path", "lock_format", "target", "install", "reinstall", "remove", "keep", "exact", "extras", "groups",
+    __slots__ = ("lock_path", "lock_format", "target", "install", "reinstall", "public", "remove", "keep", "exact", "extras", "groups",
                  "sources", "lock_problems")  # fmt: skip
 
     def __init__(self, lock_path: str, lock_format: str, target: FixTarget, *, install: bool = False, reinstall: Iterable[str] = (),
-                 remove: Iterable[str] = (), keep: Iterable[str] = (), exact: bool = False, extras: Iterable[str] = (),
+                 public: Iterable[str] = (), remove: Iterable[str] = (), keep: Iterable[str] = (), exact: bool = False, extras: Iterable[str] = (),
                  groups: Iterable[str] = (), sources: Iterable[str] = (), lock_problems: Iterable[str] = ()) -> None:  # fmt: skip
         self.lock_path = lock_path
         self.lock_format = lock_format
         self.target = target
         self.install = install
         self.reinstall = tuple(reinstall)
+        self.public = tuple(public)
         self.remove = tuple(remove)
         self.keep = tuple(keep)
         self.exact = exact
@@ -109,7 +113,7 @@ def plan_fix(lock: Lockfile, findings: list[Finding], target: FixTarget, *, stri
     from .cpu_only import cpu_only_problem
 
     entries: dict[tuple[str, str | None], LockedPackage] = {(entry.subject, entry.expected()): entry for entry in lock.packages}
-    install, reinstall, remove, problems = False, [], [], []
+    install, reinstall, public, remove, problems = False, [], [], [], []
     for finding in findings:
         if not finding.fails:
             continue
@@ -125,10 +129,12 @@ def plan_fix(lock: Lockfile, findings: list[Finding], target: FixTarget, *, stri
             install = True
             if finding.found is not None and entry.name:
                 reinstall.append(entry.name)
+                if entry.source.kind == INDEX and entry.version and "+" in finding.found and "+" not in entry.version:
+                    public.append(f"{entry.name}==={entry.version}")
     keep = sorted({f.subject for f in findings if f.status == SKIPPED and f.expected is not None})
     skipped_installed = any(f.status == SKIPPED and f.found is not None and f.expected is None for f in findings)
     return FixPlan(
-        lock.path, lock.format, target, install=install and not problems, reinstall=sorted(set(reinstall)) if not problems else (),
+        lock.path, lock.format, target, install=install and not problems, reinstall=sorted(set(reinstall)) if not problems else (), public=public,
         remove=sorted(set(remove)) if not problems else (), keep=keep, exact=strict and not skipped_installed and not keep,
         extras=extras, groups=groups or (), sources=sources, lock_problems=problems,
     )  # fmt: skip
@@ -217,7 +223,7 @@ def _uv_pip(plan: FixPlan, uv: str) -> str:
         selection = [f"--extra={name}" for name in plan.extras] + [f"--group={name}" for name in plan.groups]
         reinstall = [f"--reinstall-package={name}" for name in plan.reinstall]
         excludes = ["--excludes=-"] if plan.keep else []
-        command = join([uv, "pip", "install", python, *reinstall, *plan.sources, *selection, *excludes, "-r", plan.lock_path])
+        command = join([uv, "pip", "install", python, *reinstall, *plan.sources, *selection, *excludes, "-r", plan.lock_path, *plan.public])
         if plan.keep:  # uv reads the names to leave alone from stdin
             command = f"printf '%s\\n' {' '.join(map(quote, plan.keep))} | {command}"
         steps.append(command)
@@ -232,7 +238,7 @@ def _pip(plan: FixPlan) -> str:
     if plan.remove or plan.reinstall:  # pip reinstalls nothing by name: uninstall, then install
         steps.append(join([*pip, "uninstall", "-y", *sorted({*plan.remove, *plan.reinstall})]))
     if plan.install:
-        steps.append(join([*pip, "install", *plan.sources, "-r", plan.lock_path]))
+        steps.append(join([*pip, "install", *plan.sources, "-r", plan.lock_path, *plan.public]))
     return " && ".join(steps)
 
 
