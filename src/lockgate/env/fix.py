@@ -264,7 +264,7 @@ def _uv_sync(plan: FixPlan, uv: str) -> str:
     return command
 
 
-def project_environment(lock: Lockfile) -> str | None:
+def sync_environment(lock: Lockfile) -> str | None:
     """For a uv.lock, the environment ``uv sync`` chooses when not told: ``UV_PROJECT_ENVIRONMENT``
     (relative to the project), else the project's ``.venv``; None for other formats. Reads the
     process environment."""

@@ -157,11 +157,11 @@ class PreparedVerify:
     def fix_plan(self, findings: list[Finding]) -> FixPlan:
         """The :class:`~lockgate.env.fix.FixPlan` of these findings: the lock's recorded sources
         read, the target described, then planned from the findings alone."""
-        from .fix import FixTarget, install_sources, plan_fix, project_environment
+        from .fix import FixTarget, install_sources, plan_fix, sync_environment
 
         options, interpreter = self._options, self.interpreter
         on_linux = not options.cpu_only or interpreter.marker_environment()["sys_platform"] == "linux"
-        target = FixTarget(interpreter.executable, interpreter.prefix, project_environment=project_environment(self.lock), on_linux=on_linux)
+        target = FixTarget(interpreter.executable, interpreter.prefix, project_environment=sync_environment(self.lock), on_linux=on_linux)
         return plan_fix(self.lock, findings, target, strict=options.strict, cpu_only=options.cpu_only, extras=options.extras,
                         groups=options.groups, sources=install_sources(self.lock))  # fmt: skip
 
