@@ -22,6 +22,15 @@ def announce(command: list[str], cwd: str | None = None) -> None:
         sys.stderr.flush()
 
 
+def warn(message: str) -> None:
+    """Say on stderr, in one line, something the user should know that changes no verdict
+    (which lock was chosen, which environment uv would use)."""
+    import sys
+
+    sys.stderr.write(f"lockgate: warning: {message}\n")
+    sys.stderr.flush()
+
+
 def read_text(path: str) -> str:
     """Read a UTF-8 text file (a leading BOM is dropped).
 

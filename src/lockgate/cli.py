@@ -68,9 +68,10 @@ def build_command_parser(name: str) -> argparse.ArgumentParser:
 
 
 def _configure_verify(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("lock", nargs="?", metavar="LOCK", help="the lockfile, as -l names it")
     parser.add_argument(
         "-l", "--lockfile", metavar="PATH",
-        help="requirements.txt, pylock.toml or uv.lock (default: ./requirements.txt, then ./pylock.toml, then ./uv.lock)",
+        help="requirements.txt, pylock.toml or uv.lock; - reads standard input (default: ./requirements.txt, then ./pylock.toml, then ./uv.lock)",
     )  # fmt: skip
     add_verify_options(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
@@ -198,9 +199,15 @@ def _run_run(args: argparse.Namespace) -> int:
 
 
 def _run_verify(args: argparse.Namespace) -> int:
-    from .env.verify import verify
+    from .env.verify import NothingSelectedError, verify
     from .render import render_json, render_text
 
+    if "--" in args.argv:
+        raise LockgateError("verify runs no command; to verify, then run one: lockgate run --verify-lockfile LOCK -- COMMAND")
+    if args.lock is not None:
+        if args.lockfile is not None and args.lockfile != args.lock:
+            raise LockgateError(f"two lockfiles named ({args.lock} and -l {args.lockfile}): name one")
+        args.lockfile = args.lock
     if args.mpi:
         from .gate.cluster import verify_across_ranks
 
@@ -212,7 +219,12 @@ def _run_verify(args: argparse.Namespace) -> int:
         flag = "--compare compares hosts" if args.compare else "--shared-env splits files between hosts"
         raise LockgateError(f"{flag}: use it with --mpi under mpiexec, or lockgate cluster verify")
 
-    report = _verify_with_progress(verify, args.lockfile, args, show=args.format == "text" and not args.quiet)
+    try:
+        report = _verify_with_progress(verify, args.lockfile, args, show=args.format == "text" and not args.quiet)
+    except NothingSelectedError as error:
+        if args.format != "json":
+            raise
+        report = error.report  # a JSON reader gets a report for every verdict (exit 0 or 1)
     if args.format == "json":
         sys.stdout.write(render_json(report))
     else:
@@ -637,7 +649,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 passed, 1 failed, 2 bad input).
 
     The exit code is the verdict whatever happens to the output: a reader that closes the pipe
-    early (``| head``) or a closed stdout loses the text, never the code.
+    early (``| head``), a closed stdout or a full disk (``> /dev/full``) loses the text, never
+    the code; output that could not be written (other than to a reader that left) is named in
+    one warning line on stderr.
     """
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _ClosedPipeSafe(sys.stdout), _ClosedPipeSafe(sys.stderr)
@@ -646,37 +660,44 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for guard in (sys.stdout, sys.stderr):
             guard.flush()
+        failed = sys.stdout.failure
         sys.stdout, sys.stderr = streams
+        if failed:
+            _ClosedPipeSafe(sys.stderr).write(f"lockgate: warning: the output was not written ({failed}); the exit code is the verdict\n")
 
 
 class _ClosedPipeSafe:
-    """A text stream that drops what it cannot deliver: once a write or flush finds the reader
-    gone (EPIPE) or the stream closed, the descriptor is pointed at /dev/null so that
-    Python's own flush at exit cannot fail either."""
+    """A text stream that drops what it cannot deliver: once a write or flush fails (the reader
+    gone, the stream closed, the disk full), the descriptor is pointed at /dev/null so that
+    Python's own flush at exit cannot fail either. ``failure`` keeps why, unless the reader
+    simply left (EPIPE: ``| head`` is no error)."""
 
     def __init__(self, stream):
         self.stream = stream
         self.lost = stream is None
+        self.failure = ""
 
     def write(self, text: str) -> int:
         if not self.lost:
             try:
                 return self.stream.write(text)
-            except (BrokenPipeError, ValueError):
-                self._lose()
+            except (OSError, ValueError) as error:
+                self._lose(error)
         return len(text)
 
     def flush(self) -> None:
         if not self.lost:
             try:
                 self.stream.flush()
-            except (BrokenPipeError, ValueError):
-                self._lose()
+            except (OSError, ValueError) as error:
+                self._lose(error)
 
-    def _lose(self) -> None:
+    def _lose(self, error: Exception) -> None:
         import os
 
         self.lost = True
+        if not isinstance(error, (BrokenPipeError, ValueError)):
+            self.failure = getattr(error, "strerror", None) or str(error)
         try:
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, self.stream.fileno())

@@ -17,6 +17,8 @@ NOT_APPLICABLE = "not_applicable"
 MODIFIED = "modified"
 UNVERIFIABLE = "unverifiable"
 NOT_CPU_ONLY = "not_cpu_only"
+#: The lock selects no distribution for the target: nothing was checked, which fails.
+NOTHING_SELECTED = "nothing_selected"
 
 VERIFY_STATUSES = (MATCHED, MISMATCHED, MISSING, EXTRA, SKIPPED, NOT_APPLICABLE)
 #: verify's statuses when installed files are checked too (``--integrity``).

@@ -149,6 +149,8 @@ class Comparison:
         CPU-only, its files."""
         if finding.status == SKIPPED:
             return finding
+        if dist is not None and dist.from_base and finding.status != MATCHED:  # a plain match stays a quiet row
+            finding = finding.replace(message=_joined(finding.message, "from the base interpreter"))
         finding = self._with_duplicate(finding)
         if self.options.cpu_only:
             finding = self._with_cpu_only(finding, dist)
@@ -230,10 +232,25 @@ class Comparison:
         if dist.name in self.options.skip:
             return Finding(SKIPPED, dist.name, None, dist.version, "skipped by request")
         if other_environment is not None:
-            message = f"installed, but the lock names it only where {other_environment.marker}"
+            unselected = self._unselected(other_environment)
+            message = unselected or f"installed, but the lock names it only where {other_environment.marker}"
         else:
             message = "installed, not in the lock"
         return Finding(EXTRA, dist.name, None, dist.version, message, fails=self.options.strict)
+
+    def _unselected(self, entry: LockedPackage) -> str:
+        """``locked under extra 'yaml', not selected`` when selecting one more of the lock's
+        extras or groups would make ``entry`` apply here; else empty."""
+        from .markers import MarkerEvaluator
+
+        extras, groups = self.options.extras, tuple(self._groups)
+        candidates = [("extra", name, (*extras, name), groups) for name in self.lockfile.options.get("extras") or () if name not in extras]
+        candidates += [("group", name, extras, (*groups, name)) for name in self.lockfile.options.get("dependency_groups") or ()
+                       if name not in groups]  # fmt: skip
+        for kind, name, with_extras, with_groups in candidates:
+            if MarkerEvaluator(self._environment(), with_extras, with_groups).applies(entry.marker, entry.marker_context, entry.origin):
+                return f"installed; locked under {kind} '{name}', not selected (--{kind} {name})"
+        return ""
 
     def _match(self, entry: LockedPackage, installed: InstalledDistribution) -> Finding:
         kind = entry.source.kind

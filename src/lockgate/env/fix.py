@@ -171,8 +171,9 @@ def _recorded_sources(lock: Lockfile) -> list[str]:
     from ..urls import without_credentials
 
     try:
-        provenance = read_provenance(read_text(lock.path), lock.format, lock.path)
-    except LockgateError:
+        text = lock.data.decode("utf-8") if lock.data is not None else read_text(lock.path)
+        provenance = read_provenance(text, lock.format, lock.path)
+    except (LockgateError, UnicodeDecodeError):
         return []
     if provenance is None:
         return []
@@ -209,6 +210,8 @@ def fix_commands(plan: FixPlan, *, uv: str = "uv", pip: bool = False) -> list[st
     lines = [_uv_pip(plan, uv)]
     if pip and plan.lock_format == "requirements.txt" and not plan.keep and not set(UV_ONLY) & set(plan.sources):
         lines.append(_pip(plan))
+    if plan.lock_path == "-":  # -l -: the fix reads the lock where verify did
+        lines = [f"{line}  # with the lock on standard input again" for line in lines]
     return lines
 
 

@@ -27,7 +27,7 @@ def freeze(python: str | None = None) -> str:
         LockgateError: the interpreter cannot be used.
     """
     interpreter = find_interpreter(python)
-    inventory = scan_inventory(interpreter.site_dirs)
+    inventory = scan_inventory(interpreter.site_dirs, interpreter.base_site_dirs)
     return freeze_text(interpreter, inventory)
 
 
@@ -96,7 +96,7 @@ def freeze_pylock(python: str | None = None, uv_options: list[str] | None = None
     from .readers.pylock_toml import read_pylock
 
     interpreter = find_interpreter(python)
-    requirements = freeze_text(interpreter, scan_inventory(interpreter.site_dirs))
+    requirements = freeze_text(interpreter, scan_inventory(interpreter.site_dirs, interpreter.base_site_dirs))
     with tempfile.TemporaryDirectory(prefix="lockgate-freeze-") as folder:
         source, output = os.path.join(folder, "frozen.txt"), os.path.join(folder, "pylock.toml")
         with open(source, "w", encoding="utf-8") as handle:

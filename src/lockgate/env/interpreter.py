@@ -36,8 +36,10 @@ env = {
 dirs = list(site.getsitepackages())
 if site.ENABLE_USER_SITE:
     dirs.append(site.getusersitepackages())
+own = os.path.realpath(sys.prefix) + os.sep
+base = [d for d in dirs if not os.path.realpath(d).startswith(own)] if sys.prefix != sys.base_prefix else []
 print(json.dumps({"executable": sys.executable, "prefix": sys.prefix, "version": platform.python_version(),
-                  "site_dirs": dirs, "marker_environment": env}))
+                  "site_dirs": dirs, "base_site_dirs": base, "marker_environment": env}))
 """
 
 
@@ -49,17 +51,22 @@ class Interpreter:
         prefix: ``sys.prefix`` of the target (the venv folder for a venv).
         version: ``platform.python_version()`` of the target, e.g. ``"3.11.7"``.
         site_dirs: the site-packages folders it reads, in ``sys.path`` order (user site last).
+        base_site_dirs: those of ``site_dirs`` outside a venv made with
+            ``--system-site-packages``: its base interpreter's (and the user site). What they
+            hold is importable in the venv and counts as installed, as pip counts it.
         selected_by: why this interpreter is the target (``"--python"``, ``"VIRTUAL_ENV"``,
             ``"nearest .venv"``, ``"lockgate's interpreter"``, or what the caller said).
     """
 
-    __slots__ = ("executable", "prefix", "version", "site_dirs", "selected_by", "_marker_environment")
+    __slots__ = ("executable", "prefix", "version", "site_dirs", "base_site_dirs", "selected_by", "_marker_environment")
 
-    def __init__(self, executable: str, prefix: str, version: str, site_dirs: list[str], marker_environment: dict[str, str] | None = None):
+    def __init__(self, executable: str, prefix: str, version: str, site_dirs: list[str], marker_environment: dict[str, str] | None = None,
+                 base_site_dirs: list[str] | None = None) -> None:  # fmt: skip
         self.executable = executable
         self.prefix = prefix
         self.version = version
         self.site_dirs = site_dirs
+        self.base_site_dirs = base_site_dirs or []
         self.selected_by = "lockgate's interpreter"
         self._marker_environment = marker_environment
 
@@ -121,6 +128,28 @@ def default_target() -> tuple[str | None, str]:
         folder = parent
 
 
+def project_environment(lock_path: str) -> tuple[str, str]:
+    """``(venv folder, rule)``: the environment ``uv sync`` uses for the project of a uv.lock:
+    ``UV_PROJECT_ENVIRONMENT`` (relative to the project), else the project's ``.venv``. An
+    active venv (``VIRTUAL_ENV``) elsewhere is ignored, as uv ignores it, with uv's warning.
+
+    Raises:
+        LockgateError: that environment does not exist (``uv sync`` would create it).
+    """
+    project = os.path.dirname(os.path.abspath(lock_path))
+    named = os.environ.get("UV_PROJECT_ENVIRONMENT")
+    venv, rule = (os.path.join(project, named), "UV_PROJECT_ENVIRONMENT") if named else (os.path.join(project, ".venv"), "the project's .venv")
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and not _same_path(active, venv):
+        from .._io import warn
+
+        warn(f"`VIRTUAL_ENV={active}` does not match the project environment path `{venv}` and will be ignored, as uv ignores it; "
+             "check it with --python instead")  # fmt: skip
+    if not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
+        raise LockgateError(f"the project environment {venv} ({rule}) does not exist; create it with: uv sync --locked", lock_path)
+    return venv, rule
+
+
 def _interpreter_at(python: str) -> Interpreter:
     venv = _venv_folder(python)
     if venv is not None:
@@ -146,7 +175,11 @@ def current_interpreter() -> Interpreter:
     dirs = list(site.getsitepackages())
     if site.ENABLE_USER_SITE:
         dirs.append(site.getusersitepackages())
-    return Interpreter(sys.executable, sys.prefix, _python_version(), dirs)
+    base: list[str] = []
+    if sys.prefix != sys.base_prefix:
+        own = os.path.realpath(sys.prefix) + os.sep
+        base = [d for d in dirs if not os.path.realpath(d).startswith(own)]
+    return Interpreter(sys.executable, sys.prefix, _python_version(), dirs, base_site_dirs=base)
 
 
 def _python_version() -> str:
@@ -177,7 +210,7 @@ def probe_interpreter(executable: str) -> Interpreter:
     except ValueError:
         detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
         raise LockgateError(f"--python {executable}: not a working Python interpreter ({detail[0]})") from None
-    return Interpreter(executable, facts["prefix"], facts["version"], facts["site_dirs"], facts["marker_environment"])
+    return Interpreter(executable, facts["prefix"], facts["version"], facts["site_dirs"], facts["marker_environment"], facts["base_site_dirs"])
 
 
 def _describe_sibling_venv(venv: str) -> Interpreter | None:
@@ -192,14 +225,12 @@ def _describe_sibling_venv(venv: str) -> Interpreter | None:
         return None
     if version != _python_version():
         return None
-    prefixes = [venv]
     with_system = config.get("include-system-site-packages", "false").lower() == "true"
-    if with_system:
-        prefixes.append(sys.base_prefix)
-    dirs = list(site.getsitepackages(prefixes))
+    dirs = list(site.getsitepackages([venv]))
+    base = list(site.getsitepackages([sys.base_prefix])) if with_system else []
     if with_system and site.check_enableusersite():
-        dirs.append(site.getusersitepackages())
-    return Interpreter(_venv_executable(venv), venv, version, dirs)
+        base.append(site.getusersitepackages())
+    return Interpreter(_venv_executable(venv), venv, version, dirs + base, base_site_dirs=base)
 
 
 def _venv_folder(python: str) -> str | None:

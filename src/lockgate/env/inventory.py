@@ -5,6 +5,13 @@ Names and versions come from ``*.dist-info`` folder names (the wheel spec writes
 egg-info and for names that do not split cleanly. ``direct_url.json`` (PEP 610) is read on
 demand. Folders named by ``.pth`` path lines are scanned after the site folder, as ``site``
 adds them to ``sys.path``; ``import`` lines in ``.pth`` files are never run.
+
+One project counts once per folder, as ``pip list`` and ``importlib.metadata`` count it:
+distro packages (Debian's ``python3-cryptography``) ship a ``.dist-info`` and an
+``.egg-info`` of one project side by side, and that is one distribution (the ``.dist-info``
+is read). Two ``.dist-info`` (or two ``.egg-info``) of one name in one folder, or a pair that
+disagrees on the version, is a real duplicate: which one imports is undefined. Across
+folders the first on ``sys.path`` wins, as at import.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from .model import normalize_name
 
 TYPE_CHECKING = False  # not typing's, which costs verify's start-up
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from packaging.direct_url import DirectUrl
 
 
@@ -26,17 +35,20 @@ class InstalledDistribution:
         version: the installed version string.
         metadata_dir: the ``.dist-info`` / ``.egg-info`` path.
         site_dir: the folder it was found in.
+        from_base: found in a site folder of the base interpreter of a venv made with
+            ``--system-site-packages`` (importable from the venv, as pip counts it).
     """
 
-    __slots__ = ("name", "version", "metadata_dir", "site_dir", "_direct_url")
+    __slots__ = ("name", "version", "metadata_dir", "site_dir", "from_base", "_direct_url")
 
     _UNREAD = object()
 
-    def __init__(self, name: str, version: str, metadata_dir: str, site_dir: str):
+    def __init__(self, name: str, version: str, metadata_dir: str, site_dir: str, from_base: bool = False):
         self.name = name
         self.version = version
         self.metadata_dir = metadata_dir
         self.site_dir = site_dir
+        self.from_base = from_base
         self._direct_url = self._UNREAD
 
     def direct_url(self) -> DirectUrl | None:
@@ -130,17 +142,21 @@ def _direct_url(parsed: object) -> DirectUrl | None:
         return None
 
 
-def scan_inventory(site_dirs: list[str]) -> Inventory:
+def scan_inventory(site_dirs: list[str], base_site_dirs: Iterable[str] = ()) -> Inventory:
     """Find every installed distribution in ``site_dirs`` and the folders their ``.pth`` files add.
 
     Args:
         site_dirs: site-packages folders in ``sys.path`` order; missing ones are skipped.
+        base_site_dirs: those of ``site_dirs`` that belong to the base interpreter of a
+            ``--system-site-packages`` venv; what they (and folders their ``.pth`` files
+            name) hold is marked ``from_base``.
 
     Returns:
         An :class:`Inventory`.
     """
     found: dict[str, InstalledDistribution] = {}
     duplicates: list[tuple[InstalledDistribution, InstalledDistribution]] = []
+    base = set(base_site_dirs)
     queue = list(dict.fromkeys(site_dirs))
     scanned: list[str] = []
     position = 0
@@ -155,31 +171,49 @@ def scan_inventory(site_dirs: list[str]) -> Inventory:
         in_this_folder: dict[str, InstalledDistribution] = {}
         for entry in names:
             if entry.endswith(".pth"):
-                queue.extend(p for p in _pth_folders(folder, entry) if p not in queue)
+                added = [p for p in _pth_folders(folder, entry) if p not in queue]
+                queue.extend(added)
+                if folder in base:
+                    base.update(added)
                 continue
-            dist = _read_distribution(folder, entry)
+            dist = _read_distribution(folder, entry, folder in base)
             if dist is None:
                 continue
-            if dist.name in in_this_folder:
-                duplicates.append((in_this_folder[dist.name], dist))
+            kept = in_this_folder.get(dist.name)
+            if kept is not None:
+                if _one_project(kept, dist):
+                    if dist.metadata_dir.endswith(".dist-info"):
+                        in_this_folder[dist.name] = dist  # the .dist-info is what pip reads
+                        if found[dist.name] is kept:
+                            found[dist.name] = dist
+                else:
+                    duplicates.append((kept, dist))
                 continue
             in_this_folder[dist.name] = dist
             found.setdefault(dist.name, dist)
-    return Inventory(found, duplicates, scanned)
+    # A duplicate in a folder later on sys.path is shadowed: it is never imported.
+    imported = [(kept, other) for kept, other in duplicates if found[kept.name].site_dir == kept.site_dir]
+    return Inventory(found, imported, scanned)
 
 
-def _read_distribution(folder: str, entry: str) -> InstalledDistribution | None:
+def _one_project(a: InstalledDistribution, b: InstalledDistribution) -> bool:
+    """A ``.dist-info`` beside an ``.egg-info`` of the same version: one install, as distro
+    packages lay it out."""
+    return a.metadata_dir.endswith(".dist-info") != b.metadata_dir.endswith(".dist-info") and a.version == b.version
+
+
+def _read_distribution(folder: str, entry: str, from_base: bool) -> InstalledDistribution | None:
     if entry.endswith(".dist-info"):
         stem = entry[: -len(".dist-info")]
         name, sep, version = stem.partition("-")
         path = folder + os.sep + entry
         if sep and version and "-" not in version:
-            return InstalledDistribution(_normalize_folder_name(name), version, path, folder)
-        return _from_metadata_file(os.path.join(path, "METADATA"), path, folder)
+            return InstalledDistribution(_normalize_folder_name(name), version, path, folder, from_base)
+        return _from_metadata_file(os.path.join(path, "METADATA"), path, folder, from_base)
     if entry.endswith(".egg-info"):
         path = os.path.join(folder, entry)
         metadata = os.path.join(path, "PKG-INFO") if os.path.isdir(path) else path
-        return _from_metadata_file(metadata, path, folder)
+        return _from_metadata_file(metadata, path, folder, from_base)
     return None
 
 
@@ -189,7 +223,7 @@ def _normalize_folder_name(name: str) -> str:
     return quick if "--" not in quick else normalize_name(name)
 
 
-def _from_metadata_file(metadata: str, path: str, folder: str) -> InstalledDistribution | None:
+def _from_metadata_file(metadata: str, path: str, folder: str, from_base: bool) -> InstalledDistribution | None:
     """Name and Version from a core metadata file's header fields."""
     from .._io import read_regular_file
 
@@ -211,7 +245,7 @@ def _from_metadata_file(metadata: str, path: str, folder: str) -> InstalledDistr
             break
     if not name or not version:
         return None
-    return InstalledDistribution(normalize_name(name), version, path, folder)
+    return InstalledDistribution(normalize_name(name), version, path, folder, from_base)
 
 
 def _pth_folders(folder: str, entry: str) -> list[str]:

@@ -162,9 +162,10 @@ class Lockfile:
             (list of marker strings), ``default_groups`` (list), and raw pip options
             (``no_binary``…) as written.
         files: every file read (the lock and its ``-r``/``-c`` includes), for hashing.
+        data: the lock's bytes when they came from no file (``-l -``: standard input), else None.
     """
 
-    __slots__ = ("path", "format", "packages", "options", "files")
+    __slots__ = ("path", "format", "packages", "options", "files", "data")
 
     def __init__(self, path: str, format: str, packages: list[LockedPackage], options: dict[str, Any], files: list[str]) -> None:
         self.path = path
@@ -172,10 +173,13 @@ class Lockfile:
         self.packages = packages
         self.options = options
         self.files = files
+        self.data: bytes | None = None
 
     def sha256(self) -> str:
         """Hex sha256 of the lockfile's bytes (the top file only, as written on disk)."""
         import hashlib
 
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest()
         with open(self.path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()

@@ -6,9 +6,9 @@ import os
 
 from ..config import configured_skip
 from ..errors import LockgateError
-from ..report import CPU_ONLY_STATUSES, INTEGRITY_STATUSES, VERIFY_STATUSES, Report
+from ..report import CPU_ONLY_STATUSES, INTEGRITY_STATUSES, NOTHING_SELECTED, VERIFY_STATUSES, Finding, Report
 from .compare import CompareOptions, Comparison
-from .interpreter import Interpreter, find_interpreter
+from .interpreter import Interpreter, find_interpreter, project_environment
 from .inventory import Inventory, scan_inventory
 from .model import Lockfile, normalize_name
 from .readers import find_default_lockfile, read_lockfile
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any
 
-    from ..report import Finding
     from .fix import FixPlan
     from .integrity import IntegrityResult
     from .inventory import InstalledDistribution
@@ -28,9 +27,18 @@ SCHEMA = "lockgate.verify/1"
 
 class NothingSelectedError(LockgateError):
     """The lock selects no distribution for the target (every entry in an unselected group or
-    extra, or under a false marker): nothing could be checked, so the check fails (exit 1)."""
+    extra, or under a false marker): nothing could be checked, so the check fails (exit 1).
+
+    Attributes:
+        report: the verify report of it, for JSON output: every entry ``not_applicable`` and one
+            failing ``nothing_selected`` finding on the lock, whose message is this error's.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str, path: str, report: Report) -> None:
+        super().__init__(message, path)
+        self.report = report
 
 
 def _nothing_selected(lock: Lockfile, interpreter: Interpreter) -> str:
@@ -177,8 +185,11 @@ def prepare_verify(lockfile: str | None = None, *, python: str | None = None, sk
     """
     path = lockfile or find_default_lockfile()
     lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()), validate=strict)
+    _check_selection(lock, extras, groups or ())
+    if python is None and lock.format == "uv.lock":
+        python, selected_by = project_environment(lock.path)
     interpreter = find_interpreter(python, selected_by=selected_by or "--python")
-    inventory = scan_inventory(interpreter.site_dirs)
+    inventory = scan_inventory(interpreter.site_dirs, interpreter.base_site_dirs)
     options = CompareOptions(
         skip=configured_skip() | {normalize_name(name) for name in skip},
         allow_missing=allow_missing,
@@ -189,11 +200,26 @@ def prepare_verify(lockfile: str | None = None, *, python: str | None = None, sk
     )
     comparison = Comparison(lock, inventory, interpreter.marker_environment, options)
     if not comparison.selects_anything():
-        raise NothingSelectedError(_nothing_selected(lock, interpreter), path)
+        message = _nothing_selected(lock, interpreter)
+        findings = [*comparison.findings(), Finding(NOTHING_SELECTED, path, None, None, message, fails=True)]
+        header = {"lockfile": path, "lockfile_sha256": lock.sha256, "environment": describe_environment(interpreter)}
+        raise NothingSelectedError(message, path, Report(SCHEMA, (*VERIFY_STATUSES, NOTHING_SELECTED), findings, header))
     scope = None
     if integrity or integrity_all:
         scope = list(inventory.distributions.values()) if integrity_all else comparison.locked_installed()
     return PreparedVerify(path, lock, interpreter, inventory, comparison, scope, options)
+
+
+def _check_selection(lock: Lockfile, extras: Iterable[str], groups: Iterable[str]) -> None:
+    """Refuse an extra or group the lock does not define, naming those it does (uv refuses
+    them too); a uv.lock read through uv export was checked by uv."""
+    if lock.format == "requirements.txt" or "exported_with" in lock.options:
+        return
+    for flag, asked, known in (("extra", extras, lock.options.get("extras") or []), ("group", groups, lock.options.get("dependency_groups") or [])):
+        unknown = [name for name in asked if name not in known]
+        if unknown:
+            has = f"it has: {', '.join(known)}" if known else f"it defines no {flag}s"
+            raise LockgateError(f"--{flag} {unknown[0]}: the lock defines no such {flag}; {has}", lock.path)
 
 
 def describe_environment(interpreter: Interpreter) -> dict[str, str]:

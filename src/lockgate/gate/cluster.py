@@ -154,7 +154,7 @@ def _prepare(lockfile: str | None, options: dict[str, Any], *, compare: bool) ->
             from ..env.verify import describe_environment
 
             interpreter = find_interpreter(options.get("python"))
-            _describe(result, scan_inventory(interpreter.site_dirs))
+            _describe(result, scan_inventory(interpreter.site_dirs, interpreter.base_site_dirs))
             result.update(passed=True, python=describe_environment(interpreter)["python"])
             return None, result
         from ..env.verify import prepare_verify

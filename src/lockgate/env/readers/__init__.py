@@ -8,6 +8,8 @@ from ...errors import LockgateError
 from ..model import Lockfile
 
 DEFAULT_LOCKFILES = ("requirements.txt", "pylock.toml", "uv.lock")
+#: ``-l -``: the lock is read from standard input.
+STDIN = "-"
 #: Locks of tools whose format lockgate does not read: the command that exports one it does.
 EXPORTS = {
     "poetry.lock": ("Poetry", "poetry export -f requirements.txt -o requirements.txt  (the poetry-plugin-export command)"),
@@ -31,19 +33,25 @@ def detect_format(path: str) -> str:
 
 
 def find_default_lockfile(directory: str = ".") -> str:
-    """The lockfile ``verify`` uses when none is named: requirements.txt, then pylock.toml, then uv.lock.
+    """The lockfile ``verify`` uses when none is named: requirements.txt, then pylock.toml, then
+    uv.lock. When more than one is there, which one was chosen and why is said on stderr.
 
     Raises:
         LockgateError: none of them exists in ``directory``.
     """
-    for name in DEFAULT_LOCKFILES:
-        candidate = os.path.join(directory, name)
-        if os.path.isfile(candidate):
-            return os.path.relpath(candidate) if directory == "." else candidate
-    raise LockgateError(
-        f"no lockfile given and no {' or '.join(DEFAULT_LOCKFILES)} in {os.path.abspath(directory)}; "
-        "pass -l PATH, or create one with: lockgate generate"
-    )
+    present = [name for name in DEFAULT_LOCKFILES if os.path.isfile(os.path.join(directory, name))]
+    if not present:
+        raise LockgateError(
+            f"no lockfile given and no {' or '.join(DEFAULT_LOCKFILES)} in {os.path.abspath(directory)}; "
+            "pass -l PATH, or create one with: lockgate generate"
+        )
+    if len(present) > 1:
+        from ..._io import warn
+
+        warn(f"using {present[0]}, the first of {', '.join(DEFAULT_LOCKFILES)} here (also found: {', '.join(present[1:])}); "
+             "name another with -l")  # fmt: skip
+    candidate = os.path.join(directory, present[0])
+    return os.path.relpath(candidate) if directory == "." else candidate
 
 
 def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = (), text: str | None = None,
@@ -51,7 +59,8 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
     """Read a lockfile of any supported format.
 
     Args:
-        path: requirements.txt-style file, pylock.toml (PEP 751) or uv.lock; a symlink whose
+        path: requirements.txt-style file, pylock.toml (PEP 751) or uv.lock, or ``-`` for
+            standard input (a requirements file, or PEP 751 when it has ``lock-version``); a symlink whose
             own name says requirements file (``current.lock``) is read by the name of its file.
         extras: extras to select; for pylock.toml and uv.lock only.
         groups: dependency groups to select; for pylock.toml and uv.lock only.
@@ -66,6 +75,10 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
         LockgateError: missing or unreadable file, invalid content, or extras/groups asked of a
             requirements file (which has none), or another tool's lock (:data:`EXPORTS`: the export command is named).
     """
+    if path == STDIN:
+        return _read_stdin(extras, groups, validate)
+    if "://" in path:
+        raise LockgateError(f"{path}: lockgate reads local files; download the lock first (curl -fLO URL) and name the file")
     if not os.path.exists(path):
         raise LockgateError(f"lockfile not found: {path}; create one with: lockgate generate")
     if os.path.isdir(path):
@@ -93,3 +106,30 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
     from .requirements_txt import read_requirements
 
     return read_requirements(path, text=text)
+
+
+def _read_stdin(extras: tuple[str, ...], groups: tuple[str, ...], validate: bool) -> Lockfile:
+    """``-l -``: a requirements file or a pylock.toml (told by its ``lock-version`` key) from
+    standard input; relative paths in it start from the current folder."""
+    import re
+    import sys
+
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LockgateError("-l -: standard input is not UTF-8 text; pass a lockfile") from None
+    if re.search(r"^lock-version\s*=", text, re.M):
+        from .pylock_toml import read_pylock
+
+        lock = read_pylock(STDIN, text=text, validate=validate)
+    elif re.search(r"^\[\[package\]\]", text, re.M):
+        raise LockgateError("-l -: a uv.lock is read beside its pyproject.toml; name the file: -l path/to/uv.lock")
+    else:
+        if extras or groups:
+            raise LockgateError("-l -: --extra and --group select from pylock.toml or uv.lock; a requirements file has none")
+        from .requirements_txt import read_requirements
+
+        lock = read_requirements(STDIN, text=text)
+    lock.data = data
+    return lock

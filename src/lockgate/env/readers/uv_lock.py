@@ -132,7 +132,8 @@ def _walk(path: str, text: str, document: dict[str, Any], pyproject: dict[str, A
                 return None
             entries.append(entry)
     options = {"requires_python": document.get("requires-python"), "environments": list(document.get("supported-markers", ())),
-               "extras": [], "dependency_groups": [], "default_groups": []}  # fmt: skip
+               "extras": list(packages[root].get("optional-dependencies", {})), "dependency_groups": list(packages[root].get("dev-dependencies", {})),
+               "default_groups": []}  # fmt: skip
     return Lockfile(path, FORMAT, entries, options, [path])
 
 
