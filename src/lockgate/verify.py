@@ -1,5 +1,7 @@
 """``lockgate.verify``, the documented import path of :mod:`lockgate.env.verify`."""
 
-from .env.verify import SCHEMA, NothingSelectedError, describe_environment, fix_commands, hostname, verify, verify_environment
+from .env.fix import FixPlan, FixTarget, fix_commands, plan_fix
+from .env.verify import SCHEMA, NothingSelectedError, describe_environment, hostname, verify, verify_environment
 
-__all__ = ["SCHEMA", "NothingSelectedError", "describe_environment", "fix_commands", "hostname", "verify", "verify_environment"]
+__all__ = ["SCHEMA", "FixPlan", "FixTarget", "NothingSelectedError", "describe_environment", "fix_commands", "hostname", "plan_fix", "verify",
+           "verify_environment"]

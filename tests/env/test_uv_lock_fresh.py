@@ -137,4 +137,7 @@ def test_verify_fails_a_stale_lock_with_uv_lock_as_the_fix(tmp_path, project, wh
     stale = [item for item in report["packages"] if item["status"] == "stale"]
     assert report["summary"]["stale"] == 1 and "added click>=8" in stale[0]["message"]
     text = lockgate("verify", "-l", "uv.lock", "--python", ".venv", cwd=folder, env=environment).stdout
-    assert f"uv lock --project={folder}" in text.split("to fix:")[1].splitlines()[1]
+    fix = text.split("to fix:")[1].splitlines()[1].strip()
+    assert f"uv lock --project={folder} && " in fix and "sync --locked" in fix
+    run(["bash", "-c", fix], cwd=folder, env={**os.environ, **environment, "PATH": f"{Path(uv).parent}{os.pathsep}{os.environ['PATH']}"})
+    assert lockgate("verify", "-l", "uv.lock", "--python", ".venv", cwd=folder, env=environment).returncode == 0

@@ -6,23 +6,11 @@ import os
 
 from ..config import configured_skip
 from ..errors import LockgateError
-from ..report import (
-    CPU_ONLY_STATUSES,
-    EXTRA,
-    INTEGRITY_STATUSES,
-    MISMATCHED,
-    MODIFIED,
-    NOTHING_SELECTED,
-    STALE,
-    UV_LOCK_STATUSES,
-    VERIFY_STATUSES,
-    Finding,
-    Report,
-)  # fmt: skip
+from ..report import CPU_ONLY_STATUSES, INTEGRITY_STATUSES, NOTHING_SELECTED, UV_LOCK_STATUSES, VERIFY_STATUSES, Finding, Report
 from .compare import CompareOptions, Comparison
 from .interpreter import Interpreter, find_interpreter, project_environment
 from .inventory import Inventory, scan_interpreter
-from .model import INDEX, Lockfile, normalize_name
+from .model import Lockfile, normalize_name
 from .readers import STDIN, find_default_lockfile, read_lockfile, resolve_lockfile
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
@@ -30,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any
 
+    from .fix import FixPlan
     from .integrity import IntegrityResult
     from .inventory import InstalledDistribution
 
@@ -166,12 +155,24 @@ class PreparedVerify:
         self.comparison.save_marker_results()
         fix = []
         if any(finding.fails for finding in findings):
-            fix = fix_commands(self.lock, self.interpreter, findings, strict=options.strict, extras=options.extras, groups=options.groups,
-                               pip="pip" in self.inventory.distributions)  # fmt: skip
+            from .fix import fix_commands
+
+            fix = fix_commands(self.fix_plan(findings), uv=_runnable_uv(), pip="pip" in self.inventory.distributions)
         statuses = VERIFY_STATUSES + (CPU_ONLY_STATUSES if options.cpu_only else ()) + (UV_LOCK_STATUSES if self.lock.format == "uv.lock" else ())
         if files is not None:
             statuses += INTEGRITY_STATUSES[len(VERIFY_STATUSES) :]
         return Report(SCHEMA, statuses, findings, header, fix=fix)
+
+    def fix_plan(self, findings: list[Finding]) -> FixPlan:
+        """The :class:`~lockgate.env.fix.FixPlan` of these findings: the lock's recorded sources
+        read, the target described, then planned from the findings alone."""
+        from .fix import FixTarget, install_sources, plan_fix, sync_environment
+
+        options, interpreter = self._options, self.interpreter
+        on_linux = not options.cpu_only or interpreter.marker_environment()["sys_platform"] == "linux"
+        target = FixTarget(interpreter.executable, interpreter.prefix, project_environment=sync_environment(self.lock), on_linux=on_linux)
+        return plan_fix(self.lock, findings, target, strict=options.strict, cpu_only=options.cpu_only, extras=options.extras,
+                        groups=options.groups, sources=install_sources(self.lock))  # fmt: skip
 
 
 def prepare_verify(lockfile: str | None = None, *, python: str | None = None, skip: Iterable[str] = (), allow_missing: bool = False,
@@ -243,42 +244,6 @@ def hostname() -> str:
     import platform  # pragma: no cover - Windows
 
     return platform.node()  # pragma: no cover
-
-
-def fix_commands(lock: Lockfile, interpreter: Interpreter, findings: list[Finding], *, strict: bool = False, extras: Iterable[str] = (),
-                 groups: Iterable[str] | None = None, pip: bool = True) -> list[str]:  # fmt: skip
-    """Commands that bring the environment to the lock, uv's first, then pip's; only commands
-    that exist: uv is ``uv`` when it is on PATH, else the path of the uv lockgate runs, and pip's
-    are left out when the target has no pip (``pip=False``, as in uv's venvs).
-
-    They never uninstall what the lock does not name, except under ``strict``, where the
-    extra distributions are listed for removal by name.
-    """
-    from shlex import join, quote
-
-    uv = _runnable_uv()
-    python = interpreter.executable
-    # A source difference (VCS commit, URL, folder) with an equal version, or a modified
-    # file: uv would keep the installed copy.
-    by_source = {entry.name for entry in lock.packages if entry.source.kind != INDEX}
-    reinstall = sorted(
-        f.subject for f in findings if f.fails and (f.status == MODIFIED or (f.status == MISMATCHED and f.subject in by_source))
-    )
-    uv_options = [f"--reinstall-package={name}" for name in reinstall]
-    if lock.format == "uv.lock":
-        selection = [f"--extra={e}" for e in extras] + [f"--group={g}" for g in groups or ()]
-        export = join([uv, "export", "--frozen", f"--project={os.path.dirname(os.path.abspath(lock.path))}", *selection])
-        commands = [f"{export} | {join([uv, 'pip', 'install', f'--python={python}', *uv_options, '-r', '-'])}"]
-    else:
-        commands = [join([uv, "pip", "install", f"--python={python}", *uv_options, "-r", lock.path])]
-        if lock.format == "requirements.txt" and pip:
-            commands.append(join([python, "-m", "pip", "install", "-r", lock.path]))
-    commands[:0] = [join([uv, "lock", f"--project={os.path.dirname(os.path.abspath(lock.path))}"])] if any(f.status == STALE for f in findings) else []
-    extra_names = sorted(f.subject for f in findings if f.fails and f.status == EXTRA)
-    if strict and extra_names:
-        remove = [uv, "pip", "uninstall", f"--python={python}"] if not pip else [python, "-m", "pip", "uninstall", "-y"]
-        commands.append(f"{join(remove)} {' '.join(map(quote, extra_names))}  # removes what the lock does not name")
-    return commands
 
 
 def _runnable_uv() -> str:
