@@ -73,14 +73,17 @@ class FixPlan:
             (:func:`install_sources`), credentials removed.
         lock_problems: why the lock itself must change first (then nothing is installed).
         relock: a uv.lock no longer describes its project: ``uv lock`` first, then install it.
+        base_only: failing distributions the lock does not name that the venv sees from its
+            base interpreter (``--system-site-packages``): no uninstall in the venv removes them.
     """
 
     __slots__ = ("lock_path", "lock_format", "target", "install", "reinstall", "public", "remove", "keep", "exact", "extras", "groups",
-                 "sources", "lock_problems", "relock")  # fmt: skip
+                 "sources", "lock_problems", "relock", "base_only")  # fmt: skip
 
     def __init__(self, lock_path: str, lock_format: str, target: FixTarget, *, install: bool = False, reinstall: Iterable[str] = (),
                  public: Iterable[str] = (), remove: Iterable[str] = (), keep: Iterable[str] = (), exact: bool = False, extras: Iterable[str] = (),
-                 groups: Iterable[str] = (), sources: Iterable[str] = (), lock_problems: Iterable[str] = (), relock: bool = False) -> None:  # fmt: skip
+                 groups: Iterable[str] = (), sources: Iterable[str] = (), lock_problems: Iterable[str] = (), relock: bool = False,
+                 base_only: Iterable[str] = ()) -> None:  # fmt: skip
         self.lock_path = lock_path
         self.lock_format = lock_format
         self.target = target
@@ -95,15 +98,17 @@ class FixPlan:
         self.sources = tuple(sources)
         self.lock_problems = tuple(lock_problems)
         self.relock = relock
+        self.base_only = tuple(base_only)
 
     @property
     def empty(self) -> bool:
         """Nothing to do (no finding fails)."""
-        return not (self.install or self.reinstall or self.remove or self.lock_problems or self.relock)
+        return not (self.install or self.reinstall or self.remove or self.lock_problems or self.relock or self.base_only)
 
 
 def plan_fix(lock: Lockfile, findings: list[Finding], target: FixTarget, *, strict: bool = False, cpu_only: bool = False,
-             extras: Iterable[str] = (), groups: Iterable[str] | None = None, sources: Iterable[str] = ()) -> FixPlan:  # fmt: skip
+             extras: Iterable[str] = (), groups: Iterable[str] | None = None, sources: Iterable[str] = (),
+             from_base: Iterable[str] = ()) -> FixPlan:  # fmt: skip
     """The :class:`FixPlan` for a verify's findings (no I/O).
 
     Args:
@@ -111,6 +116,7 @@ def plan_fix(lock: Lockfile, findings: list[Finding], target: FixTarget, *, stri
         target: where the fix installs.
         strict, cpu_only, extras, groups: the verify's options (``groups`` None: the lock's defaults).
         sources: :func:`install_sources` of the lock.
+        from_base: names the target sees from its base interpreter (``--system-site-packages``).
     """
     from .cpu_only import cpu_only_problem
 
@@ -133,6 +139,8 @@ def plan_fix(lock: Lockfile, findings: list[Finding], target: FixTarget, *, stri
                 reinstall.append(entry.name)
                 if entry.source.kind == INDEX and entry.version and "+" in finding.found and "+" not in entry.version:
                     public.append(f"{entry.name}==={entry.version}")
+    base = set(from_base)
+    base_only, remove = sorted(set(remove) & base), [name for name in remove if name not in base]
     relock = any(f.status == STALE for f in findings)
     install = install or relock  # the refreshed lock may name what is not installed yet
     keep = sorted({f.subject for f in findings if f.status == SKIPPED and f.expected is not None})
@@ -141,6 +149,7 @@ def plan_fix(lock: Lockfile, findings: list[Finding], target: FixTarget, *, stri
         lock.path, lock.format, target, install=install and not problems, reinstall=sorted(set(reinstall)) if not problems else (), public=public,
         remove=sorted(set(remove)) if not problems else (), keep=keep, exact=strict and not skipped_installed and not keep,
         extras=extras, groups=groups or (), sources=sources, lock_problems=problems, relock=relock,
+        base_only=base_only,
     )  # fmt: skip
 
 
@@ -209,14 +218,22 @@ def fix_commands(plan: FixPlan, *, uv: str = "uv", pip: bool = False) -> list[st
         return [*lines, "# installing this lock cannot pass: lock again (lockgate generate, with --torch-backend cpu for CPU-only), then verify"]
     if plan.empty:
         return []
+    base = [_from_base(plan)] if plan.base_only else []
+    if not (plan.install or plan.reinstall or plan.remove or plan.relock):
+        return base
     if plan.lock_format == "uv.lock":
-        return [_uv_sync(plan, uv)]
+        return [_uv_sync(plan, uv), *base]
     lines = [_uv_pip(plan, uv)]
     if pip and plan.lock_format == "requirements.txt" and not plan.keep and not set(UV_ONLY) & set(plan.sources):
         lines.append(_pip(plan))
     if plan.lock_path == "-":  # -l -: the fix reads the lock where verify did
         lines = [f"{line}  # with the lock on standard input again" for line in lines]
-    return lines
+    return [*lines, *base]
+
+
+def _from_base(plan: FixPlan) -> str:
+    return (f"# {', '.join(plan.base_only)}: seen from the base interpreter (the venv was made with --system-site-packages), which no "
+            f"uninstall in {plan.target.prefix} removes: for --strict, make the venv without --system-site-packages, then install the lock")  # fmt: skip
 
 
 def _uv_pip(plan: FixPlan, uv: str) -> str:

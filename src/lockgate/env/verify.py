@@ -172,7 +172,8 @@ class PreparedVerify:
         on_linux = not options.cpu_only or interpreter.marker_environment()["sys_platform"] == "linux"
         target = FixTarget(interpreter.executable, interpreter.prefix, project_environment=sync_environment(self.lock), on_linux=on_linux)
         return plan_fix(self.lock, findings, target, strict=options.strict, cpu_only=options.cpu_only, extras=options.extras,
-                        groups=options.groups, sources=install_sources(self.lock))  # fmt: skip
+                        groups=options.groups, sources=install_sources(self.lock),
+                        from_base=[dist.name for dist in self.inventory.distributions.values() if dist.from_base])  # fmt: skip
 
 
 def prepare_verify(lockfile: str | None = None, *, python: str | None = None, skip: Iterable[str] = (), allow_missing: bool = False,
