@@ -83,7 +83,7 @@ def test_a_system_site_packages_venv_counts_its_base_distributions(tmp_path):
     result = lockgate("verify", "-l", str(other), "--python", str(venv), "--strict", "--allow-missing")
     assert f"extra    {name}" in result.stdout and "installed, not in the lock; from the base interpreter" in result.stdout
     fix = result.stdout.split("to fix:")[1]
-    assert "uninstall" not in fix  # nothing in the venv removes a base distribution: the fix says what does
+    assert "pip uninstall" not in fix  # nothing in the venv removes a base distribution: the fix says what does
     assert f"# {name}: seen from the base interpreter" in fix and "make the venv without --system-site-packages" in fix
 
 
