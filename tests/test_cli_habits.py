@@ -4,6 +4,7 @@ target, read JSON and lose output. Each as a new process, as users run lockgate.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,38 @@ def test_output_that_cannot_be_written_never_changes_the_verdict(tmp_path, venv,
     script = f"for i in $(seq 12); do ({sys.executable} -m lockgate verify --python {venv} | true; echo ${{PIPESTATUS[0]}}) & done; wait"
     codes = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path).stdout.split()
     assert codes == [str(code)] * 12
+
+
+def test_all_extras_no_default_groups_and_only_group_as_uv_spells_them(tmp_path, venv):
+    (tmp_path / "pylock.toml").write_text(PYLOCK.replace('default-groups = []', 'default-groups = ["dev"]'))
+    strict = ("verify", "--python", str(venv), "--strict")
+    assert lockgate(*strict, "--all-extras", cwd=tmp_path).returncode == 0  # fast (gamma) and the default group (beta)
+    no_defaults = lockgate(*strict, "--all-extras", "--no-default-groups", cwd=tmp_path)
+    assert no_defaults.returncode == 1 and "locked under group 'dev', not selected" in no_defaults.stdout
+    only = lockgate("verify", "--python", str(venv), "--only-group", "dev", cwd=tmp_path)
+    assert only.returncode == 0
+    both = lockgate("verify", "--python", str(venv), "--only-group", "dev", "--extra", "fast", cwd=tmp_path)
+    assert both.returncode == 2 and "--only-group installs those groups alone" in both.stderr
+    unknown = lockgate("verify", "--python", str(venv), "--only-group", "docs", cwd=tmp_path)
+    assert unknown.returncode == 2 and "--only-group docs: the lock defines no such group; it has: dev" in unknown.stderr
+
+
+def test_a_uv_projects_groups_are_checked_and_fixed_as_uv_sync_selects_them(tmp_path, uv, wheel_index, make_venv):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "0.1"\nrequires-python = ">=3.10"\ndependencies = ["alpha==1.1.0"]\n'
+        '[project.optional-dependencies]\nfast = ["gamma"]\n[dependency-groups]\ndev = ["beta"]\n[tool.uv]\npackage = false\n'
+    )  # fmt: skip
+    offline = {"UV_OFFLINE": "1", "UV_NO_INDEX": "1", "UV_FIND_LINKS": str(wheel_index), "UV_PYTHON": sys.executable}
+    run([uv, "lock", "-q"], cwd=project, env={**os.environ, **offline})
+    venv = make_venv("alpha==1.1.0", name="proj/.venv")
+    assert lockgate("verify", "--no-default-groups", cwd=project).returncode == 0
+    only = lockgate("verify", "--only-group", "dev", "--strict", cwd=project, env=offline)
+    assert only.returncode == 1 and "missing  beta" in only.stdout
+    fix = only.stdout.split("to fix:")[1].splitlines()[1].strip()
+    assert "--only-group=dev" in fix
+    run(["bash", "-c", fix], cwd=project, env={**os.environ, **offline, "PATH": f"{Path(uv).parent}{os.pathsep}{os.environ['PATH']}"})
+    assert lockgate("verify", "--only-group", "dev", "--strict", cwd=project).returncode == 0
+    everything = lockgate("verify", "--all-extras", cwd=project)
+    assert everything.returncode == 1 and "missing  gamma" in everything.stdout and str(venv) in everything.stdout

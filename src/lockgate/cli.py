@@ -100,7 +100,11 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-missing", action="store_true", help="locked distributions that are not installed do not fail")
     parser.add_argument("--strict", action="store_true", help="also fail on extra distributions and local-version differences")
     parser.add_argument("--extra", metavar="NAME", action="append", default=[], help="select an extra (pylock.toml, uv.lock; repeatable)")
-    parser.add_argument("--group", metavar="NAME", action="append", default=None, help="select a dependency group (pylock.toml, uv.lock; repeatable)")
+    parser.add_argument("--all-extras", action="store_true", help="select every extra the lock defines")
+    parser.add_argument("--group", metavar="NAME", action="append", default=None,
+                        help="select a dependency group (pylock.toml: instead of its default groups, as uv pip install; uv.lock: besides them, as uv sync; repeatable)")
+    parser.add_argument("--no-default-groups", action="store_true", help="leave out the lock's default dependency groups")
+    parser.add_argument("--only-group", metavar="NAME", action="append", default=[], help="select only this dependency group, not the project's dependencies (uv.lock; repeatable)")
     parser.add_argument("--cpu-only", action="store_true", help="fail on CUDA distributions (nvidia-*, cuda-*, triton) and non-CPU torch builds")
     parser.add_argument("--integrity", action="store_true", help="also check every file of the locked distributions against its RECORD hash")
     parser.add_argument("--integrity-all", action="store_true", help="the same for every installed distribution")
@@ -123,6 +127,9 @@ def _verify_options(args: argparse.Namespace) -> dict:
         "strict": args.strict,
         "extras": args.extra,
         "groups": args.group,
+        "all_extras": args.all_extras,
+        "no_default_groups": args.no_default_groups,
+        "only_groups": args.only_group,
         "cpu_only": args.cpu_only,
         "integrity": args.integrity,
         "integrity_all": args.integrity_all,

@@ -9,7 +9,7 @@ import pytest
 from conftest import lockgate
 from packaging.utils import canonicalize_name
 
-from lockgate.env.model import DIRECTORY, URL, VCS, normalize_name
+from lockgate.env.model import DIRECTORY, URL, VCS, Selection, normalize_name
 from lockgate.errors import LockgateError
 from lockgate.readers import detect_format, read_lockfile
 
@@ -290,8 +290,8 @@ def test_not_utf8_and_missing_file(tmp_path):
 
 
 def test_extras_asked_of_a_requirements_file_is_an_error(tmp_path):
-    with pytest.raises(LockgateError, match="--extra and --group select from pylock.toml or uv.lock"):
-        read_lockfile(write(tmp_path, "alpha==1.0.0\n"), extras=("x",))
+    with pytest.raises(LockgateError, match="extras and groups are selected from pylock.toml or uv.lock"):
+        read_lockfile(write(tmp_path, "alpha==1.0.0\n"), selection=Selection(("x",)))
 
 
 def test_invalid_pylock_names_the_key(tmp_path):

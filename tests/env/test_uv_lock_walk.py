@@ -16,6 +16,7 @@ from conftest import make_project, run
 from packaging.markers import Marker, default_environment
 from wheelmaker import make_wheel
 
+from lockgate.env.model import Selection
 from lockgate.env.readers import uv_lock
 from lockgate.env.readers.uv_lock import read_uv_lock
 
@@ -37,10 +38,11 @@ def installs(marker, environment) -> bool:
     return Marker(marker).evaluate(environment) if marker else True
 
 
-def assert_same_as_uv_export(lock: Path, extras=(), groups=()) -> int:
-    walked = read_uv_lock(str(lock), extras=extras, groups=groups)
+def assert_same_as_uv_export(lock: Path, extras=(), groups=(), selection: Selection | None = None) -> int:
+    selection = selection or Selection(extras, groups)
+    walked = read_uv_lock(str(lock), selection=selection)
     assert "exported_with" not in walked.options, "the walk handed over to uv export"
-    exported = uv_lock._export(str(lock), str(lock.parent), extras, groups)
+    exported = uv_lock._export(str(lock), str(lock.parent), selection)
 
     def key(entry):
         s = entry.source
@@ -70,7 +72,7 @@ def test_comfy_cli_forked_lock_walks_as_uv_exports_it(corpus, tmp_path, extras, 
     shutil.copy(corpus / "lockfiles/Comfy-Org__comfy-cli__uv.lock", tmp_path / "uv.lock")
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "comfy-cli"\nversion = "0"\nrequires-python = ">=3.10"\n')
     assert assert_same_as_uv_export(tmp_path / "uv.lock", extras) == count
-    walked = read_uv_lock(str(tmp_path / "uv.lock"), extras=extras)
+    walked = read_uv_lock(str(tmp_path / "uv.lock"), selection=Selection(extras))
     if extras:
         rpds = {e.version: e.marker for e in walked.packages if e.name == "rpds-py"}
         assert rpds == {"0.30.0": "python_full_version < '3.11'", "2026.5.1": "python_full_version >= '3.11'"}
@@ -131,9 +133,22 @@ build-backend = "setuptools.build_meta"
 def test_extras_groups_cycles_and_forks_walk_as_uv_exports_them(tmp_path, wheels, uv, extras, groups):
     lock = locked_project(tmp_path / "walked", wheels, uv, PROJECT)
     assert assert_same_as_uv_export(lock, extras, groups) >= 7
-    walked = {e.name: e for e in read_uv_lock(str(lock), extras=extras, groups=groups).packages}
+    walked = {e.name: e for e in read_uv_lock(str(lock), selection=Selection(extras, groups)).packages}
     assert walked["epsilon"].marker == (None if extras == ("x", "y") or groups else "python_full_version < '3.13' and sys_platform == 'win32'")
     assert walked["walked"].source.editable and walked["walked"].version is None
+
+
+@pytest.mark.parametrize("selection", [
+    Selection(all_extras=True), Selection(default_groups=False), Selection(groups=("lint",), default_groups=False),
+    Selection(groups=("lint",), only_groups=True), Selection(groups=("dev", "lint"), only_groups=True), Selection(("x",), all_extras=False),
+], ids=repr)  # fmt: skip
+def test_uv_selection_flags_walk_as_uv_exports_them(tmp_path, wheels, uv, selection):
+    lock = locked_project(tmp_path / "walked", wheels, uv, PROJECT)
+    count = assert_same_as_uv_export(lock, selection=selection)
+    names = {e.name for e in read_uv_lock(str(lock), selection=selection).packages}
+    assert ("walked" in names) is not selection.only_groups and count >= 1
+    if selection.all_extras:
+        assert {"alpha", "epsilon"} <= names
 
 
 def test_virtual_project_and_its_default_groups_walk_as_uv_exports_them(tmp_path, wheels, uv):
@@ -189,7 +204,7 @@ def test_what_the_walk_cannot_decide_goes_to_uv_export(tmp_path, wheels, uv, cor
     for changed in (text.replace("supported-markers", 'conflicts = [[{ package = "mlpstorage", extra = "full" }, { package = "mlpstorage", extra = "test" }]]\nsupported-markers', 1),
                     text + '\n[manifest]\nmembers = ["mlpstorage", "other"]\n'):  # fmt: skip
         (tmp_path / "uv.lock").write_text(changed)
-        assert "exported_with" in read_uv_lock(str(tmp_path / "uv.lock"), extras=("full",)).options
+        assert "exported_with" in read_uv_lock(str(tmp_path / "uv.lock"), selection=Selection(("full",))).options
 
 
 def test_an_extra_the_project_lacks_is_uv_exports_error(corpus, tmp_path):
@@ -198,4 +213,4 @@ def test_an_extra_the_project_lacks_is_uv_exports_error(corpus, tmp_path):
     shutil.copy(corpus / "mlpstorage/uv.lock", tmp_path / "uv.lock")
     shutil.copy(corpus / "mlpstorage/pyproject.toml", tmp_path / "pyproject.toml")
     with pytest.raises(LockgateError, match="uv export could not read it: .*nosuch"):
-        read_uv_lock(str(tmp_path / "uv.lock"), extras=("nosuch",))
+        read_uv_lock(str(tmp_path / "uv.lock"), selection=Selection(("nosuch",)))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from ..report import EXTRA, NOT_CPU_ONLY, SKIPPED, STALE
-from .model import INDEX
+from .model import INDEX, Selection
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class FixPlan:
         remove: installed distributions the lock does not name that fail (to uninstall).
         keep: locked names the check skipped: an install must leave them as they are.
         exact: remove everything the lock does not name (``--strict`` with nothing skipped).
-        extras, groups: the selection verify checked (``--extra``, ``--group``).
+        selection: the extras and groups verify checked (:class:`~lockgate.env.model.Selection`).
         sources: options that say where the lock's distributions come from
             (:func:`install_sources`), credentials removed.
         lock_problems: why the lock itself must change first (then nothing is installed).
@@ -77,12 +77,12 @@ class FixPlan:
             base interpreter (``--system-site-packages``): no uninstall in the venv removes them.
     """
 
-    __slots__ = ("lock_path", "lock_format", "target", "install", "reinstall", "public", "remove", "keep", "exact", "extras", "groups",
+    __slots__ = ("lock_path", "lock_format", "target", "install", "reinstall", "public", "remove", "keep", "exact", "selection",
                  "sources", "lock_problems", "relock", "base_only")  # fmt: skip
 
     def __init__(self, lock_path: str, lock_format: str, target: FixTarget, *, install: bool = False, reinstall: Iterable[str] = (),
-                 public: Iterable[str] = (), remove: Iterable[str] = (), keep: Iterable[str] = (), exact: bool = False, extras: Iterable[str] = (),
-                 groups: Iterable[str] = (), sources: Iterable[str] = (), lock_problems: Iterable[str] = (), relock: bool = False,
+                 public: Iterable[str] = (), remove: Iterable[str] = (), keep: Iterable[str] = (), exact: bool = False,
+                 selection: Selection = Selection(), sources: Iterable[str] = (), lock_problems: Iterable[str] = (), relock: bool = False,
                  base_only: Iterable[str] = ()) -> None:  # fmt: skip
         self.lock_path = lock_path
         self.lock_format = lock_format
@@ -93,8 +93,7 @@ class FixPlan:
         self.remove = tuple(remove)
         self.keep = tuple(keep)
         self.exact = exact
-        self.extras = tuple(extras)
-        self.groups = tuple(groups)
+        self.selection = selection
         self.sources = tuple(sources)
         self.lock_problems = tuple(lock_problems)
         self.relock = relock
@@ -107,14 +106,13 @@ class FixPlan:
 
 
 def plan_fix(lock: Lockfile, findings: list[Finding], target: FixTarget, *, strict: bool = False, cpu_only: bool = False,
-             extras: Iterable[str] = (), groups: Iterable[str] | None = None, sources: Iterable[str] = (),
-             from_base: Iterable[str] = ()) -> FixPlan:  # fmt: skip
+             selection: Selection = Selection(), sources: Iterable[str] = (), from_base: Iterable[str] = ()) -> FixPlan:  # fmt: skip
     """The :class:`FixPlan` for a verify's findings (no I/O).
 
     Args:
         lock: the lock verified; findings: every finding of the verify.
         target: where the fix installs.
-        strict, cpu_only, extras, groups: the verify's options (``groups`` None: the lock's defaults).
+        strict, cpu_only, selection: the verify's options.
         sources: :func:`install_sources` of the lock.
         from_base: names the target sees from its base interpreter (``--system-site-packages``).
     """
@@ -148,7 +146,7 @@ def plan_fix(lock: Lockfile, findings: list[Finding], target: FixTarget, *, stri
     return FixPlan(
         lock.path, lock.format, target, install=install and not problems, reinstall=sorted(set(reinstall)) if not problems else (), public=public,
         remove=sorted(set(remove)) if not problems else (), keep=keep, exact=strict and not skipped_installed and not keep,
-        extras=extras, groups=groups or (), sources=sources, lock_problems=problems, relock=relock,
+        selection=selection, sources=sources, lock_problems=problems, relock=relock,
         base_only=base_only,
     )  # fmt: skip
 
@@ -244,7 +242,7 @@ def _uv_pip(plan: FixPlan, uv: str) -> str:
     if plan.remove:
         steps.append(join([uv, "pip", "uninstall", python, *plan.remove]))
     if plan.install:
-        selection = [f"--extra={name}" for name in plan.extras] + [f"--group={name}" for name in plan.groups]
+        selection = plan.selection.uv_flags()
         reinstall = [f"--reinstall-package={name}" for name in plan.reinstall]
         excludes = ["--excludes=-"] if plan.keep else []
         command = join([uv, "pip", "install", python, *reinstall, *plan.sources, *selection, *excludes, "-r", plan.lock_path, *plan.public])
@@ -276,7 +274,7 @@ def _uv_sync(plan: FixPlan, uv: str) -> str:
     project = os.path.dirname(os.path.abspath(plan.lock_path))
     words = [uv, "sync", "--locked", f"--project={project}", f"--python={plan.target.python}"]
     words += [] if plan.exact else ["--inexact"]
-    words += [f"--extra={name}" for name in plan.extras] + [f"--group={name}" for name in plan.groups]
+    words += plan.selection.uv_flags()
     words += [f"--no-install-package={name}" for name in plan.keep]
     words += [f"--reinstall-package={name}" for name in plan.reinstall]
     command = join(words)

@@ -10,6 +10,7 @@ import re
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 INDEX = "index"
@@ -148,6 +149,48 @@ class LockedPackage:
     def __repr__(self) -> str:
         marker = f" ; {self.marker}" if self.marker else ""
         return f"LockedPackage({self.subject!r} {self.expected()!r}{marker})"
+
+
+class Selection:
+    """Which of a lock's extras and dependency groups are installed, as uv's flags say it
+    (``uv sync``, ``uv export``, ``uv pip install -r pylock.toml``).
+
+    Attributes:
+        extras: ``--extra NAME``s; all_extras: ``--all-extras``.
+        groups: ``--group NAME``s, or the ``--only-group NAME``s with ``only_groups``.
+        default_groups: the lock's default groups are installed too (False with
+            ``--no-default-groups`` and ``--only-group``). A pylock.toml's ``--group`` replaces its
+            ``default-groups``, as ``uv pip install`` has it; a uv.lock's adds to them, as ``uv sync``.
+        only_groups: ``--only-group``: the groups alone, not the project's dependencies.
+    """
+
+    __slots__ = ("extras", "all_extras", "groups", "default_groups", "only_groups")
+
+    def __init__(self, extras: Iterable[str] = (), groups: Iterable[str] = (), *, all_extras: bool = False, default_groups: bool = True,
+                 only_groups: bool = False) -> None:  # fmt: skip
+        self.extras = tuple(extras)
+        self.all_extras = all_extras
+        self.groups = tuple(groups)
+        self.default_groups = default_groups and not only_groups
+        self.only_groups = only_groups
+
+    @property
+    def asked(self) -> bool:
+        """Does it ask for anything but the defaults?"""
+        return bool(self.extras or self.all_extras or self.groups or not self.default_groups)
+
+    def uv_flags(self) -> list[str]:
+        """The same selection as uv's options (``--extra=x``, ``--all-extras``, ``--only-group=g``…)."""
+        flags = ["--all-extras"] if self.all_extras else [f"--extra={name}" for name in self.extras]
+        flags += [f"--{'only-group' if self.only_groups else 'group'}={name}" for name in self.groups]
+        return flags + (["--no-default-groups"] if not self.default_groups and not self.only_groups else [])
+
+    def extras_of(self, defined: Iterable[str]) -> tuple[str, ...]:
+        """The extras selected, given those the lock defines."""
+        return tuple(defined) if self.all_extras else self.extras
+
+    def __repr__(self) -> str:
+        return f"Selection({' '.join(self.uv_flags()) or 'defaults'})"
 
 
 class Lockfile:

@@ -10,7 +10,7 @@ from ..report import CPU_ONLY_STATUSES, INTEGRITY_STATUSES, NOTHING_SELECTED, UV
 from .compare import CompareOptions, Comparison
 from .interpreter import Interpreter, find_interpreter, project_environment
 from .inventory import Inventory, scan_interpreter
-from .model import Lockfile, normalize_name
+from .model import Lockfile, Selection, normalize_name
 from .readers import STDIN, find_default_lockfile, read_lockfile, resolve_lockfile
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
@@ -67,6 +67,9 @@ def verify_environment(
     strict: bool = False,
     extras: Iterable[str] = (),
     groups: Iterable[str] | None = None,
+    all_extras: bool = False,
+    no_default_groups: bool = False,
+    only_groups: Iterable[str] = (),
     cpu_only: bool = False,
     integrity: bool = False,
     integrity_all: bool = False,
@@ -87,6 +90,10 @@ def verify_environment(
         strict: extra distributions and local-version differences fail too.
         extras: extras to select (pylock.toml, uv.lock).
         groups: dependency groups to select (pylock.toml, uv.lock); None is the lock's defaults.
+            A pylock.toml's replace its default groups (``uv pip install``), a uv.lock's add
+            to them (``uv sync``).
+        all_extras, no_default_groups, only_groups: uv's ``--all-extras``,
+            ``--no-default-groups`` and ``--only-group`` (:class:`~lockgate.env.model.Selection`).
         cpu_only: a CUDA distribution (``nvidia-*``, ``cuda-*``, ``triton``…) or a non-CPU
             PyTorch build that the lock pins for the target or that is installed is
             ``mismatched`` (:mod:`lockgate.env.cpu_only`).
@@ -108,8 +115,9 @@ def verify_environment(
         NothingSelectedError: no entry of the lock applies to the target (exit code 1).
         LockgateError: the lockfile is missing or invalid, or the interpreter cannot be used.
     """
-    prepared = prepare_verify(lockfile, python=python, skip=skip, allow_missing=allow_missing, strict=strict, extras=extras,
-                              groups=groups, cpu_only=cpu_only, integrity=integrity, integrity_all=integrity_all, selected_by=selected_by)  # fmt: skip
+    prepared = prepare_verify(lockfile, python=python, skip=skip, allow_missing=allow_missing, strict=strict, extras=extras, groups=groups,
+                              all_extras=all_extras, no_default_groups=no_default_groups, only_groups=only_groups, cpu_only=cpu_only,
+                              integrity=integrity, integrity_all=integrity_all, selected_by=selected_by)  # fmt: skip
     files = None
     if prepared.integrity_scope is not None:
         from .integrity import check_integrity
@@ -131,10 +139,10 @@ class PreparedVerify:
             without ``integrity``/``integrity_all``.
     """
 
-    __slots__ = ("lockfile", "lock", "interpreter", "inventory", "comparison", "integrity_scope", "_options")
+    __slots__ = ("lockfile", "lock", "interpreter", "inventory", "comparison", "integrity_scope", "_options", "_selection")
 
     def __init__(self, lockfile: str, lock: Lockfile, interpreter: Interpreter, inventory: Inventory, comparison: Comparison,
-                 integrity_scope: list[InstalledDistribution] | None, options: CompareOptions) -> None:  # fmt: skip
+                 integrity_scope: list[InstalledDistribution] | None, options: CompareOptions, selection: Selection) -> None:  # fmt: skip
         self.lockfile = lockfile
         self.lock = lock
         self.interpreter = interpreter
@@ -142,6 +150,7 @@ class PreparedVerify:
         self.comparison = comparison
         self.integrity_scope = integrity_scope
         self._options = options
+        self._selection = selection
 
     def report(self, files: IntegrityResult | None) -> Report:
         """The verify report (schema ``lockgate.verify/1``), given the integrity check's result
@@ -171,35 +180,37 @@ class PreparedVerify:
         options, interpreter = self._options, self.interpreter
         on_linux = not options.cpu_only or interpreter.marker_environment()["sys_platform"] == "linux"
         target = FixTarget(interpreter.executable, interpreter.prefix, project_environment=sync_environment(self.lock), on_linux=on_linux)
-        return plan_fix(self.lock, findings, target, strict=options.strict, cpu_only=options.cpu_only, extras=options.extras,
-                        groups=options.groups, sources=install_sources(self.lock),
+        return plan_fix(self.lock, findings, target, strict=options.strict, cpu_only=options.cpu_only, selection=self._selection,
+                        sources=install_sources(self.lock),
                         from_base=[dist.name for dist in self.inventory.distributions.values() if dist.from_base])  # fmt: skip
 
 
 def prepare_verify(lockfile: str | None = None, *, python: str | None = None, skip: Iterable[str] = (), allow_missing: bool = False,
-                   strict: bool = False, extras: Iterable[str] = (), groups: Iterable[str] | None = None, cpu_only: bool = False,
-                   integrity: bool = False, integrity_all: bool = False, selected_by: str | None = None) -> PreparedVerify:  # fmt: skip
+                   strict: bool = False, extras: Iterable[str] = (), groups: Iterable[str] | None = None, all_extras: bool = False,
+                   no_default_groups: bool = False, only_groups: Iterable[str] = (), cpu_only: bool = False, integrity: bool = False,
+                   integrity_all: bool = False, selected_by: str | None = None) -> PreparedVerify:  # fmt: skip
     """Read the lock and the target's inventory and compare them; the file check is left to the
     caller. Arguments as :func:`verify_environment`'s (less ``jobs`` and ``progress``).
 
     Raises:
         NothingSelectedError, LockgateError: as :func:`verify_environment`.
     """
+    selection = _selection(extras, groups, all_extras, no_default_groups, only_groups)
     path = lockfile or find_default_lockfile()
     if python is None and path != STDIN:
         format, real = resolve_lockfile(path)
         if format == "uv.lock":
             python, selected_by = project_environment(real)
     interpreter = find_interpreter(python, selected_by=selected_by or "--python")
-    lock = read_lockfile(path, extras=tuple(extras), groups=tuple(groups or ()), validate=strict, python=interpreter.executable)
-    _check_selection(lock, extras, groups or ())
+    lock = read_lockfile(path, selection=selection, validate=strict, python=interpreter.executable)
+    _check_selection(lock, selection)
     inventory = scan_interpreter(interpreter)
     options = CompareOptions(
         skip=configured_skip() | {normalize_name(name) for name in skip},
         allow_missing=allow_missing,
         strict=strict,
-        extras=extras,
-        groups=groups,
+        extras=selection.extras_of(lock.options.get("extras") or ()),
+        groups=selection.groups if selection.groups or not selection.default_groups else None,
         cpu_only=cpu_only,
     )
     comparison = Comparison(lock, inventory, interpreter.marker_environment, options)
@@ -211,19 +222,33 @@ def prepare_verify(lockfile: str | None = None, *, python: str | None = None, sk
     scope = None
     if integrity or integrity_all:
         scope = list(inventory.distributions.values()) if integrity_all else comparison.locked_installed()
-    return PreparedVerify(path, lock, interpreter, inventory, comparison, scope, options)
+    return PreparedVerify(path, lock, interpreter, inventory, comparison, scope, options, selection)
 
 
-def _check_selection(lock: Lockfile, extras: Iterable[str], groups: Iterable[str]) -> None:
+def _selection(extras: Iterable[str], groups: Iterable[str] | None, all_extras: bool, no_default_groups: bool,
+               only_groups: Iterable[str]) -> Selection:  # fmt: skip
+    """The :class:`~lockgate.env.model.Selection` of verify's options; uv's rules for combining them."""
+    only = tuple(only_groups)
+    if only and (groups or extras or all_extras):
+        raise LockgateError("--only-group installs those groups alone: give it without --group, --extra or --all-extras")
+    if all_extras and extras:
+        raise LockgateError("--all-extras selects every extra: give it without --extra")
+    return Selection(extras, only or groups or (), all_extras=all_extras, default_groups=not no_default_groups, only_groups=bool(only))
+
+
+def _check_selection(lock: Lockfile, selection: Selection) -> None:
     """Refuse an extra or group the lock does not define, naming those it does (uv refuses
     them too); a uv.lock read through uv export was checked by uv."""
     if lock.format == "requirements.txt" or "exported_with" in lock.options:
         return
-    for flag, asked, known in (("extra", extras, lock.options.get("extras") or []), ("group", groups, lock.options.get("dependency_groups") or [])):
+    group_flag = "only-group" if selection.only_groups else "group"
+    for flag, asked, known in (("extra", selection.extras, lock.options.get("extras") or []),
+                               (group_flag, selection.groups, lock.options.get("dependency_groups") or [])):  # fmt: skip
         unknown = [name for name in asked if name not in known]
         if unknown:
-            has = f"it has: {', '.join(known)}" if known else f"it defines no {flag}s"
-            raise LockgateError(f"--{flag} {unknown[0]}: the lock defines no such {flag}; {has}", lock.path)
+            has = f"it has: {', '.join(known)}" if known else f"it defines no {flag.removeprefix('only-')}s"
+            kind = flag.removeprefix("only-")
+            raise LockgateError(f"--{flag} {unknown[0]}: the lock defines no such {kind}; {has}", lock.path)
 
 
 def describe_environment(interpreter: Interpreter) -> dict[str, str]:

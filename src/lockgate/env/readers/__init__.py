@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ...errors import LockgateError
-from ..model import Lockfile
+from ..model import Lockfile, Selection
 
 DEFAULT_LOCKFILES = ("requirements.txt", "pylock.toml", "uv.lock")
 #: ``-l -``: the lock is read from standard input.
@@ -66,8 +66,8 @@ def resolve_lockfile(path: str) -> tuple[str, str]:
     return format, path
 
 
-def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = (), text: str | None = None,
-                  validate: bool = False, python: str | None = None) -> Lockfile:  # fmt: skip
+def read_lockfile(path: str, *, selection: Selection = Selection(), text: str | None = None, validate: bool = False,
+                  python: str | None = None) -> Lockfile:  # fmt: skip
     """Read a lockfile of any supported format.
 
     Args:
@@ -75,8 +75,8 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
             standard input (a requirements file, or PEP 751 when it has ``lock-version``); a
             symlink whose own name says requirements file (``current.lock``) is read by the name
             of its file, and a linked uv.lock beside its target's pyproject.toml.
-        extras: extras to select; for pylock.toml and uv.lock only.
-        groups: dependency groups to select; for pylock.toml and uv.lock only.
+        selection: the extras and dependency groups to select; for pylock.toml and uv.lock only
+            (a uv.lock is read for them; a pylock.toml's markers are evaluated for them later).
         text: the file's text when the caller has read it already (requirements, pylock.toml).
         validate: check a pylock.toml whole with ``packaging.pylock`` (else only what lockgate
             reads; see :func:`~lockgate.env.readers.pylock_toml.read_pylock`).
@@ -91,7 +91,7 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
             requirements file (which has none), or another tool's lock (:data:`EXPORTS`: the export command is named).
     """
     if path == STDIN:
-        return _read_stdin(extras, groups, validate)
+        return _read_stdin(selection, validate)
     if "://" in path:
         raise LockgateError(f"{path}: lockgate reads local files; download the lock first (curl -fLO URL) and name the file")
     if not os.path.exists(path):
@@ -107,19 +107,19 @@ def read_lockfile(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str,
 
         if os.path.basename(path) != "uv.lock":
             raise LockgateError("uv reads a uv.lock only under that name, beside its pyproject.toml", path)
-        return read_uv_lock(path, extras=extras, groups=groups, python=python)
+        return read_uv_lock(path, selection=selection, python=python)
     if format == "pylock.toml":
         from .pylock_toml import read_pylock
 
         return read_pylock(path, text=text, validate=validate)
-    if extras or groups:
-        raise LockgateError("--extra and --group select from pylock.toml or uv.lock; a requirements file has none", path)
+    if selection.asked:
+        raise LockgateError("extras and groups are selected from pylock.toml or uv.lock; a requirements file has none", path)
     from .requirements_txt import read_requirements
 
     return read_requirements(path, text=text)
 
 
-def _read_stdin(extras: tuple[str, ...], groups: tuple[str, ...], validate: bool) -> Lockfile:
+def _read_stdin(selection: Selection, validate: bool) -> Lockfile:
     """``-l -``: a requirements file or a pylock.toml (told by its ``lock-version`` key) from
     standard input; relative paths in it start from the current folder."""
     import re
@@ -137,8 +137,8 @@ def _read_stdin(extras: tuple[str, ...], groups: tuple[str, ...], validate: bool
     elif re.search(r"^\[\[package\]\]", text, re.M):
         raise LockgateError("-l -: a uv.lock is read beside its pyproject.toml; name the file: -l path/to/uv.lock")
     else:
-        if extras or groups:
-            raise LockgateError("-l -: --extra and --group select from pylock.toml or uv.lock; a requirements file has none")
+        if selection.asked:
+            raise LockgateError("-l -: extras and groups are selected from pylock.toml or uv.lock; a requirements file has none")
         from .requirements_txt import read_requirements
 
         lock = read_requirements(STDIN, text=text)

@@ -17,7 +17,7 @@ from ..._io import header_lines, read_text
 from ..._toml import loads_toml
 from ..._uv import find_uv
 from ...errors import LockgateError
-from ..model import DIRECTORY, URL, VCS, LockedPackage, Lockfile, Source, normalize_name
+from ..model import DIRECTORY, URL, VCS, LockedPackage, Lockfile, Selection, Source, normalize_name
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
@@ -35,13 +35,13 @@ _PACKAGE_HEADER = re.compile(r"^\[\[package\]\]\s*$", re.M)
 ALWAYS: Clauses = frozenset({frozenset()})  # one clause with nothing to hold: no marker
 
 
-def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, ...] = (), python: str | None = None) -> Lockfile:
-    """Read a uv.lock as ``uv sync`` with these extras and groups would install it.
+def read_uv_lock(path: str, *, selection: Selection = Selection(), python: str | None = None) -> Lockfile:
+    """Read a uv.lock as ``uv sync`` with this selection of extras and groups would install it.
 
     Args:
         path: the uv.lock; its project's pyproject.toml must be in the same folder.
-        extras: the project's extras to include, as ``uv sync --extra``.
-        groups: dependency groups to include besides uv's default groups (``--group``).
+        selection: the project's extras and dependency groups, as ``uv sync``'s flags give them
+            (``--group`` adds to uv's default groups).
         python: the interpreter the lock is checked for (uv needs one that its
             requires-python admits); None skips the freshness check.
 
@@ -63,8 +63,8 @@ def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, 
         raise LockgateError("uv.lock needs its project's pyproject.toml in the same folder to be read", path)
     text = read_text(path)
     document, project_table = loads_toml(text, path), loads_toml(read_text(pyproject), pyproject)
-    walked = _walk(path, text, document, project_table, extras, groups)
-    lockfile = walked if walked is not None else _export(path, project, extras, groups)
+    walked = _walk(path, text, document, project_table, selection)
+    lockfile = walked if walked is not None else _export(path, project, selection)
     if python is not None:
         from .uv_fresh import staleness
 
@@ -72,7 +72,7 @@ def read_uv_lock(path: str, *, extras: tuple[str, ...] = (), groups: tuple[str, 
     return lockfile
 
 
-def _export(path: str, project: str, extras: tuple[str, ...], groups: tuple[str, ...]) -> Lockfile:
+def _export(path: str, project: str, selection: Selection) -> Lockfile:
     """The lock as ``uv export --frozen --offline --format pylock.toml`` writes it."""
     import subprocess
 
@@ -80,7 +80,7 @@ def _export(path: str, project: str, extras: tuple[str, ...], groups: tuple[str,
     from .pylock_toml import lockfile_from_document
 
     command = [find_uv(), "export", "--frozen", "--offline", "--quiet", "--format", "pylock.toml", "--no-header"]
-    command += [f"--extra={name}" for name in extras] + [f"--group={name}" for name in groups]
+    command += selection.uv_flags()
     announce(command, project)
     result = subprocess.run(command, cwd=project, capture_output=True, text=True)
     if result.returncode != 0:
@@ -114,8 +114,7 @@ class _Graph:
         return found[0] if len(found) == 1 else None
 
 
-def _walk(path: str, text: str, document: dict[str, Any], pyproject: dict[str, Any], extras: tuple[str, ...],
-          groups: tuple[str, ...]) -> Lockfile | None:  # fmt: skip
+def _walk(path: str, text: str, document: dict[str, Any], pyproject: dict[str, Any], selection: Selection) -> Lockfile | None:
     """The Lockfile from walking the graph, or None where uv export must decide."""
     packages, manifest = document.get("package"), document.get("manifest", {})
     if document.get("version") != 1 or "conflicts" in document or not isinstance(manifest, dict) or "members" in manifest:
@@ -125,17 +124,20 @@ def _walk(path: str, text: str, document: dict[str, Any], pyproject: dict[str, A
     if not _strings(document.get("supported-markers", [])) or not isinstance(document.get("requires-python", ""), str):
         return None
     root = _root(packages, pyproject)
-    selected_groups = _groups(packages[root], pyproject, groups) if root is not None else None
-    if root is None or selected_groups is None or not set(extras) <= set(packages[root].get("optional-dependencies", {})):
+    if root is None or not isinstance(packages[root].get("optional-dependencies", {}), dict):
         return None
-    markers = _reach(_Graph(packages), root, extras, selected_groups)
+    extras = selection.extras_of(packages[root].get("optional-dependencies", {}))
+    selected_groups = _groups(packages[root], pyproject, selection)
+    if selected_groups is None or not set(extras) <= set(packages[root].get("optional-dependencies", {})):
+        return None
+    markers = _reach(_Graph(packages), root, extras, selected_groups, not selection.only_groups)
     if markers is None:
         return None
     project = os.path.dirname(os.path.abspath(path))
     lines = header_lines(text, _PACKAGE_HEADER)
     entries = []
     for index, package in enumerate(packages):
-        if index in markers and "virtual" not in package["source"]:
+        if index in markers and "virtual" not in package["source"] and not (selection.only_groups and index == root):
             origin = f"{path}:{lines[index]}" if len(lines) == len(packages) else f"{path}:package[{index}]"
             entry = _entry(package, _marker_text(markers[index]), project, origin)
             if entry is None:
@@ -182,10 +184,14 @@ def _tool_uv(pyproject: dict[str, Any]) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _groups(root: dict[str, Any], pyproject: dict[str, Any], asked: tuple[str, ...]) -> list[str] | None:
+def _groups(root: dict[str, Any], pyproject: dict[str, Any], selection: Selection) -> list[str] | None:
     """The dependency groups uv installs: its default groups (``tool.uv.default-groups``,
-    else ``dev``) that the lock has, plus those asked for; None for one the lock lacks."""
+    else ``dev``) that the lock has unless the selection leaves them out, plus those asked
+    for; None for one the lock lacks."""
+    asked = selection.groups
     locked = root.get("dev-dependencies", {})
+    if not selection.default_groups:
+        return None if any(name not in locked for name in asked) else list(dict.fromkeys(asked))
     defaults = (_tool_uv(pyproject) or {}).get("default-groups", ["dev"])
     if defaults == "all":
         defaults = list(locked)
@@ -197,10 +203,11 @@ def _groups(root: dict[str, Any], pyproject: dict[str, Any], asked: tuple[str, .
     return list(dict.fromkeys([*chosen, *asked]))
 
 
-def _reach(graph: _Graph, root: int, extras: tuple[str, ...], groups: list[str]) -> dict[int, Clauses] | None:
+def _reach(graph: _Graph, root: int, extras: tuple[str, ...], groups: list[str], project: bool = True) -> dict[int, Clauses] | None:
     """Each reachable package's marker, by position: propagated to a fixed point (cycles are
-    allowed), a node being a package or one of its extras. None where an edge names no single
-    package, names an extra the package lacks, or a marker grows past :data:`MAX_CLAUSES`."""
+    allowed), a node being a package or one of its extras. ``project`` False (``--only-group``)
+    leaves out the project's own dependencies. None where an edge names no single package,
+    names an extra the package lacks, or a marker grows past :data:`MAX_CLAUSES`."""
     reached: dict[tuple[int, str | None], Clauses] = {(root, None): ALWAYS, **{(root, extra): ALWAYS for extra in extras}}
     pending = list(reached)
     while pending:
@@ -209,7 +216,8 @@ def _reach(graph: _Graph, root: int, extras: tuple[str, ...], groups: list[str])
         package = graph.packages[index]
         edges = package.get("dependencies", []) if extra is None else package["optional-dependencies"][extra]
         if node == (root, None):
-            edges = [*edges, *(edge for group in groups for edge in package["dev-dependencies"][group])]
+            own = edges if project else []
+            edges = [*own, *(edge for group in groups for edge in package["dev-dependencies"][group])]
         for edge in edges:
             target = graph.target(edge)
             if target is None or not isinstance(edge.get("marker", ""), str) or not _strings(edge.get("extra", [])):
