@@ -20,18 +20,18 @@ fail() { echo "scripts/slurm.sh: cannot start Slurm: $*" >&2; exit 1; }
 takes_jobs() {  # the controller answers and this script's node (or any node) is usable
   command -v sinfo >/dev/null || return 1
   scontrol ping 2>/dev/null | grep -q "is UP" || return 1
-  sinfo -h -o "%T" 2>/dev/null | grep -qE "^(idle|mixed|allocated)"
+  sinfo -h -o "%T" 2>/dev/null | grep -qE "^(idle|mixed|allocated|completing)$"
 }
 
 install_packages() {
   command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v srun >/dev/null \
     && command -v munged >/dev/null && return 0
-  [ "$(id -u)" = 0 ] || fail "slurm-wlm and munge are not installed and this is not root (apt-get install slurm-wlm munge)"
   command -v apt-get >/dev/null || fail "slurm-wlm and munge are not installed and there is no apt-get here"
   echo "scripts/slurm.sh: installing slurm-wlm and munge with apt-get" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2 || fail "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null || fail "apt-get install slurm-wlm munge failed"
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 || fail "apt-get update failed"
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends slurm-wlm munge >/dev/null \
+    || fail "apt-get install slurm-wlm munge failed"
 }
 
 write_conf() {
@@ -80,8 +80,10 @@ running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 start() {
   if takes_jobs; then echo "scripts/slurm.sh: Slurm is running"; return 0; fi
+  [ "$(id -u)" = 0 ] || fail "slurmctld and slurmd start as root here, and this is not root"
+  mkdir -p "$state" && exec 9>"$state/start.lock" && flock 9  # one start at a time (test sessions in parallel)
+  if takes_jobs; then echo "scripts/slurm.sh: Slurm is running"; return 0; fi
   install_packages
-  [ "$(id -u)" = 0 ] || fail "starting slurmctld and slurmd needs root"
   write_conf
   start_munge
   running "$state/slurmctld.pid" || slurmctld || fail "slurmctld did not start (see $state/slurmctld.log)"
