@@ -25,6 +25,7 @@ from typing import Any
 
 from .cluster_report import cluster_report
 from .collectives import Exchange, RankTimeout
+from .launcher import refuse_unseen_launch
 from .mpiexec import VERDICT_PREFIX
 
 _NO_FILES: list[Any] = []
@@ -339,7 +340,8 @@ def verify_across_ranks(lockfile: str | None, options: dict[str, Any], *, compar
     that never ran the job.
 
     Raises:
-        LockgateError: mpi4py is missing.
+        LockgateError: mpi4py is missing, or this is one task of a launch MPI cannot see
+            (:func:`~lockgate.gate.launcher.refuse_unseen_launch`).
     """
 
     def show(data: dict[str, Any]) -> bool:
@@ -350,6 +352,7 @@ def verify_across_ranks(lockfile: str | None, options: dict[str, Any], *, compar
             print(f"{VERDICT_PREFIX}{'passed' if data['passed'] else 'failed'}", file=sys.stderr, flush=True)
         return bool(data["passed"])
 
+    refuse_unseen_launch(_mpi)
     exchange, report = check_ranks(lockfile, options, compare=compare, timeout=timeout, shared_env=shared_env)
     return 0 if _decide(exchange, report, show) else 1
 
@@ -363,7 +366,8 @@ def gate_ranks(lockfile: str, options: dict[str, Any], command: list[str], *, ti
     first (the cluster report; no exit code, since the process is replaced).
 
     Raises:
-        LockgateError: mpi4py is missing, or COMMAND cannot be started.
+        LockgateError: mpi4py is missing, this is one task of a launch MPI cannot see, or
+            COMMAND cannot be started.
     """
     from ..errors import LockgateError
 
@@ -380,6 +384,7 @@ def gate_ranks(lockfile: str, options: dict[str, Any], command: list[str], *, ti
             sys.stdout.write(render_cluster_text(data) + "the command was not started on any rank\n")
         return bool(data["passed"])
 
+    refuse_unseen_launch(_mpi)
     if not _decide(*check_ranks(lockfile, options, compare=False, timeout=timeout, shared_env=shared_env), show):
         return 1
     _mpi().Finalize()
