@@ -500,6 +500,12 @@ def _tasks_lock(config, args: argparse.Namespace) -> int:
     verb = "wrote" if outcome.changed else "unchanged:"
     groups = sum(1 for name in outcome.lock.tasks if is_group(name))
     counted = f"{len(outcome.lock.tasks) - groups} tasks" + (f", {groups} task group{'s' if groups > 1 else ''}" if groups else "")
+    if outcome.adopted:
+        roots = ", ".join(outcome.lock.roots)
+        print(f"lockgate tasks {args.tasks_command}: adopted {outcome.adopted}'s lock: versions and sources kept, "
+              f"checksums recomputed (periplon's cannot be re-derived), roots recorded: {roots}")  # fmt: skip
+    for line in outcome.moved:
+        print(f"  {line}")
     print(f"lockgate tasks {args.tasks_command}: {verb} {outcome.path} ({counted})")
     return EXIT_PASSED
 

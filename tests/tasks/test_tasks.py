@@ -398,7 +398,7 @@ def test_source_records_keep_unknown_keys_and_refuse_unknown_types():
     unknown = source_record({"type": "s3", "bucket": "b"}, "tasks.a.source")
     assert unknown.to_dict() == {"type": "s3", "bucket": "b"}
     with pytest.raises(LockgateError, match="tasks.a.source: unknown type 's3'"):
-        unknown.read(None, "a")
+        unknown.read(None, api.LockedTask("a", "1.0.0", "", unknown, "", {}, {}, {}))
     with pytest.raises(LockgateError, match=r"tasks.a.source.url: must be text"):
         source_record({"type": "git", "url": ["x"]}, "tasks.a.source")
 

@@ -18,6 +18,7 @@ CHECKSUM_FAILED = "checksum_failed"
 SOURCE_MISMATCH = "source_mismatch"
 RESOLUTION = "(resolution)"
 ROOTS = "(roots)"
+PERIPLON = "(periplon)"
 VERIFY_STATUSES = (MATCHED, MISSING, EXTRA, VERSION_MISMATCH, DEPENDENCY_MISMATCH, CHECKSUM_FAILED, SOURCE_MISMATCH)
 
 
@@ -28,15 +29,19 @@ class FrozenLockError(LockgateError):
 
 
 class LockOutcome:
-    """What :func:`lock_tasks` did: ``path``, the new ``lock`` (:class:`TaskLock`) and
-    ``changed`` (False when the file already said the same)."""
+    """What :func:`lock_tasks` did: ``path``, the new ``lock`` (:class:`TaskLock`),
+    ``changed`` (False when the file already said the same), ``moved`` (:func:`moves` from the
+    previous lock, one line each) and ``adopted`` (the ``generated_by`` of a periplon lock this
+    one replaced, else None)."""
 
-    __slots__ = ("path", "lock", "changed")
+    __slots__ = ("path", "lock", "changed", "moved", "adopted")
 
-    def __init__(self, path, lock, changed):
+    def __init__(self, path, lock, changed, moved=(), adopted=None):
         self.path = path
         self.lock = lock
         self.changed = changed
+        self.moved: list[str] = list(moved)
+        self.adopted: str | None = adopted
 
 
 def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update: bool = False, reporter=None, names=(),
@@ -70,7 +75,8 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
     """
     with lock_file_guard(config.lockfile):
         previous = read_task_lock(config.lockfile) if os.path.exists(config.lockfile) else None
-        roots = list(roots or config.roots or (previous and (previous.roots or _implied_roots(previous))) or [])
+        implied = [f"{name}@^{previous.tasks[name].version}" for name in _implied_roots(previous)] if previous else []
+        roots = list(roots or config.roots or (previous and previous.roots) or implied)
         if not roots:
             raise LockgateError("no tasks to lock: name them (lockgate tasks lock app@^1.0) or set tasks.roots in lockgate.toml")
         requirements = [parse_root(root) for root in roots]
@@ -100,7 +106,8 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
             raise FrozenLockError(f"--frozen: the lock would change ({len(differences)} differences); run lockgate tasks lock", config.lockfile, detail="\n".join(differences))
         if changed:
             save_task_lock(config.lockfile, new)
-        return LockOutcome(config.lockfile, new, changed)
+        adopted = previous.generated_by if previous and previous.by_periplon and changed else None
+        return LockOutcome(config.lockfile, new, changed, moves(previous, new, config.sources) if previous else (), adopted)
 
 
 def _unchanged(config: TasksConfig, previous: TaskLock, roots: list[str]) -> bool:
@@ -155,11 +162,63 @@ def build_lock(resolution: dict[str, ResolvedTask], previous: TaskLock | None, r
     return lock
 
 
+def moves(old: TaskLock, new: TaskLock, sources=()) -> list[str]:
+    """What a relock moved, one line per task, as ``cargo update`` prints it:
+    ``auth-helper 2.2.0 -> 2.1.0 (downgrade: ref v2.2.0 gone from the remote)``, ``adding audit
+    1.0.0``, ``removing logger 0.1.0``, ``util 1.2.5 commit 1a2b3c4d5e6f -> 6f5e4d3c2b1a``."""
+    from .constraints import version_key
+
+    lines = []
+    for name in sorted(set(old.tasks) | set(new.tasks)):
+        before, after = old.tasks.get(name), new.tasks.get(name)
+        if before is None:
+            lines.append(f"adding {name} {after.version}")
+        elif after is None:
+            lines.append(f"removing {name} {before.version}")
+        elif before.version != after.version:
+            down = version_key(after.version) < version_key(before.version)
+            why = _why_gone(before, sources) if down else None
+            lines.append(f"{name} {before.version} -> {after.version} ({'downgrade' if down else 'upgrade'}{f': {why}' if why else ''})")
+        elif before.source.get("commit") and after.source.get("commit") and before.source.get("commit") != after.source.get("commit"):
+            lines.append(f"{name} {before.version} commit {before.source.get('commit')[:12]} -> {after.source.get('commit')[:12]}")
+    return lines
+
+
+def _why_gone(entry: LockedTask, sources) -> str | None:
+    """Why a git-locked version could not be kept: its ref gone from the remote, or its commit
+    force-pushed away (None when neither, or not from git)."""
+    from .git_source import GitSource
+    from .source_record import GitRecord
+
+    record = entry.source
+    if not isinstance(record, GitRecord):
+        return None
+    url, ref, commit = record.get("url"), record.get("ref"), record.get("commit")
+    git = next((s for s in sources if isinstance(s, GitSource) and s.url == url), None)
+    if git is None:
+        return None
+    try:
+        if ref and ref != "HEAD" and not git.has(ref):
+            return f"ref {ref} gone from the remote"
+        if commit and not git.has(commit):
+            return f"commit {commit[:12]} force-pushed away"
+    except LockgateError:
+        return None
+    return None
+
+
 def differences_between(old: TaskLock, new: TaskLock) -> list[str]:
     """One line per difference between two locks, e.g. ``auth-helper: version 2.1.0 -> 2.2.0``."""
-    lines = [f"roots: {old.roots} -> {new.roots}"] if old.roots != new.roots else []
+    lines = [periplon_notice(old)] if old.by_periplon else []
+    lines += [f"roots: {old.roots} -> {new.roots}"] if old.roots != new.roots and old.roots else []
     lines.extend(f"{name}: {message}" for _, name, _, _, message in _task_differences(old, new))
     return lines
+
+
+def periplon_notice(lock: TaskLock) -> str:
+    """The one line that says a lock's checksums are periplon's, and how to adopt it."""
+    return (f"checksums written by {lock.generated_by} cannot be re-derived (periplon hashes its Rust task struct); "
+            "adopt the lock with: lockgate tasks lock")  # fmt: skip
 
 
 def _task_differences(locked: TaskLock, fresh: TaskLock):
@@ -173,14 +232,22 @@ def _task_differences(locked: TaskLock, fresh: TaskLock):
             yield EXTRA, name, None, old.version, "in the lock, no longer needed"
         elif old.version != new.version:
             yield VERSION_MISMATCH, name, old.version, new.version, f"version {old.version} -> {new.version}"
-        elif old.checksum != new.checksum:
+        elif old.checksum != new.checksum and not locked.by_periplon:
             yield CHECKSUM_FAILED, name, old.checksum, new.checksum, "content changed since it was locked"
-        elif old.source != new.source:
+        elif not _same_source(old.source, new.source, locked.by_periplon):
             yield SOURCE_MISMATCH, name, old.source.describe(), new.source.describe(), "now comes from another source"
         elif old.dependencies != new.dependencies:
             yield DEPENDENCY_MISMATCH, name, _pairs(old.dependencies), _pairs(new.dependencies), "dependencies changed"
-        elif old.constraints != new.constraints:
+        elif old.constraints != new.constraints and old.constraints:  # none recorded: the entry predates them
             yield DEPENDENCY_MISMATCH, name, _pairs(old.constraints), _pairs(new.constraints), "constraints changed"
+
+
+def _same_source(old, new, by_periplon: bool) -> bool:
+    """The same source; periplon records fewer fields (no git commit or path): those it has must agree."""
+    if not by_periplon:
+        return bool(old == new)
+    found = new.to_dict()
+    return all(found.get(key) == value for key, value in old.to_dict().items())
 
 
 def verify_tasks(config: TasksConfig) -> Report:
@@ -199,6 +266,8 @@ def verify_tasks(config: TasksConfig) -> Report:
     lock_dir = lock_folder(config)
     current: dict = {}
     findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current, config.sources)}
+    if locked.by_periplon:
+        findings[PERIPLON] = Finding(CHECKSUM_FAILED, PERIPLON, locked.generated_by, None, periplon_notice(locked), fails=True)
     if _roots_changed(config, locked):
         message = "tasks.roots changed since the lock was made; run lockgate tasks lock"
         findings[ROOTS] = Finding(DEPENDENCY_MISMATCH, ROOTS, _roots_text(locked.roots), _roots_text(config.roots), message, fails=True)
@@ -230,7 +299,7 @@ def tasks_status(config: TasksConfig) -> list[str]:
     except LockgateError as error:  # a new conflict, an unsatisfiable root: stale, and why
         return [f"a fresh resolution fails: {error}"]
     reasons = differences_between(locked, fresh)
-    if locked.version != FORMAT_VERSION:
+    if locked.version != FORMAT_VERSION and not locked.by_periplon:  # adopting it says so already
         reasons.append(f"format {locked.version}; lockgate tasks lock writes {FORMAT_VERSION}")
     return reasons
 
@@ -473,7 +542,7 @@ def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=(
         definition = current[name] = parse_locked(text, origin, name)
         if (definition.name, definition.version) != (name, task.version):
             yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
-        elif definition.checksum != task.checksum:
+        elif definition.checksum != task.checksum and not locked.by_periplon:  # periplon's: said once, not per task
             yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
 
 

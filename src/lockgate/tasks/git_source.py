@@ -31,6 +31,10 @@ GIT_TIMEOUT = 120.0  # seconds one git command may take; tasks --timeout changes
 _ENVIRONMENT = {"GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
 
 
+class CommitGoneError(LockgateError):
+    """The commit a lock pins is no longer in the repository (force-pushed away)."""
+
+
 class GitSource(TaskSource):
     """Task files under ``subpath`` of ``url`` at ``ref`` (or at a pinned commit).
 
@@ -80,7 +84,7 @@ class GitSource(TaskSource):
             mirror = self.mirror()
             present = self.pinned and self._git(["cat-file", "-e", f"{self.pinned}^{{commit}}"], mirror, check=False).returncode == 0
             if self.pinned and not present and self.frozen:
-                raise LockgateError(f"commit {self.pinned} of {self.url} is gone (force-pushed away?); "
+                raise CommitGoneError(f"commit {self.pinned} of {self.url} is gone (force-pushed away?); "
                                     "run lockgate tasks lock without --frozen to lock the current one")  # fmt: skip
             if present:
                 self._commit = self.pinned
@@ -153,6 +157,22 @@ class GitSource(TaskSource):
 
         return GitRecord({"url": self.url, "ref": self.ref or "HEAD", "commit": self.commit(), "subpath": self.subpath,
                           "path": self._paths[definition.key]})  # fmt: skip
+
+    def has(self, ref: str) -> bool:
+        """True when the cached mirror has ``ref`` (a branch, tag or commit)."""
+        found = self._git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{check_ref(ref)}^{{commit}}"], self.mirror(), check=False)
+        return found.returncode == 0
+
+    def path_of(self, key: str) -> str:
+        """The file of ``name@version`` at the commit.
+
+        Raises:
+            LockgateError: no file there defines it.
+        """
+        self.index()
+        if key not in self._paths:
+            raise LockgateError(f"{self.describe()} has no {key} at commit {self.commit()[:12]}")
+        return self._paths[key]
 
     def read(self, path: str) -> str:
         """The text of ``path`` at the commit (for fetch and verify)."""
