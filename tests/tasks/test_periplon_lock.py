@@ -97,3 +97,46 @@ def test_dot_slash_and_plain_paths_are_one_path_at_the_project_root(periplon_pro
     verify = lockgate("tasks", "verify", cwd=periplon_project)
     assert "source_mismatch" not in verify.stdout.replace("0 source mismatch", "") and "is gone" not in verify.stdout, verify.stdout
     assert "2 matched" in verify.stdout
+
+
+def test_groups_are_found_where_periplons_group_loader_looks_whatever_task_sources_lists(tmp_path):
+    from taskmaker import write_group, write_task
+
+    write_task(tmp_path / "mytasks", "step", "1.0.0")
+    write_group(tmp_path / ".claude" / "task-groups", "suite", "1.0.0", tasks=[("step", "^1")])
+    (tmp_path / ".claude" / "task-sources.yaml").write_text("sources:\n  - {type: local, name: mine, path: ./mytasks, priority: 10}\n")
+    (tmp_path / "wf.yaml").write_text('name: wf\nversion: "1.0.0"\nimports:\n  qa: "suite@^1.0"\ntasks:\n  run:\n    uses_workflow: "qa:main"\n')
+    result = lockgate("tasks", "lock", "--workflow", "wf.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lock = yaml.safe_load((tmp_path / ".claude" / "tasks.lock.yaml").read_text())
+    assert lock["groups"]["suite"]["source"]["path"] == "task-groups/suite-1.0.0.taskgroup.yaml" and "step" in lock["tasks"]
+    missing = lockgate("tasks", "lock", "nothing@^1", cwd=tmp_path)
+    assert missing.returncode == 2 and "(local mytasks, local .claude/task-groups (task groups)" in missing.stderr  # no ././
+
+
+def test_a_group_named_without_its_prefix_and_an_empty_version(tmp_path):
+    from taskmaker import write_group, write_task
+
+    write_task(tmp_path / "tasks", "step", "1.0.0")
+    write_group(tmp_path / "tasks", "my-group", "1.0.0", tasks=[("step", "^1")])
+    bare = lockgate("tasks", "lock", "my-group@1.0.0", cwd=tmp_path)
+    assert bare.returncode == 2
+    assert "my-group is a task group (" in bare.stderr and "my-group-1.0.0.taskgroup.yaml): write group:my-group@1.0.0" in bare.stderr
+    empty = lockgate("tasks", "lock", "step@", cwd=tmp_path)
+    assert empty.returncode == 2 and "task reference 'step@': no version after @" in empty.stderr
+    assert not (tmp_path / "tasks.lock.yaml").exists()
+
+
+def test_a_disabled_source_in_lockgate_toml_is_skipped(tmp_path):
+    from taskmaker import write_task
+
+    write_task(tmp_path / "stable", "app", "1.0.0")
+    write_task(tmp_path / "beta", "app", "1.5.0")
+    (tmp_path / "lockgate.toml").write_text(
+        '[[tasks.sources]]\npath = "stable"\n\n[[tasks.sources]]\npath = "beta"\npriority = 5\nenabled = false\n'
+    )
+    result = lockgate("tasks", "lock", "app@^1", cwd=tmp_path)
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+    assert yaml.safe_load((tmp_path / "tasks.lock.yaml").read_text())["tasks"]["app"]["version"] == "1.0.0"
+    (tmp_path / "lockgate.toml").write_text('[[tasks.sources]]\npath = "stable"\nenabled = "no"\n')
+    assert "tasks.sources[0].enabled: must be true or false" in lockgate("tasks", "lock", "app@^1", cwd=tmp_path).stderr
