@@ -46,7 +46,8 @@ class LockOutcome:
 
 def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update: bool = False, reporter=None, names=(),
                policy: str | None = None) -> LockOutcome:  # fmt: skip
-    """Resolve the roots and write the lock, under a file lock that makes writers wait.
+    """Resolve the roots and write the lock, under a file lock that makes writers wait
+    (:func:`~lockgate.tasks.lockfile.lock_file_guard`, in the cache folder; none with ``frozen``).
 
     Args:
         config: :func:`~lockgate.tasks.config.load_tasks_config`.
@@ -73,7 +74,9 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         LockgateError: no roots, a conflict (one the policy causes says so), a cycle, a name
             that is not locked, or an invalid task or lock file.
     """
-    with lock_file_guard(config.lockfile):
+    from contextlib import nullcontext
+
+    with nullcontext() if frozen else lock_file_guard(config.lockfile):  # frozen writes nothing: atomic renames suffice
         previous = read_task_lock(config.lockfile) if os.path.exists(config.lockfile) else None
         implied = [f"{name}@^{previous.tasks[name].version}" for name in _implied_roots(previous)] if previous else []
         roots = list(roots or config.roots or (previous and previous.roots) or implied)
@@ -268,9 +271,6 @@ def verify_tasks(config: TasksConfig) -> Report:
     findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current, config.sources)}
     if locked.by_periplon:
         findings[PERIPLON] = Finding(CHECKSUM_FAILED, PERIPLON, locked.generated_by, None, periplon_notice(locked), fails=True)
-    if _roots_changed(config, locked):
-        message = "tasks.roots changed since the lock was made; run lockgate tasks lock"
-        findings[ROOTS] = Finding(DEPENDENCY_MISMATCH, ROOTS, _roots_text(locked.roots), _roots_text(config.roots), message, fails=True)
     try:
         fresh = locked if not findings and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
     except LockgateError as error:  # a task gone from every source, a new conflict: reported, not raised
@@ -278,6 +278,10 @@ def verify_tasks(config: TasksConfig) -> Report:
         fresh = locked
     for status, name, expected, found, message in _task_differences(locked, fresh):
         findings.setdefault(name, Finding(status, name, expected, found, message, fails=True))
+    explained = bool(findings) and all(finding.status == MISSING for finding in findings.values())
+    if _roots_changed(config, locked) and not explained:  # a new root's missing tasks say it all (periplon's MissingTask)
+        message = "tasks.roots changed since the lock was made; run lockgate tasks lock"
+        findings[ROOTS] = Finding(DEPENDENCY_MISMATCH, ROOTS, _roots_text(locked.roots), _roots_text(config.roots), message, fails=True)
     for name, task in locked.tasks.items():
         findings.setdefault(name, Finding(MATCHED, name, task.version, task.version, ""))
     header = {"lockfile": config.lockfile, "format": locked.version, "roots": locked.roots or _implied_roots(locked)}
@@ -599,8 +603,9 @@ def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
     A ``uses: NAME@CONSTRAINT`` is satisfied when NAME is locked at a version the constraint
     allows; an ``imports: {namespace: GROUP@CONSTRAINT}`` when the group is; a ``uses_workflow:
     namespace:workflow`` when the namespace is imported in the same file, that import is
-    satisfied, and the locked group's file (read from its source and checked against the lock's
-    checksum) has that workflow in ``spec.workflows``.
+    satisfied, and the locked group has that workflow in ``spec.workflows``. Every locked task
+    and group a reference reaches (its locked dependencies too) is read from its source and
+    checked against the lock's checksum: a file changed since it was locked fails, naming it.
 
     Returns:
         ``(references checked, one "FILE:LINE: …" line per unsatisfied reference)``.
@@ -611,25 +616,25 @@ def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
     from .workflow_refs import IMPORT, read_workflow_references
 
     locked = _read_existing(config)
-    groups = _LockedGroups(config, locked)
+    files = _LockedFiles(config, locked)
     checked, problems = 0, []
     for path in paths:
         references = read_workflow_references(path)
         imports = {reference.namespace: reference for reference in references if reference.kind == IMPORT}
         for reference in references:
             checked += 1
-            problem = _workflow_problem(reference, imports, locked, groups, config.lockfile)
+            problem = _workflow_problem(reference, imports, locked, files, config.lockfile)
             if problem:
                 problems.append(f"{path}:{reference.line}: {_field(reference)} {reference.text}: {problem}")
     return checked, problems
 
 
-def _workflow_problem(reference, imports: dict, locked: TaskLock, groups, lockfile: str) -> str | None:
+def _workflow_problem(reference, imports: dict, locked: TaskLock, files: _LockedFiles, lockfile: str) -> str | None:
     """Why one workflow reference is not satisfied by the lock, or None."""
     from .workflow_refs import USES_WORKFLOW
 
     if reference.kind != USES_WORKFLOW:
-        return _pin_problem(reference, locked, lockfile)
+        return _pin_problem(reference, locked, lockfile) or files.tampered(_workflow_requirement(reference).name)
     namespace, _, workflow = reference.text.partition(":")
     if not namespace or not workflow or ":" in workflow:
         return "expected namespace:workflow"
@@ -638,7 +643,7 @@ def _workflow_problem(reference, imports: dict, locked: TaskLock, groups, lockfi
         return f"this workflow has no imports.{namespace}"
     if _pin_problem(imported, locked, lockfile):
         return f"imports.{namespace} ({imported.text}) is not satisfied"
-    return groups.workflow_problem(_workflow_requirement(imported).name, workflow)
+    return files.workflow_problem(_workflow_requirement(imported).name, workflow)
 
 
 def _pin_problem(reference, locked: TaskLock, lockfile: str) -> str | None:
@@ -651,9 +656,9 @@ def _pin_problem(reference, locked: TaskLock, lockfile: str) -> str | None:
     return None
 
 
-class _LockedGroups:
-    """The locked task groups' files, read once each from their sources and checked against
-    the lock's checksums (for ``uses_workflow``)."""
+class _LockedFiles:
+    """The locked tasks' and groups' files, read once each from their sources and checked
+    against the lock's checksums (for ``tasks check``)."""
 
     def __init__(self, config: TasksConfig, locked: TaskLock):
         from .fetch import LockedReader
@@ -661,25 +666,40 @@ class _LockedGroups:
         _add_locked_sources(config, locked)
         self.locked = locked
         self.reader = LockedReader(lock_folder(config), sources=config.sources)
-        self.workflows: dict[str, list[str] | str] = {}
+        self.read: dict[str, object] = {}  # name -> TaskDefinition, or why it cannot be used
 
-    def workflow_problem(self, name: str, workflow: str) -> str | None:
-        """Why the locked group ``name`` does not offer ``workflow``, or None."""
-        found = self.workflows.get(name)
-        if found is None:
-            found = self.workflows[name] = self._read(name)
-        if isinstance(found, str):
-            return found
-        if workflow not in found:
-            return f"{name}@{self.locked.tasks[name].version} has no workflow {workflow!r} (it has: {', '.join(found) or 'none'})"
+    def tampered(self, name: str) -> str | None:
+        """Why the locked ``name`` or a locked task it depends on (at any depth) cannot be
+        used as locked, or None."""
+        seen, queue = {name}, [name]
+        while queue:
+            found = self._definition(queue.pop())
+            if isinstance(found, str):
+                return found
+            for dependency in self.locked.tasks[found.name].dependencies:
+                if dependency not in seen and dependency in self.locked.tasks:
+                    seen.add(dependency)
+                    queue.append(dependency)
         return None
 
-    def _read(self, name: str) -> list[str] | str:
-        task = self.locked.tasks[name]
-        try:
-            return self.reader.exact(task)[1].workflow_names
-        except LockgateError as error:  # gone, invalid or changed: nothing vouches for its workflows
-            return f"the locked {name}@{task.version} cannot be used ({error}); run lockgate tasks verify"
+    def workflow_problem(self, name: str, workflow: str) -> str | None:
+        """Why the locked group ``name`` does not offer ``workflow`` (or cannot be used), or None."""
+        problem = self.tampered(name)
+        if problem:
+            return problem
+        names = self._definition(name).workflow_names
+        if workflow not in names:
+            return f"{name}@{self.locked.tasks[name].version} has no workflow {workflow!r} (it has: {', '.join(names) or 'none'})"
+        return None
+
+    def _definition(self, name: str):
+        if name not in self.read:
+            task = self.locked.tasks[name]
+            try:
+                self.read[name] = self.reader.exact(task)[1]
+            except LockgateError as error:  # gone, invalid or changed: nothing vouches for it
+                self.read[name] = f"the locked {name}@{task.version} cannot be used ({error}); run lockgate tasks verify"
+        return self.read[name]
 
 
 def _field(reference) -> str:

@@ -26,7 +26,8 @@ Shape (top-level keys in this order)::
 In memory (:class:`TaskLock.tasks`) a group is the entry ``group:NAME``, as resolution names it.
 Files of any 1.x version load; a newer major version is refused. Saving writes a temporary
 file in the same folder, fsyncs and renames it (:func:`lockgate._io.write_atomic`), under a
-file lock (``tasks.lock.yaml.lock``) held by the whole read-resolve-write of ``tasks lock``.
+file lock in lockgate's cache folder (:func:`lock_file_guard`) held by the whole
+read-resolve-write of ``tasks lock``; ``--frozen``, which writes nothing, takes none.
 """
 
 from __future__ import annotations
@@ -218,7 +219,15 @@ def save_task_lock(path: str, lock: TaskLock) -> None:
 
 
 def lock_file_guard(path: str, timeout: float = 600):
-    """A :class:`filelock.FileLock` on ``PATH.lock``: writers wait for each other (seconds)."""
+    """A :class:`filelock.FileLock` that makes writers of the lock at ``path`` wait for each
+    other (``timeout`` seconds). It lives in lockgate's cache folder (``locks/``), named by the
+    sha256 of the lock's real path, never beside the lock: nothing is left in the project for
+    ``git add -A`` to commit, and a read-only checkout needs no write to be checked."""
+    import hashlib
+
     from filelock import FileLock
 
-    return FileLock(os.path.abspath(path) + ".lock", timeout=timeout)
+    from .cache import cache_dir
+
+    name = hashlib.sha256(os.path.realpath(path).encode()).hexdigest()[:32]
+    return FileLock(os.path.join(cache_dir("locks"), name + ".lock"), timeout=timeout)
