@@ -132,9 +132,7 @@ def test_a_disabled_source_in_lockgate_toml_is_skipped(tmp_path):
 
     write_task(tmp_path / "stable", "app", "1.0.0")
     write_task(tmp_path / "beta", "app", "1.5.0")
-    (tmp_path / "lockgate.toml").write_text(
-        '[[tasks.sources]]\npath = "stable"\n\n[[tasks.sources]]\npath = "beta"\npriority = 5\nenabled = false\n'
-    )
+    (tmp_path / "lockgate.toml").write_text('[[tasks.sources]]\npath = "stable"\n\n[[tasks.sources]]\npath = "beta"\npriority = 5\nenabled = false\n')
     result = lockgate("tasks", "lock", "app@^1", cwd=tmp_path)
     assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
     assert yaml.safe_load((tmp_path / "tasks.lock.yaml").read_text())["tasks"]["app"]["version"] == "1.0.0"

@@ -7,11 +7,9 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import lockgate, run
 from taskmaker import write_task
 
@@ -76,3 +74,94 @@ def test_a_missing_task_is_one_missing_finding(demo):
     report = json.loads(lockgate("tasks", "verify", "--format", "json", cwd=demo).stdout)
     failing = {finding["name"]: finding["status"] for finding in report["tasks"] if finding["status"] != "matched"}
     assert failing == {"audit": "missing"}  # no dependency_mismatch on (roots) besides
+
+
+@pytest.fixture
+def tagged_repo(tmp_path) -> tuple[Path, Path]:
+    """``(work, bare)``: util 1.0.0 under ``catalog/`` at tag v1.0.0."""
+    work = tmp_path / "work"
+    write_task(work / "catalog", "util", "1.0.0")
+    run([*GIT, "init", "-q", str(work)])
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "1.0.0")
+    git(work, "tag", "v1.0.0")
+    bare = tmp_path / "tasks.git"
+    run(["git", "clone", "-q", "--bare", str(work), str(bare)])
+    git(work, "remote", "add", "origin", str(bare))
+    return work, bare
+
+
+def tag(work: Path, version: str) -> None:
+    """A release upstream: the task file at ``version`` (alone), committed, tagged and pushed."""
+    for old in (work / "catalog").iterdir():
+        old.unlink()
+    write_task(work / "catalog", "util", version)
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", version)
+    git(work, "tag", f"v{version}")
+    git(work, "push", "-q", "origin", "main", "--tags")
+
+
+def test_outdated_fetches_git_tags_and_offline_keeps_to_the_cache(tmp_path, tagged_repo):
+    work, bare = tagged_repo
+    project = tmp_path / "project"
+    project.mkdir()
+    assert lockgate("tasks", "lock", "util@^1", "--source-git", f"{bare}@v1.0.0#catalog", cwd=project).returncode == 0
+    for version in ("1.1.0", "1.2.0", "2.0.0"):
+        tag(work, version)
+    offline = lockgate("tasks", "outdated", "--offline", cwd=project)
+    assert offline.returncode == 0 and offline.stdout.splitlines()[1].split() == ["util", "1.0.0", "1.0.0", "1.0.0", "none"]
+    fetched = lockgate("tasks", "outdated", cwd=project)
+    assert fetched.returncode == 0, fetched.stderr
+    assert fetched.stdout.splitlines()[1].split() == ["util", "1.0.0", "1.2.0", "2.0.0", "major!"]
+
+
+def test_outdated_says_a_task_is_gone(demo):
+    (demo / "tasks" / "util-1.0.0.task.yaml").unlink()
+    result = lockgate("tasks", "outdated", cwd=demo)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[2].split() == ["util", "1.0.0", "-", "-", "gone"]
+
+
+def test_update_and_lock_print_what_moved(tmp_path, tagged_repo):
+    work, bare = tagged_repo
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "lockgate.toml").write_text(
+        f'[tasks]\nroots = ["util@^1"]\n\n[[tasks.sources]]\ntype = "git"\nurl = "{bare}"\nref = "main"\nsubpath = "catalog"\n'
+    )
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    tag(work, "1.1.0")
+    updated = lockgate("tasks", "update", cwd=project)
+    assert updated.returncode == 0 and "  util 1.0.0 -> 1.1.0 (upgrade)\n" in updated.stdout, updated.stdout
+    git(work, "reset", "-q", "--hard", "v1.0.0")  # 1.1.0 withdrawn: main force-pushed back, its tag deleted
+    git(work, "push", "-q", "--force", "origin", "main")
+    git(work, "push", "-q", "origin", ":refs/tags/v1.1.0")
+    run(["git", "-C", str(bare), "reflog", "expire", "--expire=now", "--all"])
+    run(["git", "-C", str(bare), "gc", "-q", "--prune=now"])
+    downgraded = lockgate("tasks", "update", cwd=project)
+    assert downgraded.returncode == 0, downgraded.stderr
+    assert "  util 1.1.0 -> 1.0.0 (downgrade: commit " in downgraded.stdout and "force-pushed away)" in downgraded.stdout
+    write_task(tmp_path / "extra", "audit", "1.0.0")
+    added = lockgate("tasks", "lock", "util@^1", "audit@^1", "--source", str(tmp_path / "extra"), cwd=project)
+    assert "  adding audit 1.0.0\n" in added.stdout, added.stdout
+
+
+def test_a_commit_force_pushed_away_is_named_so_by_verify(tmp_path, tagged_repo, monkeypatch):
+    work, bare = tagged_repo
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "lockgate.toml").write_text(
+        f'[tasks]\nroots = ["util@^1"]\n\n[[tasks.sources]]\ntype = "git"\nurl = "{bare}"\nref = "main"\nsubpath = "catalog"\n'
+    )
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    git(work, "commit", "-q", "--amend", "-m", "rewritten")  # same tree, another commit
+    git(work, "push", "-q", "--force", "origin", "main")
+    git(work, "push", "-q", "origin", ":refs/tags/v1.0.0")
+    run(["git", "-C", str(bare), "reflog", "expire", "--expire=now", "--all"])
+    run(["git", "-C", str(bare), "gc", "-q", "--prune=now"])
+    monkeypatch.setenv("LOCKGATE_CACHE_DIR", str(tmp_path / "new-cache"))  # another host: a fresh clone
+    verify = lockgate("tasks", "verify", cwd=project)
+    assert verify.returncode == 1
+    assert "source_mismatch  util" in verify.stdout and "is gone (force-pushed away?); run lockgate tasks lock" in verify.stdout, verify.stdout
+    assert "checksum_failed  util" not in verify.stdout

@@ -354,19 +354,27 @@ def outdated_tasks(config: TasksConfig) -> list[dict]:
     """For each locked task: the newest version its recorded constraints allow, the newest
     release there is (never older than the locked version, a locked pre-release included), the
     kind of update to it and whether it is breaking (a major bump, periplon's ReviewRequired).
+    Git sources pinned to a version tag are searched at every version tag of their repository
+    too; build ``config`` with ``fetch=True`` to see the remote's newest (``--offline``: the cache).
 
     Returns:
         ``[{"name", "locked", "compatible", "latest", "update", "breaking"}]`` sorted by name;
         versions are None when the sources have none; ``update`` is ``major``, ``minor``,
-        ``patch`` or ``none``.
+        ``patch``, ``none``, or ``gone`` when no source has the task any more.
     """
     from .constraints import parse_constraint, version_key
+    from .git_source import GitSource
     from .resolve import available_versions
 
     locked = _read_existing(config)
+    _add_locked_sources(config, locked)
+    sources = [*config.sources, *(tagged for s in config.sources if isinstance(s, GitSource) for tagged in s.version_tags())]
     rows = []
     for name, task in locked.tasks.items():
-        versions = available_versions(config.sources, name)
+        versions = available_versions(sources, name)
+        if not versions:
+            rows.append({"name": name, "locked": task.version, "compatible": None, "latest": None, "update": "gone", "breaking": False})
+            continue
         constraints = [parse_constraint(text) for text in task.constraints.values()]
         compatible = next((v for v in versions if all(c.allows(v) for c in constraints)), None)
         release = next((v for v in versions if "-" not in v), None)
@@ -553,8 +561,11 @@ def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=(
 def _gone(name: str, task: LockedTask, error: LockgateError, sources) -> Finding:
     """A locked file that cannot be read: a version change naming both versions when the
     sources now offer others of the task, else a failed checksum with the reason."""
+    from .git_source import CommitGoneError
     from .resolve import available_versions
 
+    if isinstance(error, CommitGoneError):  # the content may be fine; its commit is what went
+        return Finding(SOURCE_MISMATCH, name, task.source.get("commit"), None, f"{error.message.split(';')[0]}; run lockgate tasks lock", fails=True)
     try:
         available = available_versions(sources, name)
     except LockgateError:

@@ -158,10 +158,23 @@ class GitSource(TaskSource):
         return GitRecord({"url": self.url, "ref": self.ref or "HEAD", "commit": self.commit(), "subpath": self.subpath,
                           "path": self._paths[definition.key]})  # fmt: skip
 
+    def version_tags(self) -> list[GitSource]:
+        """When ``ref`` is a version tag (``v2.1.0``, ``2.1.0``): a source for every version tag of
+        the (cached) repository, same subpath, each read at its tag (``tasks outdated``: a git
+        source pinned to a tag has newer versions only in newer tags). Else none."""
+        from .constraints import version_key
+
+        if not self.ref or not _is_version_tag(self.ref):
+            return []
+        listing = self._git(["for-each-ref", "--format=%(refname:strip=2)", "refs/tags"], self.mirror()).stdout.split()
+        tags = sorted((tag for tag in listing if _is_version_tag(tag) and tag != self.ref), key=lambda tag: version_key(tag.removeprefix("v")))
+        return [GitSource(self.url, tag, self.subpath, self.priority, offline=True, timeout=self.timeout) for tag in tags]
+
     def has(self, ref: str) -> bool:
-        """True when the cached mirror has ``ref`` (a branch, tag or commit)."""
-        found = self._git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{check_ref(ref)}^{{commit}}"], self.mirror(), check=False)
-        return found.returncode == 0
+        """True when a branch or tag of the cached mirror is ``ref`` or contains it (a commit
+        only its old objects hold was force-pushed away)."""
+        found = self._git(["for-each-ref", "--count=1", f"--contains={check_ref(ref)}"], self.mirror(), check=False)
+        return found.returncode == 0 and bool(found.stdout.strip())
 
     def path_of(self, key: str) -> str:
         """The file of ``name@version`` at the commit.
@@ -180,6 +193,13 @@ class GitSource(TaskSource):
         if found.returncode != 0:
             raise LockgateError(f"{self.url}@{self.commit()[:12]} has no {path}")
         return found.stdout
+
+
+def _is_version_tag(ref: str) -> bool:
+    """``v1.2.3`` or ``1.2.3`` (a pre-release too): a tag that names a release."""
+    import re
+
+    return re.fullmatch(r"v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", ref) is not None
 
 
 def parse_git_argument(text: str) -> tuple[str, str | None, str]:
