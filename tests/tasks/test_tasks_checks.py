@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import lockgate, run
 from taskmaker import write_task
 
@@ -165,3 +166,29 @@ def test_a_commit_force_pushed_away_is_named_so_by_verify(tmp_path, tagged_repo,
     assert verify.returncode == 1
     assert "source_mismatch  util" in verify.stdout and "is gone (force-pushed away?); run lockgate tasks lock" in verify.stdout, verify.stdout
     assert "checksum_failed  util" not in verify.stdout
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("ref: 123", "tasks.util.source.ref: must be text (quote it), not int"),
+        ("checksum: 5", "tasks.util.checksum: must be text (sha256:HEX), not int"),
+        ("dependencies: {x: 2.1}", "tasks.util.dependencies.x: must be text (quote it), not float"),
+        ("generated_by: 7", "generated_by: must be text, not int"),
+    ],
+)
+def test_every_lock_field_has_one_type(tmp_path, written, message):
+    key, _, value = written.partition(": ")
+    source = {"type": "git", "url": str(tmp_path / "absent.git"), "ref": "main", "subpath": "", "path": "util.task.yaml"}
+    entry = {"version": "1.0.0", "checksum": "sha256:00", "source": source, "dependencies": {}}
+    document = {"version": "1.1.0", "generated_by": "lockgate", "roots": [], "tasks": {"util": entry}}
+    parsed = yaml.safe_load(f"{key}: {value}")[key]
+    if key == "ref":
+        source["ref"] = parsed
+    elif key == "generated_by":
+        document["generated_by"] = parsed
+    else:
+        entry[key] = parsed
+    (tmp_path / "tasks.lock.yaml").write_text(yaml.safe_dump(document))
+    result = lockgate("tasks", "verify", cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr

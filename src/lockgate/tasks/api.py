@@ -190,6 +190,7 @@ def moves(old: TaskLock, new: TaskLock, sources=()) -> list[str]:
 def _why_gone(entry: LockedTask, sources) -> str | None:
     """Why a git-locked version could not be kept: its ref gone from the remote, or its commit
     force-pushed away (None when neither, or not from git)."""
+    from ..urls import comparable
     from .git_source import GitSource
     from .source_record import GitRecord
 
@@ -197,7 +198,7 @@ def _why_gone(entry: LockedTask, sources) -> str | None:
     if not isinstance(record, GitRecord):
         return None
     url, ref, commit = record.get("url"), record.get("ref"), record.get("commit")
-    git = next((s for s in sources if isinstance(s, GitSource) and s.url == url), None)
+    git = next((s for s in sources if isinstance(s, GitSource) and comparable(s.url) == comparable(url)), None)
     if git is None:
         return None
     try:
@@ -437,6 +438,7 @@ def _fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
 
 def _pin_git_commits(sources, locked: TaskLock | None) -> None:
     """Git sources read the commit the lock recorded for them (as Cargo keeps a git pin)."""
+    from ..urls import comparable
     from .git_source import GitSource
     from .source_record import GitRecord
 
@@ -445,7 +447,7 @@ def _pin_git_commits(sources, locked: TaskLock | None) -> None:
             continue
         for task in locked.tasks.values():
             entry = task.source
-            if isinstance(entry, GitRecord) and (entry.get("url"), entry.get("ref"), entry.get("subpath")) == (source.url, source.ref or "HEAD", source.subpath):
+            if isinstance(entry, GitRecord) and (comparable(entry.get("url")), entry.get("ref"), entry.get("subpath")) == (comparable(source.url), source.ref or "HEAD", source.subpath):
                 source.pinned = entry.get("commit") or None
                 break
 
@@ -510,24 +512,25 @@ def _add_locked_sources(config: TasksConfig, locked: TaskLock) -> None:
     """Add the git repositories and registries the lock records but the configuration does
     not name, below every configured source: a lock made with ``--source-git URL`` is read,
     verified and relocked without repeating the flag."""
+    from ..urls import comparable
     from .git_source import GitSource
     from .registry_source import RegistrySource
     from .source_record import GitRecord, RegistryRecord
 
-    known: set[object] = {(s.url, s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
-    known |= {s.base for s in config.sources if isinstance(s, RegistrySource)}
+    known: set[object] = {(comparable(s.url), s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
+    known |= {comparable(s.base) for s in config.sources if isinstance(s, RegistrySource)}
     priority = min((source.priority for source in config.sources), default=0) - 1
     for task in locked.tasks.values():
         entry = task.source
         if isinstance(entry, GitRecord):
-            key = (entry.get("url"), entry.get("ref") or "HEAD", entry.get("subpath"))
+            key = (comparable(entry.get("url")), entry.get("ref") or "HEAD", entry.get("subpath"))
             if key not in known:
                 known.add(key)
-                config.sources.append(GitSource(key[0], None if key[1] == "HEAD" else key[1], key[2], priority, **config.modes))
+                config.sources.append(GitSource(entry.get("url"), None if key[1] == "HEAD" else key[1], key[2], priority, **config.modes))
         elif isinstance(entry, RegistryRecord):
             base = entry.get("url").rstrip("/") + "/"
-            if base not in known:
-                known.add(base)
+            if comparable(base) not in known:
+                known.add(comparable(base))
                 config.sources.append(RegistrySource(base, priority, offline=config.modes["offline"]))
 
 

@@ -153,9 +153,10 @@ class GitSource(TaskSource):
         return self.index()[name][version]
 
     def lock_source(self, definition: TaskDefinition, lock_dir: str) -> GitRecord:
+        from ..urls import without_credentials
         from .source_record import GitRecord
 
-        return GitRecord({"url": self.url, "ref": self.ref or "HEAD", "commit": self.commit(), "subpath": self.subpath,
+        return GitRecord({"url": without_credentials(self.url), "ref": self.ref or "HEAD", "commit": self.commit(), "subpath": self.subpath,
                           "path": self._paths[definition.key]})  # fmt: skip
 
     def version_tags(self) -> list[GitSource]:
