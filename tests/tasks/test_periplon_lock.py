@@ -138,3 +138,12 @@ def test_a_disabled_source_in_lockgate_toml_is_skipped(tmp_path):
     assert yaml.safe_load((tmp_path / "tasks.lock.yaml").read_text())["tasks"]["app"]["version"] == "1.0.0"
     (tmp_path / "lockgate.toml").write_text('[[tasks.sources]]\npath = "stable"\nenabled = "no"\n')
     assert "tasks.sources[0].enabled: must be true or false" in lockgate("tasks", "lock", "app@^1", cwd=tmp_path).stderr
+
+
+def test_tasks_check_with_periplons_lock_says_to_adopt_it(periplon_project):
+    workflow = periplon_project / "wf.yaml"
+    workflow.write_text('name: wf\nversion: "1.0.0"\ntasks:\n  up:\n    uses: "google-drive-upload@^1.2"\n')
+    checked = lockgate("tasks", "check", str(workflow), cwd=periplon_project)
+    assert checked.returncode == 1 and "checksums written by periplon@0.1.0 cannot be re-derived" in checked.stdout, checked.stdout
+    assert lockgate("tasks", "lock", cwd=periplon_project).returncode == 0
+    assert lockgate("tasks", "check", str(workflow), cwd=periplon_project).returncode == 0

@@ -685,6 +685,8 @@ class _LockedFiles:
     def tampered(self, name: str) -> str | None:
         """Why the locked ``name`` or a locked task it depends on (at any depth) cannot be
         used as locked, or None."""
+        if self.locked.by_periplon:  # nothing vouches for its files until it is adopted
+            return periplon_notice(self.locked)
         seen, queue = {name}, [name]
         while queue:
             found = self._definition(queue.pop())
