@@ -11,6 +11,10 @@ from .constraints import Constraint
 from .lockfile import FORMAT_VERSION, LockedTask, TaskLock, lock_file_guard, read_task_lock, save_task_lock
 from .resolve import ResolvedTask, parse_root, resolve
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .definition import TaskDefinition
+
 VERIFY_SCHEMA = "lockgate.tasks.verify/1"
 VERSION_MISMATCH = "version_mismatch"
 DEPENDENCY_MISMATCH = "dependency_mismatch"
@@ -122,9 +126,8 @@ def _unchanged(config: TasksConfig, previous: TaskLock, roots: list[str]) -> boo
 
     if roots != previous.roots or previous.version != FORMAT_VERSION or not all(isinstance(s, LocalSource) for s in config.sources):
         return False
-    current: dict = {}
-    lock_dir = lock_folder(config)
-    if any(True for _ in _checksum_findings(previous, lock_dir, current, config.sources)):
+    findings, current = _checksum_findings(previous, lock_folder(config), config.sources)
+    if findings:
         return False
     return _still_resolves(previous, current, config)
 
@@ -268,8 +271,7 @@ def verify_tasks(config: TasksConfig) -> Report:
     locked = _read_existing(config)
     _add_locked_sources(config, locked)
     lock_dir = lock_folder(config)
-    current: dict = {}
-    findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current, config.sources)}
+    findings, current = _checksum_findings(locked, lock_dir, config.sources)
     if locked.by_periplon:
         findings[PERIPLON] = Finding(CHECKSUM_FAILED, PERIPLON, locked.generated_by, None, periplon_notice(locked), fails=True)
     try:
@@ -297,8 +299,7 @@ def tasks_status(config: TasksConfig) -> list[str]:
         return [f"no lock at {config.lockfile}"]
     locked = read_task_lock(config.lockfile)
     _add_locked_sources(config, locked)
-    current: dict = {}
-    changed = list(_checksum_findings(locked, lock_folder(config), current, config.sources))
+    changed, current = _checksum_findings(locked, lock_folder(config), config.sources)
     try:
         fresh = locked if not changed and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
     except LockgateError as error:  # a new conflict, an unsatisfiable root: stale, and why
@@ -452,7 +453,7 @@ def _pin_git_commits(sources, locked: TaskLock | None) -> None:
                 break
 
 
-def _still_resolves(locked: TaskLock, current: dict, config: TasksConfig) -> bool:
+def _still_resolves(locked: TaskLock, current: dict[str, TaskDefinition], config: TasksConfig) -> bool:
     """True when a fresh resolution is sure to give the lock back, judged from the locked
     files alone: every root and dependency constraint allows the locked version, the recorded
     dependencies and constraints are what the files say, every locked task is reachable, and no
@@ -540,25 +541,32 @@ def _implied_roots(locked: TaskLock) -> list[str]:
     return [name for name in locked.tasks if name not in needed]
 
 
-def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=()):
-    """``(name, finding)`` for each locked task whose file is gone, renamed or changed in its
-    source (a local file, the locked git commit, the registry file with the locked sha256);
-    the definitions read are left in ``current`` (name -> TaskDefinition)."""
+def _checksum_findings(locked: TaskLock, lock_dir: str, sources=()) -> tuple[dict[str, Finding], dict[str, TaskDefinition]]:
+    """Each locked task's file as its source holds it now (a local file, the locked git
+    commit, the registry file with the locked sha256).
+
+    Returns:
+        ``(findings, current)``: name -> :class:`Finding` for each task whose file is gone,
+        renamed or changed; name -> the definition read, for each file that could be read.
+    """
     from .definition import parse_locked
     from .fetch import LockedReader
 
     reader = LockedReader(lock_dir, sources=sources)
+    findings: dict[str, Finding] = {}
+    current: dict[str, TaskDefinition] = {}
     for name, task in locked.tasks.items():
         try:
             text, origin = reader.text(task)
         except LockgateError as error:
-            yield name, _gone(name, task, error, sources)
+            findings[name] = _gone(name, task, error, sources)
             continue
         definition = current[name] = parse_locked(text, origin, name)
         if (definition.name, definition.version) != (name, task.version):
-            yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
+            findings[name] = Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
         elif definition.checksum != task.checksum and not locked.by_periplon:  # periplon's: said once, not per task
-            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
+            findings[name] = Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
+    return findings, current
 
 
 def _gone(name: str, task: LockedTask, error: LockgateError, sources) -> Finding:
