@@ -217,7 +217,7 @@ def _why_gone(entry: LockedTask, sources) -> str | None:
 def differences_between(old: TaskLock, new: TaskLock) -> list[str]:
     """One line per difference between two locks, e.g. ``auth-helper: version 2.1.0 -> 2.2.0``."""
     lines = [periplon_notice(old)] if old.by_periplon else []
-    lines += [f"roots: {old.roots} -> {new.roots}"] if old.roots != new.roots and old.roots else []
+    lines += [f"roots: {old.roots} -> {new.roots}"] if old.roots != new.roots and not old.by_periplon else []
     lines.extend(f"{name}: {message}" for _, name, _, _, message in _task_differences(old, new))
     return lines
 
@@ -688,7 +688,7 @@ class _LockedFiles:
         _add_locked_sources(config, locked)
         self.locked = locked
         self.reader = LockedReader(lock_folder(config), sources=config.sources)
-        self.read: dict[str, object] = {}  # name -> TaskDefinition, or why it cannot be used
+        self.read: dict[str, TaskDefinition | str] = {}  # name -> its definition, or why it cannot be used
 
     def tampered(self, name: str) -> str | None:
         """Why the locked ``name`` or a locked task it depends on (at any depth) cannot be
@@ -697,10 +697,11 @@ class _LockedFiles:
             return periplon_notice(self.locked)
         seen, queue = {name}, [name]
         while queue:
-            found = self._definition(queue.pop())
+            current = queue.pop()
+            found = self._definition(current)
             if isinstance(found, str):
                 return found
-            for dependency in self.locked.tasks[found.name].dependencies:
+            for dependency in self.locked.tasks[current].dependencies:
                 if dependency not in seen and dependency in self.locked.tasks:
                     seen.add(dependency)
                     queue.append(dependency)
@@ -711,12 +712,13 @@ class _LockedFiles:
         problem = self.tampered(name)
         if problem:
             return problem
-        names = self._definition(name).workflow_names
+        definition = self._definition(name)
+        names = definition.workflow_names if not isinstance(definition, str) else []
         if workflow not in names:
             return f"{name}@{self.locked.tasks[name].version} has no workflow {workflow!r} (it has: {', '.join(names) or 'none'})"
         return None
 
-    def _definition(self, name: str):
+    def _definition(self, name: str) -> TaskDefinition | str:
         if name not in self.read:
             task = self.locked.tasks[name]
             try:
