@@ -58,6 +58,12 @@ def test_tasks_verify_registry_and_generate_check(tmp_path, wheel_index):
     assert lockgate("tasks", "lock", "app@^1", cwd=tmp_path).returncode == 0
     valid("tasks.verify", json.loads(lockgate("tasks", "verify", "--format", "json", cwd=tmp_path).stdout))
     valid("tasks.outdated", json.loads(lockgate("tasks", "outdated", "--format", "json", cwd=tmp_path).stdout))
+    valid("tasks.status", json.loads(lockgate("tasks", "status", "--format", "json", cwd=tmp_path).stdout))
+    (tmp_path / "tasks" / "util-1.0.0.task.yaml").unlink()  # stale, and util gone
+    stale = lockgate("tasks", "status", "--format", "json", cwd=tmp_path)
+    assert stale.returncode == 1 and json.loads(stale.stdout)["fresh"] is False
+    valid("tasks.status", json.loads(stale.stdout))
+    valid("tasks.outdated", json.loads(lockgate("tasks", "outdated", "--format", "json", cwd=tmp_path).stdout))
     assert lockgate("tasks", "publish", "tasks", "--registry-dir", "reg", cwd=tmp_path).returncode == 0
     valid("registry", json.loads((tmp_path / "reg" / "index.json").read_text()))
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\ndependencies = ["alpha"]\n')

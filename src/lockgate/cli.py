@@ -451,7 +451,7 @@ _TASK_COMMANDS = {
     "status": "exit 1 when the lock is stale",
     "tree": "show the locked graph",
     "fetch": "write every locked task, checked against its checksum, into a folder",
-    "outdated": "newer versions the constraints allow, and the newest there are",
+    "outdated": "newer versions the constraints allow, and the newest there are (fetches git sources; exit 1 when a task is gone)",
     "check": "every task, group and workflow reference of periplon workflows is satisfied by the lock (exit 0/1/2)",
     "publish": "write a static registry (index.json and files) from a folder of task files",
 }
@@ -485,7 +485,7 @@ def _configure_tasks(parser: argparse.ArgumentParser) -> None:
         commands.choices[name].add_argument("-v", "--verbose", action="store_true", help="show each step of the resolution on stderr")
     commands.choices["fetch"].add_argument("--frozen", action="store_true", help="fail (exit 1) when the lock is stale")
     commands.choices["fetch"].add_argument("--dest", metavar="DIR", default=".lockgate/tasks", help="where to write the tasks (default: .lockgate/tasks)")
-    for name in ("verify", "outdated"):
+    for name in ("verify", "outdated", "status"):
         commands.choices[name].add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     commands.choices["verify"].add_argument("-q", "--quiet", action="store_true", help="print only failures")
 
@@ -499,7 +499,7 @@ def _run_tasks(args: argparse.Namespace) -> int:
     from .tasks.config import load_tasks_config
 
     config = load_tasks_config(sources=args.source, git_sources=args.source_git, registries=args.source_registry, lockfile=args.lockfile,
-                               fetch=args.tasks_command == "update", offline=args.offline, frozen=getattr(args, "frozen", False),
+                               fetch=args.tasks_command in ("update", "outdated"), offline=args.offline, frozen=getattr(args, "frozen", False),
                                timeout=args.timeout)  # fmt: skip
     for warning in config.warnings:
         print(f"lockgate tasks: warning: {warning}", file=sys.stderr)
@@ -525,6 +525,12 @@ def _tasks_lock(config, args: argparse.Namespace) -> int:
     verb = "wrote" if outcome.changed else "unchanged:"
     groups = sum(1 for name in outcome.lock.tasks if is_group(name))
     counted = f"{len(outcome.lock.tasks) - groups} tasks" + (f", {groups} task group{'s' if groups > 1 else ''}" if groups else "")
+    if outcome.adopted:
+        roots = ", ".join(outcome.lock.roots)
+        print(f"lockgate tasks {args.tasks_command}: adopted {outcome.adopted}'s lock: versions and sources kept, "
+              f"checksums recomputed (periplon's cannot be re-derived), roots recorded: {roots}")  # fmt: skip
+    for line in outcome.moved:
+        print(f"  {line}")
     print(f"lockgate tasks {args.tasks_command}: {verb} {outcome.path} ({counted})")
     return EXIT_PASSED
 
@@ -543,6 +549,12 @@ def _tasks_status(config, args: argparse.Namespace) -> int:
     from .tasks import api
 
     reasons = api.tasks_status(config)
+    if args.format == "json":
+        import json
+
+        document = {"schema": "lockgate.tasks.status/1", "lockfile": config.lockfile, "fresh": not reasons, "reasons": reasons}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return EXIT_FAILED if reasons else EXIT_PASSED
     print(f"{config.lockfile}: {'stale' if reasons else 'fresh'}")
     for reason in reasons:
         print(f"  {reason}")
@@ -568,7 +580,7 @@ def _tasks_outdated(config, args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps({"schema": "lockgate.tasks.outdated/1", "tasks": rows}, indent=2) + "\n")
     else:
         sys.stdout.write(render_outdated(rows))
-    return EXIT_PASSED
+    return EXIT_FAILED if any(row["update"] == "gone" for row in rows) else EXIT_PASSED  # a gone task cannot be relocked
 
 
 def _tasks_tree(config, args: argparse.Namespace) -> int:
@@ -616,7 +628,7 @@ COMMANDS = {
     "schema": (
         "print the JSON Schema (2020-12) of a JSON lockgate writes",
         "Print the JSON Schema of one of lockgate's JSON outputs (lockgate.verify/1, lockgate.cluster/1, "
-        "lockgate.attestation/1, lockgate.generate.check/1, lockgate.tasks.verify/1, lockgate.tasks.outdated/1, lockgate.registry/1, "
+        "lockgate.attestation/1, lockgate.generate.check/1, lockgate.tasks.verify/1, lockgate.tasks.outdated/1, lockgate.tasks.status/1, lockgate.registry/1, "
         "lockgate.diff/1); without NAME, list them.",
         _configure_schema,
     ),

@@ -32,18 +32,6 @@ def string_list(value, field: str, path: str | None) -> list[str]:
     return value
 
 
-def string_table(value, field: str, path: str | None) -> dict[str, str]:
-    """``value`` as a mapping of names to text (scalars are turned into text).
-
-    Raises:
-        LockgateError: not a mapping, or a value that is itself a list or mapping.
-    """
-    mapping = table(value, field, path)
-    if any(isinstance(item, (dict, list)) for item in mapping.values()):
-        raise LockgateError(f"{field}: must map names to versions or constraints", path)
-    return {str(key): str(item) for key, item in mapping.items()}
-
-
 def plain_text(value, field: str, path: str | None) -> str:
     """``value`` when it is text without control characters or lone surrogates (URLs, paths,
     refs and names that reach the file system, git or HTTP).

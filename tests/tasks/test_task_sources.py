@@ -434,3 +434,21 @@ def test_a_configured_source_path_expands_variables_and_an_unknown_key_is_warned
     result = lockgate("tasks", "lock", "app@^1", cwd=project, env={"CATALOG": str(tmp_path / "shared")})
     assert result.returncode == 0, result.stderr
     assert "tasks.sources[0].colour is not a key of a local source; ignored" in result.stderr
+
+
+def test_credentials_in_a_source_url_never_reach_the_lock_and_are_read_back_from_the_configuration(tmp_path, registry):
+    url = registry.url.replace("http://", "http://alice:pa55word@")
+    project = project_with(tmp_path, f'type = "registry"\nurl = "{url}/reg"\n')
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    text = (project / "tasks.lock.yaml").read_text()
+    assert "pa55word" not in text and "alice" not in text and f"url: {registry.url}/reg/" in text
+    registry.seen_auth.clear()
+    fresh_cache = {"LOCKGATE_CACHE_DIR": str(tmp_path / "other-cache")}  # another machine: every file downloaded again
+    verify = lockgate("tasks", "verify", cwd=project, env=fresh_cache)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert registry.seen_auth and all((auth or "").startswith("Basic ") for auth in registry.seen_auth)  # lockgate.toml's credentials
+    given = tmp_path / "given"
+    given.mkdir()
+    assert lockgate("tasks", "lock", "app@^1", "--source-registry", f"{url}/reg", cwd=given).returncode == 0
+    assert "pa55word" not in (given / "tasks.lock.yaml").read_text()
+    assert lockgate("tasks", "verify", "--source-registry", f"{url}/reg", cwd=given, env=fresh_cache).returncode == 0

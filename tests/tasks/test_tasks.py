@@ -314,7 +314,7 @@ def test_concurrent_lockers_leave_one_valid_file(project):
     written = [p.stdout.read().decode() for p in processes]
     assert sum("wrote" in out for out in written) == 1  # the others waited, then found it current
     assert len(read_task_lock(str(project / "tasks.lock.yaml")).tasks) == 4
-    assert sorted(p.name for p in project.iterdir()) == ["lockgate.toml", "tasks", "tasks.lock.yaml", "tasks.lock.yaml.lock"]
+    assert sorted(p.name for p in project.iterdir()) == ["lockgate.toml", "tasks", "tasks.lock.yaml"]  # the file lock is in the cache
 
 
 def test_default_sources_command_line_sources_and_errors(tmp_path):
@@ -398,7 +398,7 @@ def test_source_records_keep_unknown_keys_and_refuse_unknown_types():
     unknown = source_record({"type": "s3", "bucket": "b"}, "tasks.a.source")
     assert unknown.to_dict() == {"type": "s3", "bucket": "b"}
     with pytest.raises(LockgateError, match="tasks.a.source: unknown type 's3'"):
-        unknown.read(None, "a")
+        unknown.read(None, api.LockedTask("a", "1.0.0", "", unknown, "", {}, {}, {}))
     with pytest.raises(LockgateError, match=r"tasks.a.source.url: must be text"):
         source_record({"type": "git", "url": ["x"]}, "tasks.a.source")
 

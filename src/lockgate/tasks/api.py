@@ -11,6 +11,10 @@ from .constraints import Constraint
 from .lockfile import FORMAT_VERSION, LockedTask, TaskLock, lock_file_guard, read_task_lock, save_task_lock
 from .resolve import ResolvedTask, parse_root, resolve
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .definition import TaskDefinition
+
 VERIFY_SCHEMA = "lockgate.tasks.verify/1"
 VERSION_MISMATCH = "version_mismatch"
 DEPENDENCY_MISMATCH = "dependency_mismatch"
@@ -18,6 +22,7 @@ CHECKSUM_FAILED = "checksum_failed"
 SOURCE_MISMATCH = "source_mismatch"
 RESOLUTION = "(resolution)"
 ROOTS = "(roots)"
+PERIPLON = "(periplon)"
 VERIFY_STATUSES = (MATCHED, MISSING, EXTRA, VERSION_MISMATCH, DEPENDENCY_MISMATCH, CHECKSUM_FAILED, SOURCE_MISMATCH)
 
 
@@ -28,20 +33,25 @@ class FrozenLockError(LockgateError):
 
 
 class LockOutcome:
-    """What :func:`lock_tasks` did: ``path``, the new ``lock`` (:class:`TaskLock`) and
-    ``changed`` (False when the file already said the same)."""
+    """What :func:`lock_tasks` did: ``path``, the new ``lock`` (:class:`TaskLock`),
+    ``changed`` (False when the file already said the same), ``moved`` (:func:`moves` from the
+    previous lock, one line each) and ``adopted`` (the ``generated_by`` of a periplon lock this
+    one replaced, else None)."""
 
-    __slots__ = ("path", "lock", "changed")
+    __slots__ = ("path", "lock", "changed", "moved", "adopted")
 
-    def __init__(self, path, lock, changed):
+    def __init__(self, path, lock, changed, moved=(), adopted=None):
         self.path = path
         self.lock = lock
         self.changed = changed
+        self.moved: list[str] = list(moved)
+        self.adopted: str | None = adopted
 
 
 def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update: bool = False, reporter=None, names=(),
                policy: str | None = None) -> LockOutcome:  # fmt: skip
-    """Resolve the roots and write the lock, under a file lock that makes writers wait.
+    """Resolve the roots and write the lock, under a file lock that makes writers wait
+    (:func:`~lockgate.tasks.lockfile.lock_file_guard`, in the cache folder; none with ``frozen``).
 
     Args:
         config: :func:`~lockgate.tasks.config.load_tasks_config`.
@@ -68,9 +78,12 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         LockgateError: no roots, a conflict (one the policy causes says so), a cycle, a name
             that is not locked, or an invalid task or lock file.
     """
-    with lock_file_guard(config.lockfile):
+    from contextlib import nullcontext
+
+    with nullcontext() if frozen else lock_file_guard(config.lockfile):  # frozen writes nothing: atomic renames suffice
         previous = read_task_lock(config.lockfile) if os.path.exists(config.lockfile) else None
-        roots = list(roots or config.roots or (previous and (previous.roots or _implied_roots(previous))) or [])
+        implied = [f"{name}@^{previous.tasks[name].version}" for name in _implied_roots(previous)] if previous else []
+        roots = list(roots or config.roots or (previous and previous.roots) or implied)
         if not roots:
             raise LockgateError("no tasks to lock: name them (lockgate tasks lock app@^1.0) or set tasks.roots in lockgate.toml")
         requirements = [parse_root(root) for root in roots]
@@ -100,7 +113,8 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
             raise FrozenLockError(f"--frozen: the lock would change ({len(differences)} differences); run lockgate tasks lock", config.lockfile, detail="\n".join(differences))
         if changed:
             save_task_lock(config.lockfile, new)
-        return LockOutcome(config.lockfile, new, changed)
+        adopted = previous.generated_by if previous and previous.by_periplon and changed else None
+        return LockOutcome(config.lockfile, new, changed, moves(previous, new, config.sources) if previous else (), adopted)
 
 
 def _unchanged(config: TasksConfig, previous: TaskLock, roots: list[str]) -> bool:
@@ -112,9 +126,8 @@ def _unchanged(config: TasksConfig, previous: TaskLock, roots: list[str]) -> boo
 
     if roots != previous.roots or previous.version != FORMAT_VERSION or not all(isinstance(s, LocalSource) for s in config.sources):
         return False
-    current: dict = {}
-    lock_dir = lock_folder(config)
-    if any(True for _ in _checksum_findings(previous, lock_dir, current, config.sources)):
+    findings, current = _checksum_findings(previous, lock_folder(config), config.sources)
+    if findings:
         return False
     return _still_resolves(previous, current, config)
 
@@ -155,11 +168,64 @@ def build_lock(resolution: dict[str, ResolvedTask], previous: TaskLock | None, r
     return lock
 
 
+def moves(old: TaskLock, new: TaskLock, sources=()) -> list[str]:
+    """What a relock moved, one line per task, as ``cargo update`` prints it:
+    ``auth-helper 2.2.0 -> 2.1.0 (downgrade: ref v2.2.0 gone from the remote)``, ``adding audit
+    1.0.0``, ``removing logger 0.1.0``, ``util 1.2.5 commit 1a2b3c4d5e6f -> 6f5e4d3c2b1a``."""
+    from .constraints import version_key
+
+    lines = []
+    for name in sorted(set(old.tasks) | set(new.tasks)):
+        before, after = old.tasks.get(name), new.tasks.get(name)
+        if before is None:
+            lines.append(f"adding {name} {after.version}")
+        elif after is None:
+            lines.append(f"removing {name} {before.version}")
+        elif before.version != after.version:
+            down = version_key(after.version) < version_key(before.version)
+            why = _why_gone(before, sources) if down else None
+            lines.append(f"{name} {before.version} -> {after.version} ({'downgrade' if down else 'upgrade'}{f': {why}' if why else ''})")
+        elif before.source.get("commit") and after.source.get("commit") and before.source.get("commit") != after.source.get("commit"):
+            lines.append(f"{name} {before.version} commit {before.source.get('commit')[:12]} -> {after.source.get('commit')[:12]}")
+    return lines
+
+
+def _why_gone(entry: LockedTask, sources) -> str | None:
+    """Why a git-locked version could not be kept: its ref gone from the remote, or its commit
+    force-pushed away (None when neither, or not from git)."""
+    from ..urls import comparable
+    from .git_source import GitSource
+    from .source_record import GitRecord
+
+    record = entry.source
+    if not isinstance(record, GitRecord):
+        return None
+    url, ref, commit = record.get("url"), record.get("ref"), record.get("commit")
+    git = next((s for s in sources if isinstance(s, GitSource) and comparable(s.url) == comparable(url)), None)
+    if git is None:
+        return None
+    try:
+        if ref and ref != "HEAD" and not git.has(ref):
+            return f"ref {ref} gone from the remote"
+        if commit and not git.has(commit):
+            return f"commit {commit[:12]} force-pushed away"
+    except LockgateError:
+        return None
+    return None
+
+
 def differences_between(old: TaskLock, new: TaskLock) -> list[str]:
     """One line per difference between two locks, e.g. ``auth-helper: version 2.1.0 -> 2.2.0``."""
-    lines = [f"roots: {old.roots} -> {new.roots}"] if old.roots != new.roots else []
+    lines = [periplon_notice(old)] if old.by_periplon else []
+    lines += [f"roots: {old.roots} -> {new.roots}"] if old.roots != new.roots and not old.by_periplon else []
     lines.extend(f"{name}: {message}" for _, name, _, _, message in _task_differences(old, new))
     return lines
+
+
+def periplon_notice(lock: TaskLock) -> str:
+    """The one line that says a lock's checksums are periplon's, and how to adopt it."""
+    return (f"checksums written by {lock.generated_by} cannot be re-derived (periplon hashes its Rust task struct); "
+            "adopt the lock with: lockgate tasks lock")  # fmt: skip
 
 
 def _task_differences(locked: TaskLock, fresh: TaskLock):
@@ -173,14 +239,22 @@ def _task_differences(locked: TaskLock, fresh: TaskLock):
             yield EXTRA, name, None, old.version, "in the lock, no longer needed"
         elif old.version != new.version:
             yield VERSION_MISMATCH, name, old.version, new.version, f"version {old.version} -> {new.version}"
-        elif old.checksum != new.checksum:
+        elif old.checksum != new.checksum and not locked.by_periplon:
             yield CHECKSUM_FAILED, name, old.checksum, new.checksum, "content changed since it was locked"
-        elif old.source != new.source:
+        elif not _same_source(old.source, new.source, locked.by_periplon):
             yield SOURCE_MISMATCH, name, old.source.describe(), new.source.describe(), "now comes from another source"
         elif old.dependencies != new.dependencies:
             yield DEPENDENCY_MISMATCH, name, _pairs(old.dependencies), _pairs(new.dependencies), "dependencies changed"
-        elif old.constraints != new.constraints:
+        elif old.constraints != new.constraints and old.constraints:  # none recorded: the entry predates them
             yield DEPENDENCY_MISMATCH, name, _pairs(old.constraints), _pairs(new.constraints), "constraints changed"
+
+
+def _same_source(old, new, by_periplon: bool) -> bool:
+    """The same source; periplon records fewer fields (no git commit or path): those it has must agree."""
+    if not by_periplon:
+        return bool(old == new)
+    found = new.to_dict()
+    return all(found.get(key) == value for key, value in old.to_dict().items())
 
 
 def verify_tasks(config: TasksConfig) -> Report:
@@ -197,11 +271,9 @@ def verify_tasks(config: TasksConfig) -> Report:
     locked = _read_existing(config)
     _add_locked_sources(config, locked)
     lock_dir = lock_folder(config)
-    current: dict = {}
-    findings = {name: finding for name, finding in _checksum_findings(locked, lock_dir, current, config.sources)}
-    if _roots_changed(config, locked):
-        message = "tasks.roots changed since the lock was made; run lockgate tasks lock"
-        findings[ROOTS] = Finding(DEPENDENCY_MISMATCH, ROOTS, _roots_text(locked.roots), _roots_text(config.roots), message, fails=True)
+    findings, current = _checksum_findings(locked, lock_dir, config.sources)
+    if locked.by_periplon:
+        findings[PERIPLON] = Finding(CHECKSUM_FAILED, PERIPLON, locked.generated_by, None, periplon_notice(locked), fails=True)
     try:
         fresh = locked if not findings and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
     except LockgateError as error:  # a task gone from every source, a new conflict: reported, not raised
@@ -209,6 +281,10 @@ def verify_tasks(config: TasksConfig) -> Report:
         fresh = locked
     for status, name, expected, found, message in _task_differences(locked, fresh):
         findings.setdefault(name, Finding(status, name, expected, found, message, fails=True))
+    explained = bool(findings) and all(finding.status == MISSING for finding in findings.values())
+    if _roots_changed(config, locked) and not explained:  # a new root's missing tasks say it all (periplon's MissingTask)
+        message = "tasks.roots changed since the lock was made; run lockgate tasks lock"
+        findings[ROOTS] = Finding(DEPENDENCY_MISMATCH, ROOTS, _roots_text(locked.roots), _roots_text(config.roots), message, fails=True)
     for name, task in locked.tasks.items():
         findings.setdefault(name, Finding(MATCHED, name, task.version, task.version, ""))
     header = {"lockfile": config.lockfile, "format": locked.version, "roots": locked.roots or _implied_roots(locked)}
@@ -223,14 +299,13 @@ def tasks_status(config: TasksConfig) -> list[str]:
         return [f"no lock at {config.lockfile}"]
     locked = read_task_lock(config.lockfile)
     _add_locked_sources(config, locked)
-    current: dict = {}
-    changed = list(_checksum_findings(locked, lock_folder(config), current, config.sources))
+    changed, current = _checksum_findings(locked, lock_folder(config), config.sources)
     try:
         fresh = locked if not changed and _still_resolves(locked, current, config) else _fresh_lock(config, locked)
     except LockgateError as error:  # a new conflict, an unsatisfiable root: stale, and why
         return [f"a fresh resolution fails: {error}"]
     reasons = differences_between(locked, fresh)
-    if locked.version != FORMAT_VERSION:
+    if locked.version != FORMAT_VERSION and not locked.by_periplon:  # adopting it says so already
         reasons.append(f"format {locked.version}; lockgate tasks lock writes {FORMAT_VERSION}")
     return reasons
 
@@ -281,19 +356,27 @@ def outdated_tasks(config: TasksConfig) -> list[dict]:
     """For each locked task: the newest version its recorded constraints allow, the newest
     release there is (never older than the locked version, a locked pre-release included), the
     kind of update to it and whether it is breaking (a major bump, periplon's ReviewRequired).
+    Git sources pinned to a version tag are searched at every version tag of their repository
+    too; build ``config`` with ``fetch=True`` to see the remote's newest (``--offline``: the cache).
 
     Returns:
         ``[{"name", "locked", "compatible", "latest", "update", "breaking"}]`` sorted by name;
         versions are None when the sources have none; ``update`` is ``major``, ``minor``,
-        ``patch`` or ``none``.
+        ``patch``, ``none``, or ``gone`` when no source has the task any more.
     """
     from .constraints import parse_constraint, version_key
+    from .git_source import GitSource
     from .resolve import available_versions
 
     locked = _read_existing(config)
+    _add_locked_sources(config, locked)
+    sources = [*config.sources, *(tagged for s in config.sources if isinstance(s, GitSource) for tagged in s.version_tags())]
     rows = []
     for name, task in locked.tasks.items():
-        versions = available_versions(config.sources, name)
+        versions = available_versions(sources, name)
+        if not versions:
+            rows.append({"name": name, "locked": task.version, "compatible": None, "latest": None, "update": "gone", "breaking": False})
+            continue
         constraints = [parse_constraint(text) for text in task.constraints.values()]
         compatible = next((v for v in versions if all(c.allows(v) for c in constraints)), None)
         release = next((v for v in versions if "-" not in v), None)
@@ -356,6 +439,7 @@ def _fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
 
 def _pin_git_commits(sources, locked: TaskLock | None) -> None:
     """Git sources read the commit the lock recorded for them (as Cargo keeps a git pin)."""
+    from ..urls import comparable
     from .git_source import GitSource
     from .source_record import GitRecord
 
@@ -364,12 +448,12 @@ def _pin_git_commits(sources, locked: TaskLock | None) -> None:
             continue
         for task in locked.tasks.values():
             entry = task.source
-            if isinstance(entry, GitRecord) and (entry.get("url"), entry.get("ref"), entry.get("subpath")) == (source.url, source.ref or "HEAD", source.subpath):
+            if isinstance(entry, GitRecord) and (comparable(entry.get("url")), entry.get("ref"), entry.get("subpath")) == (comparable(source.url), source.ref or "HEAD", source.subpath):
                 source.pinned = entry.get("commit") or None
                 break
 
 
-def _still_resolves(locked: TaskLock, current: dict, config: TasksConfig) -> bool:
+def _still_resolves(locked: TaskLock, current: dict[str, TaskDefinition], config: TasksConfig) -> bool:
     """True when a fresh resolution is sure to give the lock back, judged from the locked
     files alone: every root and dependency constraint allows the locked version, the recorded
     dependencies and constraints are what the files say, every locked task is reachable, and no
@@ -429,24 +513,25 @@ def _add_locked_sources(config: TasksConfig, locked: TaskLock) -> None:
     """Add the git repositories and registries the lock records but the configuration does
     not name, below every configured source: a lock made with ``--source-git URL`` is read,
     verified and relocked without repeating the flag."""
+    from ..urls import comparable
     from .git_source import GitSource
     from .registry_source import RegistrySource
     from .source_record import GitRecord, RegistryRecord
 
-    known: set[object] = {(s.url, s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
-    known |= {s.base for s in config.sources if isinstance(s, RegistrySource)}
+    known: set[object] = {(comparable(s.url), s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
+    known |= {comparable(s.base) for s in config.sources if isinstance(s, RegistrySource)}
     priority = min((source.priority for source in config.sources), default=0) - 1
     for task in locked.tasks.values():
         entry = task.source
         if isinstance(entry, GitRecord):
-            key = (entry.get("url"), entry.get("ref") or "HEAD", entry.get("subpath"))
+            key = (comparable(entry.get("url")), entry.get("ref") or "HEAD", entry.get("subpath"))
             if key not in known:
                 known.add(key)
-                config.sources.append(GitSource(key[0], None if key[1] == "HEAD" else key[1], key[2], priority, **config.modes))
+                config.sources.append(GitSource(entry.get("url"), None if key[1] == "HEAD" else key[1], key[2], priority, **config.modes))
         elif isinstance(entry, RegistryRecord):
             base = entry.get("url").rstrip("/") + "/"
-            if base not in known:
-                known.add(base)
+            if comparable(base) not in known:
+                known.add(comparable(base))
                 config.sources.append(RegistrySource(base, priority, offline=config.modes["offline"]))
 
 
@@ -456,32 +541,42 @@ def _implied_roots(locked: TaskLock) -> list[str]:
     return [name for name in locked.tasks if name not in needed]
 
 
-def _checksum_findings(locked: TaskLock, lock_dir: str, current: dict, sources=()):
-    """``(name, finding)`` for each locked task whose file is gone, renamed or changed in its
-    source (a local file, the locked git commit, the registry file with the locked sha256);
-    the definitions read are left in ``current`` (name -> TaskDefinition)."""
+def _checksum_findings(locked: TaskLock, lock_dir: str, sources=()) -> tuple[dict[str, Finding], dict[str, TaskDefinition]]:
+    """Each locked task's file as its source holds it now (a local file, the locked git
+    commit, the registry file with the locked sha256).
+
+    Returns:
+        ``(findings, current)``: name -> :class:`Finding` for each task whose file is gone,
+        renamed or changed; name -> the definition read, for each file that could be read.
+    """
     from .definition import parse_locked
     from .fetch import LockedReader
 
     reader = LockedReader(lock_dir, sources=sources)
+    findings: dict[str, Finding] = {}
+    current: dict[str, TaskDefinition] = {}
     for name, task in locked.tasks.items():
         try:
             text, origin = reader.text(task)
         except LockgateError as error:
-            yield name, _gone(name, task, error, sources)
+            findings[name] = _gone(name, task, error, sources)
             continue
         definition = current[name] = parse_locked(text, origin, name)
         if (definition.name, definition.version) != (name, task.version):
-            yield name, Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
-        elif definition.checksum != task.checksum:
-            yield name, Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
+            findings[name] = Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
+        elif definition.checksum != task.checksum and not locked.by_periplon:  # periplon's: said once, not per task
+            findings[name] = Finding(CHECKSUM_FAILED, name, task.checksum, definition.checksum, f"{origin} changed since it was locked", fails=True)
+    return findings, current
 
 
 def _gone(name: str, task: LockedTask, error: LockgateError, sources) -> Finding:
     """A locked file that cannot be read: a version change naming both versions when the
     sources now offer others of the task, else a failed checksum with the reason."""
+    from .git_source import CommitGoneError
     from .resolve import available_versions
 
+    if isinstance(error, CommitGoneError):  # the content may be fine; its commit is what went
+        return Finding(SOURCE_MISMATCH, name, task.source.get("commit"), None, f"{error.message.split(';')[0]}; run lockgate tasks lock", fails=True)
     try:
         available = available_versions(sources, name)
     except LockgateError:
@@ -530,8 +625,9 @@ def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
     A ``uses: NAME@CONSTRAINT`` is satisfied when NAME is locked at a version the constraint
     allows; an ``imports: {namespace: GROUP@CONSTRAINT}`` when the group is; a ``uses_workflow:
     namespace:workflow`` when the namespace is imported in the same file, that import is
-    satisfied, and the locked group's file (read from its source and checked against the lock's
-    checksum) has that workflow in ``spec.workflows``.
+    satisfied, and the locked group has that workflow in ``spec.workflows``. Every locked task
+    and group a reference reaches (its locked dependencies too) is read from its source and
+    checked against the lock's checksum: a file changed since it was locked fails, naming it.
 
     Returns:
         ``(references checked, one "FILE:LINE: …" line per unsatisfied reference)``.
@@ -542,25 +638,25 @@ def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
     from .workflow_refs import IMPORT, read_workflow_references
 
     locked = _read_existing(config)
-    groups = _LockedGroups(config, locked)
+    files = _LockedFiles(config, locked)
     checked, problems = 0, []
     for path in paths:
         references = read_workflow_references(path)
         imports = {reference.namespace: reference for reference in references if reference.kind == IMPORT}
         for reference in references:
             checked += 1
-            problem = _workflow_problem(reference, imports, locked, groups, config.lockfile)
+            problem = _workflow_problem(reference, imports, locked, files, config.lockfile)
             if problem:
                 problems.append(f"{path}:{reference.line}: {_field(reference)} {reference.text}: {problem}")
     return checked, problems
 
 
-def _workflow_problem(reference, imports: dict, locked: TaskLock, groups, lockfile: str) -> str | None:
+def _workflow_problem(reference, imports: dict, locked: TaskLock, files: _LockedFiles, lockfile: str) -> str | None:
     """Why one workflow reference is not satisfied by the lock, or None."""
     from .workflow_refs import USES_WORKFLOW
 
     if reference.kind != USES_WORKFLOW:
-        return _pin_problem(reference, locked, lockfile)
+        return _pin_problem(reference, locked, lockfile) or files.tampered(_workflow_requirement(reference).name)
     namespace, _, workflow = reference.text.partition(":")
     if not namespace or not workflow or ":" in workflow:
         return "expected namespace:workflow"
@@ -569,7 +665,7 @@ def _workflow_problem(reference, imports: dict, locked: TaskLock, groups, lockfi
         return f"this workflow has no imports.{namespace}"
     if _pin_problem(imported, locked, lockfile):
         return f"imports.{namespace} ({imported.text}) is not satisfied"
-    return groups.workflow_problem(_workflow_requirement(imported).name, workflow)
+    return files.workflow_problem(_workflow_requirement(imported).name, workflow)
 
 
 def _pin_problem(reference, locked: TaskLock, lockfile: str) -> str | None:
@@ -582,9 +678,9 @@ def _pin_problem(reference, locked: TaskLock, lockfile: str) -> str | None:
     return None
 
 
-class _LockedGroups:
-    """The locked task groups' files, read once each from their sources and checked against
-    the lock's checksums (for ``uses_workflow``)."""
+class _LockedFiles:
+    """The locked tasks' and groups' files, read once each from their sources and checked
+    against the lock's checksums (for ``tasks check``)."""
 
     def __init__(self, config: TasksConfig, locked: TaskLock):
         from .fetch import LockedReader
@@ -592,25 +688,44 @@ class _LockedGroups:
         _add_locked_sources(config, locked)
         self.locked = locked
         self.reader = LockedReader(lock_folder(config), sources=config.sources)
-        self.workflows: dict[str, list[str] | str] = {}
+        self.read: dict[str, TaskDefinition | str] = {}  # name -> its definition, or why it cannot be used
 
-    def workflow_problem(self, name: str, workflow: str) -> str | None:
-        """Why the locked group ``name`` does not offer ``workflow``, or None."""
-        found = self.workflows.get(name)
-        if found is None:
-            found = self.workflows[name] = self._read(name)
-        if isinstance(found, str):
-            return found
-        if workflow not in found:
-            return f"{name}@{self.locked.tasks[name].version} has no workflow {workflow!r} (it has: {', '.join(found) or 'none'})"
+    def tampered(self, name: str) -> str | None:
+        """Why the locked ``name`` or a locked task it depends on (at any depth) cannot be
+        used as locked, or None."""
+        if self.locked.by_periplon:  # nothing vouches for its files until it is adopted
+            return periplon_notice(self.locked)
+        seen, queue = {name}, [name]
+        while queue:
+            current = queue.pop()
+            found = self._definition(current)
+            if isinstance(found, str):
+                return found
+            for dependency in self.locked.tasks[current].dependencies:
+                if dependency not in seen and dependency in self.locked.tasks:
+                    seen.add(dependency)
+                    queue.append(dependency)
         return None
 
-    def _read(self, name: str) -> list[str] | str:
-        task = self.locked.tasks[name]
-        try:
-            return self.reader.exact(task)[1].workflow_names
-        except LockgateError as error:  # gone, invalid or changed: nothing vouches for its workflows
-            return f"the locked {name}@{task.version} cannot be used ({error}); run lockgate tasks verify"
+    def workflow_problem(self, name: str, workflow: str) -> str | None:
+        """Why the locked group ``name`` does not offer ``workflow`` (or cannot be used), or None."""
+        problem = self.tampered(name)
+        if problem:
+            return problem
+        definition = self._definition(name)
+        names = definition.workflow_names if not isinstance(definition, str) else []
+        if workflow not in names:
+            return f"{name}@{self.locked.tasks[name].version} has no workflow {workflow!r} (it has: {', '.join(names) or 'none'})"
+        return None
+
+    def _definition(self, name: str) -> TaskDefinition | str:
+        if name not in self.read:
+            task = self.locked.tasks[name]
+            try:
+                self.read[name] = self.reader.exact(task)[1]
+            except LockgateError as error:  # gone, invalid or changed: nothing vouches for it
+                self.read[name] = f"the locked {name}@{task.version} cannot be used ({error}); run lockgate tasks verify"
+        return self.read[name]
 
 
 def _field(reference) -> str:

@@ -8,6 +8,7 @@ pyproject.toml::
     type = "local"
     path = "tasks"                  # relative to the configuration file; ~ and $VAR expand
     priority = 10                   # higher is searched first
+    enabled = true                  # false: skipped (any source type)
     [[tasks.sources]]
     type = "git"                    # url, ref (branch, tag or commit), subpath, priority
     url = "https://example.org/tasks.git"
@@ -33,9 +34,9 @@ from .sources import LocalSource, TaskSource
 
 DEFAULT_LOCKFILE = "tasks.lock.yaml"
 _SOURCE_KEYS = {
-    "local": ("type", "path", "priority"),
-    "git": ("type", "url", "ref", "subpath", "priority"),
-    "registry": ("type", "url", "priority", "token_env", "timeout", "max_index_bytes", "max_file_bytes"),
+    "local": ("type", "path", "priority", "enabled"),
+    "git": ("type", "url", "ref", "subpath", "priority", "enabled"),
+    "registry": ("type", "url", "priority", "enabled", "token_env", "timeout", "max_index_bytes", "max_file_bytes"),
 }
 DEFAULT_FOLDERS = (".claude/tasks", ".claude/task-groups", "tasks", "~/.claude/tasks", "~/.claude/task-groups")
 
@@ -120,13 +121,25 @@ def _default_lockfile(base: str) -> str:
     return DEFAULT_LOCKFILE
 
 
+GROUP_FOLDERS = (".claude/task-groups", "~/.claude/task-groups")
+
+
+def _group_folders(base: str, listed: list[TaskSource]) -> list[TaskSource]:
+    """periplon's group loader's folders (``groups/loader.rs``), which it searches for task groups
+    whatever ``task-sources.yaml`` lists: below every listed source, unless one lists them."""
+    folders = {os.path.realpath(source.folder) for source in listed if isinstance(source, LocalSource)}
+    found = [os.path.normpath(os.path.join(base, os.path.expanduser(folder))) for folder in GROUP_FOLDERS]
+    return [LocalSource(folder, -1 - index, groups_only=True) for index, folder in enumerate(found) if os.path.realpath(folder) not in folders]
+
+
 def _configured_sources(entries, base: str, where: str, modes: dict, warnings: list[str]) -> list[TaskSource]:
     if entries is None:
         from .task_sources_file import read_task_sources, task_sources_files
 
         files = task_sources_files(base)
         if files:  # periplon's sources file, when lockgate's configuration names none
-            return [source for path in files for source in read_task_sources(path, base, modes, warnings)]
+            listed = [source for path in files for source in read_task_sources(path, base, modes, warnings)]
+            return listed + _group_folders(base, listed)
         count = len(DEFAULT_FOLDERS)
         return [LocalSource(os.path.join(base, os.path.expanduser(folder)), count - index) for index, folder in enumerate(DEFAULT_FOLDERS)]
     if not isinstance(entries, list):
@@ -142,6 +155,11 @@ def _configured_sources(entries, base: str, where: str, modes: dict, warnings: l
         priority = entry.get("priority", 0)
         if not isinstance(priority, int) or isinstance(priority, bool):
             raise LockgateError(f"{field}.priority: must be a whole number")
+        enabled = entry.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise LockgateError(f"{field}.enabled: must be true or false")
+        if not enabled:  # as periplon's task-sources.yaml: a disabled source is skipped
+            continue
         if kind == "git":
             sources.append(_git_source(entry, field, priority, modes))
             continue

@@ -41,7 +41,7 @@ class LockedReader:
             LockgateError: the file, commit or download is gone or does not match, or the
                 source type is unknown.
         """
-        return task.source.read(self, task.name)
+        return task.source.read(self, task)
 
     def exact(self, task: LockedTask) -> tuple[str, TaskDefinition]:
         """``(text, definition)`` of the task's file, exactly as locked.
@@ -67,15 +67,16 @@ class LockedReader:
             raise LockgateError(f"{path} is gone")
         return read_text(full), path
 
-    def read_git(self, record) -> tuple[str, str]:
-        """A git record's blob at its commit, from the cached mirror."""
+    def read_git(self, record, key: str) -> tuple[str, str]:
+        """A git record's blob at its commit, from the cached mirror; without a recorded
+        ``path`` (periplon's records), the file of task ``key`` (``name@version``)."""
         from .git_source import GitSource
 
-        key = (record.get("url"), record.get("ref") or None, record.get("subpath"), record.get("commit") or None)
-        if key not in self._git:
-            self._git[key] = GitSource(*key[:3], commit=key[3], frozen=True, offline=self.offline)
-        git = self._git[key]
-        path = record.get("path")
+        where = (self._git_url(record.get("url")), record.get("ref") or None, record.get("subpath"), record.get("commit") or None)
+        if where not in self._git:
+            self._git[where] = GitSource(*where[:3], commit=where[3], frozen=True, offline=self.offline)
+        git = self._git[where]
+        path = record.get("path") or git.path_of(key)
         return git.read(path), f"{git.url}@{git.commit()[:12]}:{path}"
 
     def read_registry(self, record) -> tuple[str, str]:
@@ -97,11 +98,21 @@ class LockedReader:
         return full
 
     def _registry(self, url: str):
+        """The configured registry the lock's ``url`` (recorded without credentials) names, with
+        its credentials and token; else that URL as it is."""
+        from ..urls import comparable
         from .registry_source import RegistrySource
 
         base = url.rstrip("/") + "/"
-        configured = next((s for s in self.sources if isinstance(s, RegistrySource) and s.base == base), None)
+        configured = next((s for s in self.sources if isinstance(s, RegistrySource) and comparable(s.base) == comparable(base)), None)
         return configured or RegistrySource(base, offline=self.offline)
+
+    def _git_url(self, url: str) -> str:
+        """The configured git URL (with its credentials) that the lock's ``url`` names, else ``url``."""
+        from ..urls import comparable
+        from .git_source import GitSource
+
+        return next((s.url for s in self.sources if isinstance(s, GitSource) and comparable(s.url) == comparable(url)), url)
 
 
 def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: bool = False, sources=()) -> list[str]:

@@ -31,6 +31,10 @@ GIT_TIMEOUT = 120.0  # seconds one git command may take; tasks --timeout changes
 _ENVIRONMENT = {"GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh", "GIT_TERMINAL_PROMPT": "0"}
 
 
+class CommitGoneError(LockgateError):
+    """The commit a lock pins is no longer in the repository (force-pushed away)."""
+
+
 class GitSource(TaskSource):
     """Task files under ``subpath`` of ``url`` at ``ref`` (or at a pinned commit).
 
@@ -80,7 +84,7 @@ class GitSource(TaskSource):
             mirror = self.mirror()
             present = self.pinned and self._git(["cat-file", "-e", f"{self.pinned}^{{commit}}"], mirror, check=False).returncode == 0
             if self.pinned and not present and self.frozen:
-                raise LockgateError(f"commit {self.pinned} of {self.url} is gone (force-pushed away?); "
+                raise CommitGoneError(f"commit {self.pinned} of {self.url} is gone (force-pushed away?); "
                                     "run lockgate tasks lock without --frozen to lock the current one")  # fmt: skip
             if present:
                 self._commit = self.pinned
@@ -149,10 +153,40 @@ class GitSource(TaskSource):
         return self.index()[name][version]
 
     def lock_source(self, definition: TaskDefinition, lock_dir: str) -> GitRecord:
+        from ..urls import without_credentials
         from .source_record import GitRecord
 
-        return GitRecord({"url": self.url, "ref": self.ref or "HEAD", "commit": self.commit(), "subpath": self.subpath,
+        return GitRecord({"url": without_credentials(self.url), "ref": self.ref or "HEAD", "commit": self.commit(), "subpath": self.subpath,
                           "path": self._paths[definition.key]})  # fmt: skip
+
+    def version_tags(self) -> list[GitSource]:
+        """When ``ref`` is a version tag (``v2.1.0``, ``2.1.0``): a source for every version tag of
+        the (cached) repository, same subpath, each read at its tag (``tasks outdated``: a git
+        source pinned to a tag has newer versions only in newer tags). Else none."""
+        from .constraints import version_key
+
+        if not self.ref or not _is_version_tag(self.ref):
+            return []
+        listing = self._git(["for-each-ref", "--format=%(refname:strip=2)", "refs/tags"], self.mirror()).stdout.split()
+        tags = sorted((tag for tag in listing if _is_version_tag(tag) and tag != self.ref), key=lambda tag: version_key(tag.removeprefix("v")))
+        return [GitSource(self.url, tag, self.subpath, self.priority, offline=True, timeout=self.timeout) for tag in tags]
+
+    def has(self, ref: str) -> bool:
+        """True when a branch or tag of the cached mirror is ``ref`` or contains it (a commit
+        only its old objects hold was force-pushed away)."""
+        found = self._git(["for-each-ref", "--count=1", f"--contains={check_ref(ref)}"], self.mirror(), check=False)
+        return found.returncode == 0 and bool(found.stdout.strip())
+
+    def path_of(self, key: str) -> str:
+        """The file of ``name@version`` at the commit.
+
+        Raises:
+            LockgateError: no file there defines it.
+        """
+        self.index()
+        if key not in self._paths:
+            raise LockgateError(f"{self.describe()} has no {key} at commit {self.commit()[:12]}")
+        return self._paths[key]
 
     def read(self, path: str) -> str:
         """The text of ``path`` at the commit (for fetch and verify)."""
@@ -160,6 +194,13 @@ class GitSource(TaskSource):
         if found.returncode != 0:
             raise LockgateError(f"{self.url}@{self.commit()[:12]} has no {path}")
         return found.stdout
+
+
+def _is_version_tag(ref: str) -> bool:
+    """``v1.2.3`` or ``1.2.3`` (a pre-release too): a tag that names a release."""
+    import re
+
+    return re.fullmatch(r"v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", ref) is not None
 
 
 def parse_git_argument(text: str) -> tuple[str, str | None, str]:

@@ -26,7 +26,8 @@ Shape (top-level keys in this order)::
 In memory (:class:`TaskLock.tasks`) a group is the entry ``group:NAME``, as resolution names it.
 Files of any 1.x version load; a newer major version is refused. Saving writes a temporary
 file in the same folder, fsyncs and renames it (:func:`lockgate._io.write_atomic`), under a
-file lock (``tasks.lock.yaml.lock``) held by the whole read-resolve-write of ``tasks lock``.
+file lock in lockgate's cache folder (:func:`lock_file_guard`) held by the whole
+read-resolve-write of ``tasks lock``; ``--frozen``, which writes nothing, takes none.
 """
 
 from __future__ import annotations
@@ -90,6 +91,12 @@ class TaskLock:
     def content(self) -> tuple:
         return (self.roots, {name: task.content() for name, task in self.tasks.items()}, self.metadata)
 
+    @property
+    def by_periplon(self) -> bool:
+        """Written by periplon itself (``generated_by: "periplon@0.1.0"``): its checksums hash
+        periplon's Rust struct (``serde_yaml::to_string``), which lockgate cannot re-derive."""
+        return self.generated_by.startswith("periplon")
+
     def to_dict(self) -> dict:
         tasks = {name: task.to_dict() for name, task in sorted(self.tasks.items()) if not is_group(name)}
         groups = {name.removeprefix(GROUP_PREFIX): task.to_dict() for name, task in sorted(self.tasks.items()) if is_group(name)}
@@ -123,40 +130,77 @@ def read_task_lock(path: str) -> TaskLock:
         raise LockgateError(f"lock format {version} is not 1.x, which this lockgate reads; upgrade lockgate (or regenerate the lock)", path)
     from ..shapes import string_list, table
 
-    tasks = {str(name): _entry(name, entry, path, "tasks") for name, entry in sorted(table(document.get("tasks"), "tasks", path).items(), key=_by_name)}
+    generated_by = _text(document.get("generated_by"), "generated_by", path)
+    base = _project_folder(path) if generated_by.startswith("periplon") else None
+    tasks = {str(name): _entry(name, entry, path, "tasks", base) for name, entry in sorted(table(document.get("tasks"), "tasks", path).items(), key=_by_name)}
     groups = table(document.get("groups"), "groups", path)
-    tasks.update((GROUP_PREFIX + str(name), _entry(GROUP_PREFIX + str(name), entry, path, "groups")) for name, entry in sorted(groups.items(), key=_by_name))
+    tasks.update((GROUP_PREFIX + str(name), _entry(GROUP_PREFIX + str(name), entry, path, "groups", base)) for name, entry in sorted(groups.items(), key=_by_name))
     roots = string_list(document.get("roots"), "roots", path)
     metadata = table(document.get("metadata"), "metadata", path)
-    return TaskLock(version, _text(document.get("generated_at")), str(document.get("generated_by", "")), list(roots), tasks, metadata)
+    return TaskLock(version, _text(document.get("generated_at"), "generated_at", path), generated_by, list(roots), tasks, metadata)
+
+
+def _project_folder(path: str) -> str:
+    """Where periplon's local paths start: the working folder periplon runs in, the project,
+    which holds ``.claude/tasks.lock.yaml`` (else the lock's own folder)."""
+    folder = os.path.dirname(os.path.realpath(path))
+    return os.path.dirname(folder) if os.path.basename(folder) == ".claude" else folder
 
 
 def _by_name(item) -> str:
     return str(item[0])
 
 
-def _entry(name, entry, path: str, section: str) -> LockedTask:
+def _entry(name, entry, path: str, section: str, base: str | None) -> LockedTask:
+    """One entry, each field checked for its one type where it is read; ``base``: the folder a
+    periplon lock's local paths start from (they are rebased onto the lock's folder)."""
     field = f"{section}.{str(name).removeprefix(GROUP_PREFIX)}"
     if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
         raise LockgateError(f"{field}: expected a mapping with a quoted version", path)
-    from .source_record import source_record
+    from .source_record import LocalRecord, source_record
 
     source = source_record(entry.get("source") or {}, f"{field}.source", path)
-    from ..shapes import string_table, table
+    if base is not None and isinstance(source, LocalRecord):
+        source = source.rebased(base, os.path.dirname(os.path.realpath(path)))
+    from ..shapes import table
 
-    dependencies = string_table(entry.get("dependencies"), f"{field}.dependencies", path)
-    constraints = string_table(entry.get("constraints"), f"{field}.constraints", path)
+    dependencies = _text_table(entry.get("dependencies"), f"{field}.dependencies", path)
+    constraints = _text_table(entry.get("constraints"), f"{field}.constraints", path)
+    checksum = entry.get("checksum", "")
+    if not isinstance(checksum, str):
+        raise LockgateError(f"{field}.checksum: must be text (sha256:HEX), not {type(checksum).__name__}", path)
     return LockedTask(
-        str(name), entry["version"], str(entry.get("checksum", "")), source, _text(entry.get("resolved_at")),
+        str(name), entry["version"], checksum, source, _text(entry.get("resolved_at"), f"{field}.resolved_at", path),
         dependencies, constraints, table(entry.get("metadata"), f"{field}.metadata", path),
     )  # fmt: skip
 
 
-def _text(value) -> str:
-    """Timestamps as written: YAML reads an unquoted one as a datetime."""
+def _text_table(value, field: str, path: str) -> dict[str, str]:
+    """A mapping of names to quoted text (versions, constraints): ``2.1`` unquoted is a number.
+
+    Raises:
+        LockgateError: not a mapping, or a value that is not text (naming the key).
+    """
+    from ..shapes import table
+
+    mapping = table(value, field, path)
+    for key, item in mapping.items():
+        if not isinstance(item, str):
+            raise LockgateError(f"{field}.{key}: must be text (quote it), not {type(item).__name__}", path)
+    return {str(key): item for key, item in mapping.items()}
+
+
+def _text(value, field: str, path: str) -> str:
+    """Text as written; a timestamp YAML read as a datetime (unquoted) comes back as ISO 8601.
+
+    Raises:
+        LockgateError: a number, list or mapping where text belongs.
+    """
     if hasattr(value, "isoformat"):
         return value.isoformat().replace("+00:00", "Z")
-    return "" if value is None else str(value)
+    if value is not None and not isinstance(value, str):
+        raise LockgateError(f"{field}: must be text, not {type(value).__name__}", path)
+    return value or ""
 
 
 def render_task_lock(lock: TaskLock) -> str:
@@ -175,7 +219,15 @@ def save_task_lock(path: str, lock: TaskLock) -> None:
 
 
 def lock_file_guard(path: str, timeout: float = 600):
-    """A :class:`filelock.FileLock` on ``PATH.lock``: writers wait for each other (seconds)."""
+    """A :class:`filelock.FileLock` that makes writers of the lock at ``path`` wait for each
+    other (``timeout`` seconds). It lives in lockgate's cache folder (``locks/``), named by the
+    sha256 of the lock's real path, never beside the lock: nothing is left in the project for
+    ``git add -A`` to commit, and a read-only checkout needs no write to be checked."""
+    import hashlib
+
     from filelock import FileLock
 
-    return FileLock(os.path.abspath(path) + ".lock", timeout=timeout)
+    from .cache import cache_dir
+
+    name = hashlib.sha256(os.path.realpath(path).encode()).hexdigest()[:32]
+    return FileLock(os.path.join(cache_dir("locks"), name + ".lock"), timeout=timeout)

@@ -119,7 +119,9 @@ class RegistrySource(TaskSource):
 
     def lock_source(self, definition: TaskDefinition, lock_dir: str) -> RegistryRecord:
         entry = self.index()[definition.name][definition.version]
-        return RegistryRecord({"url": self.base, "file": entry["url"], "sha256": entry["sha256"]})
+        from ..urls import without_credentials
+
+        return RegistryRecord({"url": without_credentials(self.base), "file": entry["url"], "sha256": entry["sha256"]})  # the lock is committed
 
     def read_file(self, reference: str, sha256: str) -> tuple[str, str]:
         """``(text, url)`` of a file of this registry (``reference`` relative or absolute),

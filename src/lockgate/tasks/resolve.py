@@ -13,7 +13,7 @@ from resolvelib import AbstractProvider, BaseReporter
 
 from ..errors import LockgateError
 from .constraints import Constraint, parse_constraint, version_key
-from .definition import TaskDefinition
+from .definition import GROUP_PREFIX, TaskDefinition, is_group
 from .sources import TaskSource
 
 ROOT = "(root)"
@@ -74,14 +74,16 @@ def parse_root(text: str) -> TaskRequirement:
     group is ``group:NAME@CONSTRAINT``.
 
     Raises:
-        LockgateError: a malformed reference.
+        LockgateError: a malformed reference, or an empty version after ``@`` (periplon refuses ``app@``).
     """
-    from .definition import GROUP_PREFIX, NAME_PATTERN
+    from .definition import NAME_PATTERN
 
-    name, _, constraint = str(text).partition("@")
+    name, at, constraint = str(text).partition("@")
     name = name.strip()
     if not NAME_PATTERN.match(name.removeprefix(GROUP_PREFIX)):
         raise LockgateError(f"task reference {text!r}: expected NAME@CONSTRAINT or group:NAME@CONSTRAINT, e.g. app@^1.0")
+    if at and not constraint.strip():
+        raise LockgateError(f"task reference {text!r}: no version after @; write {name}@CONSTRAINT (e.g. {name}@^1.0) or {name} for any version")
     return TaskRequirement(name, parse_constraint(constraint or "*", f"task reference {text!r}"))
 
 
@@ -294,6 +296,9 @@ def _conflict_message(causes, provider: _Provider) -> str:
         if text not in asked:
             asked.append(text)
     available = [c.version for c in reversed(provider.candidates(name))]
+    as_group = [] if is_group(name) else list(reversed(provider.candidates(GROUP_PREFIX + name)))
+    if not available and as_group:  # periplon names groups group:NAME; a bare name is a task
+        return f"{name} is a task group ({as_group[0].definition.path}): write group:{name}@{group[0].requirement.constraint.text}"
     if not available:
         sources = ", ".join(source.describe() for source in provider.sources) or "no sources configured"
         return f"task {name} not found in any source ({sources}); required as {' and '.join(asked)}"

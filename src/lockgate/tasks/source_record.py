@@ -38,14 +38,14 @@ class SourceRecord:
         """``type=git url=… commit=…``, for messages."""
         return " ".join(f"{key}={value}" for key, value in self.to_dict().items())
 
-    def read(self, reader, name: str) -> tuple[str, str]:
-        """``(text, origin)`` of the task's file as this source holds it now, through a
+    def read(self, reader, task) -> tuple[str, str]:
+        """``(text, origin)`` of the locked ``task``'s file as this source holds it now, through a
         :class:`~lockgate.tasks.fetch.LockedReader`.
 
         Raises:
             LockgateError: the file, commit or download is gone or does not match.
         """
-        raise LockgateError(f"tasks.{name}.source: unknown type {self.kind!r}; upgrade lockgate")
+        raise LockgateError(f"tasks.{task.name}.source: unknown type {self.kind!r}; upgrade lockgate")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SourceRecord) and self.to_dict() == other.to_dict()
@@ -65,19 +65,36 @@ class LocalRecord(SourceRecord):
     kind = "local"
     FIELDS = ("path",)
 
-    def read(self, reader, name: str) -> tuple[str, str]:
-        return reader.read_local(name, self.get("path"))
+    def __init__(self, fields: dict[str, str], extra: dict | None = None):
+        import posixpath
+
+        path = fields.get("path")  # ./x and x are one path
+        super().__init__({**fields, "path": posixpath.normpath(path)} if path else fields, extra)
+
+    def rebased(self, old: str, new: str) -> LocalRecord:
+        """This record with a relative ``path`` that started from folder ``old`` made relative to ``new``."""
+        path = self.get("path")
+        if not path or path.startswith("~/") or path.startswith("/"):
+            return self
+        import os
+
+        moved = os.path.relpath(os.path.normpath(os.path.join(old, path)), new).replace(os.sep, "/")
+        return LocalRecord({**self.fields, "path": moved}, self.extra)
+
+    def read(self, reader, task) -> tuple[str, str]:
+        return reader.read_local(task.name, self.get("path"))
 
 
 class GitRecord(SourceRecord):
     """A blob of a git repository: ``url``, the requested ``ref``, the resolved ``commit``,
-    ``subpath`` and the file's ``path`` in the repository."""
+    ``subpath`` and the file's ``path`` in the repository (periplon records neither commit nor
+    path: its task is then found by name and version under the subpath at the ref's tip)."""
 
     kind = "git"
     FIELDS = ("url", "ref", "commit", "subpath", "path")
 
-    def read(self, reader, name: str) -> tuple[str, str]:
-        return reader.read_git(self)
+    def read(self, reader, task) -> tuple[str, str]:
+        return reader.read_git(self, f"{task.name}@{task.version}")
 
 
 class RegistryRecord(SourceRecord):
@@ -86,7 +103,7 @@ class RegistryRecord(SourceRecord):
     kind = "registry"
     FIELDS = ("url", "file", "sha256")
 
-    def read(self, reader, name: str) -> tuple[str, str]:
+    def read(self, reader, task) -> tuple[str, str]:
         return reader.read_registry(self)
 
 
@@ -111,9 +128,9 @@ def source_record(mapping, field: str, path: str | None = None) -> SourceRecord:
     fields = {}
     for key in record_type.FIELDS:
         value = mapping.get(key)
-        if isinstance(value, (dict, list)):
-            raise LockgateError(f"{field}.{key}: must be text", path)
+        if value is not None and not isinstance(value, str):  # `ref: 123` is a number, not the tag "123"
+            raise LockgateError(f"{field}.{key}: must be text (quote it), not {type(value).__name__}", path)
         if value is not None:
-            fields[key] = str(value)
+            fields[key] = value
     extra = {key: value for key, value in mapping.items() if key != "type" and key not in record_type.FIELDS}
     return record_type(fields, extra)

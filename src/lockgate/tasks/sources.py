@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from ..errors import LockgateError
-from .definition import GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, load_definition
+from .definition import GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, is_group, load_definition
 from .source_record import LocalRecord, SourceRecord
 
 LOCAL = "local"
@@ -50,6 +50,8 @@ class LocalSource(TaskSource):
     Args:
         folder: the folder; a missing one holds no tasks.
         priority: higher is searched first.
+        groups_only: offer its task groups alone (periplon's group loader's folders, searched
+            for groups whatever the task sources are).
 
     Raises (on first use):
         LockgateError: an invalid task file, or the same name@version twice (naming both files).
@@ -57,9 +59,10 @@ class LocalSource(TaskSource):
 
     kind = LOCAL
 
-    def __init__(self, folder: str, priority: int = 0):
-        self.folder = folder
+    def __init__(self, folder: str, priority: int = 0, *, groups_only: bool = False):
+        self.folder = os.path.normpath(folder)
         self.priority = priority
+        self.groups_only = groups_only
         self._index: dict[str, dict[str, TaskDefinition]] | None = None
 
     def index(self) -> dict[str, dict[str, TaskDefinition]]:
@@ -69,7 +72,7 @@ class LocalSource(TaskSource):
             self._index = {}
             for path in sorted(_task_files(self.folder)):
                 task = load_definition(path)
-                if task is None:
+                if task is None or (self.groups_only and not is_group(task.name)):
                     continue
                 versions = self._index.setdefault(task.name, {})
                 if task.version in versions:
@@ -90,7 +93,7 @@ class LocalSource(TaskSource):
         return LocalRecord({"path": relative_path(definition.path, lock_dir)})
 
     def describe(self) -> str:
-        return f"local {self.folder}"
+        return f"local {self.folder}" + (" (task groups)" if self.groups_only else "")
 
 
 def relative_path(path: str, folder: str) -> str:
