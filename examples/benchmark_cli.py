@@ -1,14 +1,26 @@
-"""A small benchmark CLI whose run steps are gated on a lockfile with lockgate's harness API.
+"""A small benchmark CLI, shaped like MLPerf Storage's ``mlpstorage``, gated on a lockfile with
+lockgate's harness API: ``--verify-lockfile`` on every command that starts a benchmark, and a
+``lockfile generate|verify`` command group, in two imports.
 
     python examples/benchmark_cli.py training run --results-dir out --verify-lockfile requirements.txt
-    python examples/benchmark_cli.py checkpointing rerun --results-dir out --verify-lockfile requirements.txt --verify-record out/attestation.json
+    python examples/benchmark_cli.py checkpointing rerun --results-dir out --verify-lockfile uv.lock --extra full \\
+        --verify-record out/run.json
+    mpiexec -n 4 python examples/benchmark_cli.py training run --results-dir out --verify-lockfile requirements.txt
+    python examples/benchmark_cli.py training run --results-dir out --verify-lockfile requirements.txt --verify-hosts node1:8,node2:8
+    python examples/benchmark_cli.py lockfile generate -o requirements.txt --extra full
+    python examples/benchmark_cli.py lockfile verify -l requirements.txt --strict
+
+It has a ``--skip`` of its own (steps to skip), as benchmark CLIs often do: lockgate's is then
+``--lockfile-skip``. Under mpiexec every rank verifies its own environment and no rank starts
+when one fails; rank 0 writes the record.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from lockgate.harness import LockgateError, add_verify_lockfile_arguments, enforce_lockfile, record_exit, verified_summary
+from lockgate.harness import LockgateError, add_lockfile_commands, add_verify_lockfile_arguments, enforce_lockfile, run_lockfile_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,24 +31,30 @@ def build_parser() -> argparse.ArgumentParser:
         for step in ("run", "rerun"):  # every step that starts the benchmark is gated
             command = steps.add_parser(step)
             command.add_argument("--results-dir", type=Path, required=True)
+            command.add_argument("--skip", action="append", default=[], help="benchmark phases to skip (the benchmark's own --skip)")
             command.add_argument("--exit-code", type=int, default=0, help="what the fake benchmark returns")
-    add_verify_lockfile_arguments(parser)  # every subcommand gets --verify-lockfile
+    add_lockfile_commands(workloads)  # benchmark_cli lockfile generate|verify
+    add_verify_lockfile_arguments(parser)  # every benchmark command gets --verify-lockfile and the verify options
     return parser
 
 
 def main() -> int:
     parser = build_parser()
     args = parser.parse_args()
+    if args.workload == "lockfile":
+        return run_lockfile_command(args)
     try:
-        report = enforce_lockfile(args)  # here, before the code that starts any benchmark
+        run = enforce_lockfile(args)  # here, before the code that starts any benchmark
     except LockgateError as error:  # drift (exit 1) or a lock that cannot be read (exit 2)
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return error.exit_code
-    if report:
-        print(f"{parser.prog}: {verified_summary(report)}", file=sys.stderr)
+    if run:
+        print(f"{parser.prog}: {run.summary()}", file=sys.stderr)
+    rank = os.environ.get("OMPI_COMM_WORLD_RANK", os.environ.get("PMI_RANK", "0"))
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "ran.txt").write_text(f"{args.workload} {args.step}\n")
-    record_exit(args, args.exit_code)
+    (args.results_dir / f"ran-{rank}.txt").write_text(f"{args.workload} {args.step} skip={args.skip}\n")
+    if run:
+        run.finish(args.exit_code)  # the record says how the benchmark ended
     return args.exit_code
 
 

@@ -72,16 +72,16 @@ def test_tasks_verify_registry_and_generate_check(tmp_path, wheel_index):
 
 
 def test_cluster_report():
-    from lockgate.gate.cluster_report import cluster_report
+    from lockgate.gate.cluster_report import ClusterReport, RankResult
 
     packages = [{"name": "numpy", "status": "mismatched", "expected": "2", "found": "1", "message": ""}]
-    results = [{"rank": rank, "hostname": "h", "python": "/p", "passed": False, "summary": {"mismatched": 1}, "fingerprint": "sha256:" + "0" * 64,
-                "distributions": {"numpy": "1"}, "error": None, "verify": {"schema": "lockgate.verify/1", "passed": False, "summary": {}, "packages": packages}}
-               for rank in range(2)]  # fmt: skip
-    valid("cluster", cluster_report(results))
-    results[1]["checked_by"] = 0
-    valid("cluster", cluster_report(results, groups=[{"leader": 0, "ranks": [0, 1], "python": "/p", "fingerprint": None}],
-                                    integrity={"bytes_hashed": 10, "files": 2, "seconds": 0.1}, traffic={"rank0_bytes_gathered": 100}))  # fmt: skip
+    verify = {"schema": "lockgate.verify/1", "passed": False, "summary": {}, "packages": packages}
+    results = [RankResult(rank, "h", "/p", summary={"mismatched": 1}, fingerprint="sha256:" + "0" * 64, distributions={"numpy": "1"},
+                          verify=verify, fix=["uv pip install -r L"]) for rank in range(2)]  # fmt: skip
+    valid("cluster", ClusterReport(results).to_dict())
+    results[1] = results[1].replace(checked_by=0)
+    valid("cluster", ClusterReport(results, groups=[{"leader": 0, "ranks": [0, 1], "python": "/p", "fingerprint": None}],
+                                   integrity={"bytes_hashed": 10, "files": 2, "seconds": 0.1}, traffic={"rank0_bytes_gathered": 100}).to_dict())  # fmt: skip
 
 
 def test_an_unknown_schema_lists_the_known_ones():

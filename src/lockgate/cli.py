@@ -68,23 +68,21 @@ def build_command_parser(name: str) -> argparse.ArgumentParser:
 
 
 def _configure_verify(parser: argparse.ArgumentParser) -> None:
+    from .gate.arguments import add_verify_flags
+
     parser.add_argument("lock", nargs="?", metavar="LOCK", help="the lockfile, as -l names it")
     parser.add_argument(
         "-l", "--lockfile", metavar="PATH",
         help="requirements.txt, pylock.toml or uv.lock; - reads standard input (default: ./requirements.txt, then ./pylock.toml, then ./uv.lock)",
     )  # fmt: skip
-    add_verify_options(parser)
+    add_verify_flags(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success, only failures otherwise")
-    _add_mpi_options(parser)
-    parser.set_defaults(handler=_run_verify)
-
-
-def _add_mpi_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies, rank 0 prints one report (lockgate[mpi])")
     parser.add_argument("--verdict-line", action="store_true", help=argparse.SUPPRESS)  # for lockgate cluster verify
     parser.add_argument("--compare", action="store_true", help="with --mpi and no lockfile: report version drift between hosts")
     _add_cluster_options(parser)
+    parser.set_defaults(handler=_run_verify)
 
 
 def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
@@ -93,69 +91,37 @@ def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
                         help="with --mpi: every host sees the environment on one shared filesystem, so --integrity reads each file once in the job")  # fmt: skip
 
 
-def add_verify_options(parser: argparse.ArgumentParser) -> None:
-    """The options every verifying command shares (verify, run), but the lockfile's."""
-    parser.add_argument("--python", metavar="PATH", help="interpreter or venv folder to check (default: $VIRTUAL_ENV, else the nearest .venv, else lockgate's Python)")
-    parser.add_argument("--skip", metavar="NAME", action="append", default=[], help="leave NAME unchecked (repeatable; adds to verify.skip in lockgate.toml)")
-    parser.add_argument("--allow-missing", action="store_true", help="locked distributions that are not installed do not fail")
-    parser.add_argument("--strict", action="store_true", help="also fail on extra distributions and local-version differences")
-    parser.add_argument("--extra", metavar="NAME", action="append", default=[], help="select an extra (pylock.toml, uv.lock; repeatable)")
-    parser.add_argument("--all-extras", action="store_true", help="select every extra the lock defines")
-    parser.add_argument("--group", metavar="NAME", action="append", default=None,
-                        help="select a dependency group (pylock.toml: instead of its default groups, as uv pip install; uv.lock: besides them, as uv sync; repeatable)")
-    parser.add_argument("--no-default-groups", action="store_true", help="leave out the lock's default dependency groups")
-    parser.add_argument("--only-group", metavar="NAME", action="append", default=[], help="select only this dependency group, not the project's dependencies (uv.lock; repeatable)")
-    parser.add_argument("--cpu-only", action="store_true", help="fail on CUDA distributions (nvidia-*, cuda-*, triton) and non-CPU torch builds")
-    parser.add_argument("--integrity", action="store_true", help="also check every file of the locked distributions against its RECORD hash")
-    parser.add_argument("--integrity-all", action="store_true", help="the same for every installed distribution")
-    parser.add_argument("--jobs", metavar="N", type=_positive_int, help="hashing workers for --integrity: processes, or threads for a small check (default: the cores lockgate may use)")
-    parser.add_argument("--no-cache", action="store_true", help="read and write none of lockgate's cached interpreter facts and marker results (LOCKGATE_NO_CACHE=1)")
+def _mpi_gate(args: argparse.Namespace, *, compare: bool = False):
+    """The :class:`~lockgate.gate.flow.MpiGate` of ``--mpi``, or None; ``--shared-env`` and
+    ``--compare`` mean nothing without it."""
+    if args.mpi:
+        from .gate.flow import MpiGate
+
+        return MpiGate(args.timeout, shared_env=args.shared_env, compare=compare)
+    if compare or args.shared_env:
+        flag = "--compare compares hosts" if compare else "--shared-env splits files between hosts"
+        raise LockgateError(f"{flag}: use it with --mpi under mpiexec, or lockgate cluster verify")
+    return None
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return int(text)
-
-
-def _verify_options(args: argparse.Namespace) -> dict:
-    """The keyword arguments of :func:`lockgate.verify.verify` that :func:`add_verify_options` parsed."""
-    return {
-        "python": args.python,
-        "skip": args.skip,
-        "allow_missing": args.allow_missing,
-        "strict": args.strict,
-        "extras": args.extra,
-        "groups": args.group,
-        "all_extras": args.all_extras,
-        "no_default_groups": args.no_default_groups,
-        "only_groups": args.only_group,
-        "cpu_only": args.cpu_only,
-        "integrity": args.integrity,
-        "integrity_all": args.integrity_all,
-        "jobs": args.jobs,
-        "selected_by": getattr(args, "selected_by", None),
-    }
-
-
-def _verify_with_progress(check, lockfile, args: argparse.Namespace, *, show: bool):
-    """``check(lockfile, **options)`` with a progress bar on the terminal while files are hashed."""
-    options = _verify_options(args)
-    if not (args.integrity or args.integrity_all):
-        return check(lockfile, **options)
+def _progress(options, *, show: bool):
+    """``(context, callback)``: a progress bar on the terminal while files are hashed, or none."""
     from contextlib import nullcontext
 
+    if not options.checks_files:
+        return nullcontext(), None
     from .progress import terminal_progress
 
     bar = terminal_progress("hashing installed files", show)
-    with bar or nullcontext():
-        return check(lockfile, **options, progress=bar)
+    return bar or nullcontext(), bar
 
 
 def _configure_run(parser: argparse.ArgumentParser) -> None:
+    from .gate.arguments import add_verify_flags
+
     parser.usage = "lockgate run --verify-lockfile LOCK [options] -- COMMAND [ARGS...]"
     parser.add_argument("--verify-lockfile", metavar="LOCK", required=True, help="the lockfile the environment must match")
-    add_verify_options(parser)
+    add_verify_flags(parser)
     parser.add_argument("--record", metavar="PATH", help="write an attestation JSON here before the command starts; updated when it ends")
     parser.add_argument("--freeze", metavar="PATH", help="write the verified environment here as a lockgate freeze lock before the command starts")
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies; all pass or no rank starts COMMAND (lockgate[mpi])")
@@ -164,71 +130,63 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
-    from shlex import join
-
-    from .env.verify import verify_environment
-    from .gate.run import attestation, gate_target, run_command, verified_summary, write_record
-    from .render import render_text
+    from .gate.arguments import verify_options
+    from .gate.run import gate_target, run_gated
 
     if not args.command:
         raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
-    args.python, args.selected_by = gate_target(args.python, args.command)
-    if args.mpi:
-        from .gate.cluster import gate_ranks
-
-        if args.freeze:
-            raise LockgateError("--freeze with --mpi: freeze each host with lockgate freeze instead (one environment per host)")
-        return gate_ranks(args.verify_lockfile, _verify_options(args), args.command, timeout=args.timeout, record=args.record,
-                          shared_env=args.shared_env)  # fmt: skip
-    if args.shared_env:
-        raise LockgateError("--shared-env splits files between hosts: use it with --mpi under mpiexec")
-    report, inventory = _verify_with_progress(verify_environment, args.verify_lockfile, args, show=True)
-    record = attestation(report, inventory.fingerprint(), args.command) if args.record else None
-    if record:
-        write_record(args.record, record)
-    if args.freeze:
-        from ._io import write_atomic
-        from .env.freeze import freeze
-
-        write_atomic(args.freeze, freeze(args.python).encode())
-    if not report.passed:
-        sys.stderr.write(render_text(report, title="lockgate run", target=f"environment vs {args.verify_lockfile}", quiet=True))
-        sys.stderr.write(f"the command was not started; to run it without verification:\n  {join(args.command)}\n")
-        return EXIT_FAILED
-    print(verified_summary(report, args.verify_lockfile), file=sys.stderr, flush=True)
-    code, seconds = run_command(args.command)
-    if record:
-        record.update(exit_code=code, wall_seconds=round(seconds, 3))
-        try:
-            write_record(args.record, record)
-        except LockgateError as error:  # the command ran: its exit code is the answer
-            print(f"lockgate: warning: the final record was not written: {error}", file=sys.stderr)
-    return code
+    if args.mpi and args.freeze:
+        raise LockgateError("--freeze with --mpi: freeze each host with lockgate freeze instead (one environment per host)")
+    python, selected_by = gate_target(args.python, args.command)
+    options = verify_options(args, args.verify_lockfile).replace(python=python, selected_by=selected_by)
+    context, progress = _progress(options, show=True)
+    with context:
+        return run_gated(options, args.command, mpi=_mpi_gate(args), record=args.record, freeze=args.freeze, progress=progress)
 
 
 def _run_verify(args: argparse.Namespace) -> int:
-    from .env.verify import NothingSelectedError, verify
-    from .render import render_json, render_text
+    from .gate.arguments import verify_options
 
     if "--" in args.argv:
         raise LockgateError("verify runs no command; to verify, then run one: lockgate run --verify-lockfile LOCK -- COMMAND")
-    if args.lock is not None:
-        if args.lockfile is not None and args.lockfile != args.lock:
-            raise LockgateError(f"two lockfiles named ({args.lock} and -l {args.lockfile}): name one")
-        args.lockfile = args.lock
-    if args.mpi:
-        from .gate.cluster import verify_across_ranks
+    if args.lock is not None and args.lockfile is not None and args.lockfile != args.lock:
+        raise LockgateError(f"two lockfiles named ({args.lock} and -l {args.lockfile}): name one")
+    lockfile = args.lockfile or args.lock
+    if args.compare and lockfile:
+        raise LockgateError("--compare compares hosts with each other, not with a lock: drop -l, or drop --compare to verify every host against it")
+    options = verify_options(args, lockfile)
+    mpi = _mpi_gate(args, compare=args.compare)
+    if mpi is not None:
+        from .gate.flow import gate
 
-        lockfile = args.lockfile if args.lockfile or args.compare else None
-        return verify_across_ranks(lockfile, _verify_options(args), compare=args.compare, timeout=args.timeout,
-                                   output_format=args.format, quiet=args.quiet, verdict_line=args.verdict_line,
-                                   shared_env=args.shared_env)  # fmt: skip
-    if args.compare or args.shared_env:
-        flag = "--compare compares hosts" if args.compare else "--shared-env splits files between hosts"
-        raise LockgateError(f"{flag}: use it with --mpi under mpiexec, or lockgate cluster verify")
+        return gate(options, mpi=mpi, show=lambda verdict: _show_cluster(verdict, args)).exit_code
+    return _verify_one_host(options, args)
 
+
+def _show_cluster(verdict, args: argparse.Namespace) -> None:
+    """Rank 0 of ``verify --mpi``: the cluster report, and for ``cluster verify`` the verdict line."""
+    from .gate.mpiexec import VERDICT_PREFIX
+
+    report = verdict.cluster
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    elif not (args.quiet and verdict.passed):
+        sys.stdout.write(report.render_text())
+    sys.stdout.flush()
+    if args.verdict_line:
+        print(f"{VERDICT_PREFIX}{'passed' if verdict.passed else 'failed'}", file=sys.stderr, flush=True)
+
+
+def _verify_one_host(options, args: argparse.Namespace) -> int:
+    from .env.verify import NothingSelectedError, verify_environment
+    from .render import render_json, render_text
+
+    context, progress = _progress(options, show=args.format == "text" and not args.quiet)
     try:
-        report = _verify_with_progress(verify, args.lockfile, args, show=args.format == "text" and not args.quiet)
+        with context:
+            report = verify_environment(options, progress=progress).report
     except NothingSelectedError as error:
         if args.format != "json":
             raise
@@ -424,7 +382,9 @@ def _configure_cluster(parser: argparse.ArgumentParser) -> None:
     sub = commands.add_parser("verify", help=summary, description=summary, formatter_class=_HelpFormatter)
     sub.add_argument("--hosts", required=True, metavar="H1,H2:4", help="hosts and their rank counts (HOST or HOST:SLOTS, comma-separated)")
     sub.add_argument("-l", "--lockfile", metavar="PATH", help="the lockfile every host must match (omit with --compare)")
-    add_verify_options(sub)
+    from .gate.arguments import add_verify_flags
+
+    add_verify_flags(sub)
     sub.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     sub.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     sub.add_argument("--compare", action="store_true", help="no lockfile: report version drift between hosts")
@@ -755,8 +715,15 @@ def _main(argv: list[str]) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
+    return run_handler(args.handler, args)
+
+
+def run_handler(handler, args: argparse.Namespace) -> int:
+    """``handler(args)``'s exit code; any error is one line on stderr and its exit code
+    (2 for bad input, never a pass), never a traceback."""
+    argv = getattr(args, "argv", [])
     try:
-        return args.handler(args)
+        return handler(args)
     except LockgateError as error:
         print(f"lockgate: error: {error}", file=sys.stderr)
         if error.detail:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,7 @@ def test_one_drifted_rank_fails_the_job_and_is_named(cluster):
     assert f"  alpha: 1.1.0 on {host}:0-2; 2.0.0 on {host}:3" in result.stdout
     assert f"  mismatched  alpha  expected 1.1.0  found 2.0.0  on {host}:3" in result.stdout
     assert result.stdout.rstrip().endswith(f"FAILED: 1 of 4 ranks ({host}:3)")
+    assert f"to fix {host}:3 (run on each of its hosts):\n  " in result.stdout and f"--python={drifted}/bin/python" in result.stdout
 
 
 def test_a_rank_that_raises_is_a_failed_host(cluster):
@@ -89,9 +91,12 @@ def test_json_shape(cluster):
 
 
 def test_compare_without_a_lockfile_reports_drift(cluster):
-    _, good, drifted = cluster
-    same = mpiexec((2, lockgate_rank("--compare", "--python", str(good))))
+    lock, good, drifted = cluster
+    same = mpiexec((3, lockgate_rank("--compare", "--python", str(good))))
     assert same.returncode == 0, same.stdout + same.stderr
+    assert same.stdout.rstrip().endswith("lockgate cluster: passed: every rank has the same versions")
+    with_lock = subprocess.run(lockgate_rank("--compare", "-l", str(lock)), capture_output=True, text=True)
+    assert with_lock.returncode == 2 and "--compare compares hosts with each other, not with a lock" in with_lock.stderr
     result = mpiexec((3, lockgate_rank("--compare", "--python", str(good))), (1, lockgate_rank("--compare", "--python", str(drifted))))
     assert result.returncode == 1 and "versions that differ between hosts:" in result.stdout and "  alpha: 1.1.0 on" in result.stdout
 
@@ -130,6 +135,9 @@ def test_run_gates_the_job_on_every_rank(cluster, tmp_path):
     assert sorted(line for line in result.stdout.splitlines() if line.startswith("job")) == [f"job rank {n} of 3" for n in range(3)]
     attestation = json.loads(record.read_text())
     assert attestation["cluster"]["schema"] == "lockgate.cluster/1" and attestation["cluster"]["passed"] is True
+    assert attestation["exit_code"] == 0 and attestation["wall_seconds"] >= 0  # rank 0's command ended, and the record says so
+    failing = mpiexec((2, [*gate, "--python", str(good), "--record", str(record), "--", "sh", "-c", "exit 5"]))
+    assert failing.returncode == 5 and json.loads(record.read_text())["exit_code"] == 5
     refused = mpiexec((2, [*gate, "--python", str(good), "--", *job]), (1, [*gate, "--python", str(drifted), "--", *job]))
     assert refused.returncode == 1 and "job rank" not in refused.stdout
     assert "the command was not started on any rank" in refused.stdout
@@ -222,3 +230,48 @@ def test_a_rank_that_hangs_while_hashing_is_named_and_the_job_aborted(cluster):
     assert result.returncode != 0
     assert "  ?:3  error   ?  -  -\n      no result within 3 s (crashed or hung)" in result.stdout
     assert "while this rank was waiting for its group's file check (rank 3 did not answer)" in result.stdout
+
+
+EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "benchmark_cli.py")
+
+
+def test_the_example_benchmark_is_one_gate_on_four_ranks(cluster, tmp_path, make_venv):
+    """The harness under mpiexec: one verdict for the job, one record by rank 0, and with one
+    drifted rank (MPMD: another interpreter) no rank starts the benchmark."""
+    lock, _, _ = cluster
+    from importlib.metadata import version
+
+    lock.write_text(f"mpi4py=={version('mpi4py')}\nalpha==1.1.0\n")  # alpha: missing here (allowed), drifted there
+    drifted = make_venv(name="drifted-harness")
+    make_venv.install(drifted, "alpha==1.0.0")
+    site = next((drifted / "lib").glob("python*/site-packages"))
+    (site / "lockgate_here.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages") or p.endswith("src")) + "\n")
+    out, record = tmp_path / "out", tmp_path / "results" / "run.json"
+    bench = [EXAMPLE, "training", "run", "--results-dir", str(out), "--verify-lockfile", str(lock), "--allow-missing", "--verify-record", str(record)]
+    passed = mpiexec((4, [sys.executable, *bench]))
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert sorted(p.name for p in out.iterdir()) == [f"ran-{rank}.txt" for rank in range(4)]
+    data = json.loads(record.read_text())
+    assert data["cluster"]["passed"] is True and len(data["cluster"]["hosts"]) == 4 and data["exit_code"] == 0
+    shutil.rmtree(out)
+    refused = mpiexec((3, [sys.executable, *bench]), (1, [str(drifted / "bin" / "python"), *bench]))
+    assert refused.returncode == 1 and not out.exists(), refused.stdout + refused.stderr
+    assert "the benchmark was not started on any rank" in refused.stderr and "FAILED: 1 of 4 ranks" in refused.stderr
+
+
+def test_the_harness_verifies_every_host_before_it_launches(cluster, tmp_path):
+    lock, _, _ = cluster
+    from importlib.metadata import version
+
+    lock.write_text(f"mpi4py=={version('mpi4py')}\n")
+    out = tmp_path / "out"
+    bench = [sys.executable, EXAMPLE, "training", "run", "--results-dir", str(out), "--verify-lockfile", str(lock), "--verify-hosts", "localhost:2"]
+    passed = subprocess.run(bench, capture_output=True, text=True, env=mpi_environment(), timeout=120)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert f"{os.uname().nodename}:0-1  passed" in passed.stdout and (out / "ran-0.txt").exists()
+    shutil.rmtree(out)
+    lock.write_text("mpi4py==0.0.1\n")
+    refused = subprocess.run(bench, capture_output=True, text=True, env=mpi_environment(), timeout=120)
+    assert refused.returncode == 1 and not out.exists(), refused.stdout + refused.stderr
+    assert "FAILED: 2 of 2 ranks" in refused.stdout and "--verify-hosts localhost:2: a host's environment does not match" in refused.stderr
+    assert refused.stderr.rstrip().endswith(f"{sys.executable} {EXAMPLE} training run --results-dir {out}")

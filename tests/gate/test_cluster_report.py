@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from lockgate.gate.cluster_report import cluster_report, common_findings, differing_findings, drift, fold_labels
-from lockgate.render import render_cluster_text
+from lockgate.gate.cluster_report import ClusterReport, RankResult, common_findings, differing_findings, drift, fold_labels
 
 
-def result(rank: int, host: str, versions: dict[str, str], failing: list[tuple[str, str, str]] = (), error: str | None = None) -> dict:
+def result(rank: int, host: str, versions: dict[str, str], failing: list[tuple[str, str, str]] = (), error: str | None = None,
+           fix: list[str] | None = None) -> RankResult:  # fmt: skip
     packages = [{"name": n, "status": "matched", "expected": v, "found": v, "message": ""} for n, v in versions.items()]
     packages += [{"name": n, "status": "mismatched", "expected": e, "found": f, "message": ""} for n, e, f in failing]
     summary = {"matched": len(versions), "mismatched": len(failing)}
     verify = None if error else {"schema": "lockgate.verify/1", "passed": not failing, "summary": summary, "packages": packages}
-    return {"rank": rank, "hostname": host, "python": "/venv/bin/python", "passed": not failing and not error, "summary": summary,
-            "fingerprint": f"sha256:{len(failing)}", "distributions": versions, "verify": verify, "error": error}  # fmt: skip
+    return RankResult(rank, host, "/venv/bin/python", passed=not failing and not error, summary=summary, fingerprint=f"sha256:{len(failing)}",
+                      distributions=versions, verify=verify, error=error, fix=fix or (["uv pip install -r L"] if failing else []))  # fmt: skip
+
+
+def render_cluster_text(report: ClusterReport) -> str:
+    return report.render_text()
+
+
+def cluster_report(results: list[RankResult], **details) -> ClusterReport:
+    return ClusterReport(results, **details)
 
 
 def test_drift_names_each_version_with_its_hosts_and_the_majority():
@@ -36,7 +44,7 @@ def test_findings_split_into_differing_and_common():
 def test_a_rank_with_an_error_is_a_failed_host_and_leaves_drift_alone():
     results = [result(0, "a", {"numpy": "2"}), result(1, "?", {}, error="no result within 3 s (crashed or hung)")]
     report = cluster_report(results)
-    assert report["passed"] is False and report["drift"] == []
+    assert report.to_dict()["passed"] is False and report.drift == []
     assert "      no result within 3 s (crashed or hung)" in render_cluster_text(report)
 
 
@@ -48,6 +56,24 @@ def test_labels_fold_per_host_then_into_host_ranges():
 
 
 def test_identical_results_fold_into_one_line():
-    results = [{**result(rank, f"node{rank // 8 + 1:02d}", {"numpy": "2"}), "checked_by": None if rank % 8 == 0 else rank - rank % 8} for rank in range(128)]
+    results = [result(rank, f"node{rank // 8 + 1:02d}", {"numpy": "2"}).replace(checked_by=None if rank % 8 == 0 else rank - rank % 8)
+               for rank in range(128)]
     text = render_cluster_text(cluster_report(results))
     assert text.splitlines()[1:] == ["  node[01-16]:0-127  passed  /venv/bin/python  sha256:0  1 matched", "lockgate cluster: passed: every rank matches"]
+
+
+def test_a_failing_groups_fix_is_shown_under_its_ranks_and_in_its_json():
+    shared = ("numpy", "2.4.6", "2.4.5")
+    results = [result(0, "a", {"numpy": "2.4.6"}), result(1, "b", {}, [shared], fix=["uv pip install --python=/venv/bin/python -r L"]),
+               result(2, "b", {}, [shared]).replace(checked_by=1, fix=[])]
+    report = cluster_report(results)
+    assert "to fix b:1-2 (run on each of its hosts):\n  uv pip install --python=/venv/bin/python -r L\n" in report.render_text()
+    hosts = report.to_dict()["hosts"]
+    assert hosts[1]["fix"] == ["uv pip install --python=/venv/bin/python -r L"] and "fix" not in hosts[0] and "fix" not in hosts[2]
+
+
+def test_compare_names_drift_in_its_verdict_and_passes_when_ranks_agree():
+    agree = cluster_report([result(0, "a", {"numpy": "2"}), result(1, "b", {"numpy": "2"})], compare=True)
+    assert agree.passed and agree.render_text().endswith("lockgate cluster: passed: every rank has the same versions\n")
+    differ = cluster_report([result(0, "a", {"numpy": "2"}), result(1, "b", {"numpy": "1"})], compare=True)
+    assert not differ.passed and differ.render_text().endswith("lockgate cluster: FAILED: 1 distribution differs between ranks\n")

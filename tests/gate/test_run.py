@@ -118,7 +118,7 @@ def test_example_harness_runs_when_the_lock_matches(tmp_path, workload):
     result = subprocess.run([sys.executable, EXAMPLE, workload, "run", "--results-dir", str(out), "--exit-code", "3",
                              "--verify-lockfile", str(lock)], capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 3, result.stderr
-    assert (out / "ran.txt").read_text() == f"{workload} run\n"
+    assert (out / "ran-0.txt").read_text() == f"{workload} run skip=[]\n"
 
 
 @pytest.mark.parametrize("flag", [["--verify-lockfile", "{lock}"], ["--verify-lockfile={lock}"]])
@@ -131,13 +131,13 @@ def test_example_harness_refuses_to_start_on_drift(tmp_path, flag):
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 1 and not out.exists()
     assert "missing" in result.stderr and "not-installed-anywhere" in result.stderr
-    assert result.stderr.rstrip().endswith(f"{EXAMPLE} training run --results-dir {out}")
+    assert result.stderr.rstrip().endswith(f"{sys.executable} {EXAMPLE} training run --results-dir {out}")
 
 
 def test_example_harness_without_the_flag_just_runs(tmp_path):
     out = tmp_path / "out"
     result = subprocess.run([sys.executable, EXAMPLE, "training", "run", "--results-dir", str(out)], capture_output=True, text=True)
-    assert result.returncode == 0 and (out / "ran.txt").exists()
+    assert result.returncode == 0 and (out / "ran-0.txt").exists()
 
 
 def test_example_harness_checks_installed_files_on_request(tmp_path):
@@ -184,3 +184,58 @@ def test_a_record_that_cannot_be_finished_keeps_the_command_s_exit_code(matching
     result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--record", str(record), "--", *child(code, venv))
     assert result.returncode == 7
     assert "lockgate: warning: the final record was not written" in result.stderr and record.is_dir()
+
+
+def test_the_harness_fits_a_cli_that_has_its_own_skip_and_checks_what_run_checks(tmp_path):
+    from importlib.metadata import version
+
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"pytest=={version('pytest')}\nnot-installed-anywhere==1.0\n")
+    out = tmp_path / "out"
+    command = [sys.executable, EXAMPLE, "training", "run", "--results-dir", str(out), "--skip", "warmup", "--verify-lockfile", str(lock)]
+    refused = subprocess.run(command, capture_output=True, text=True)
+    assert refused.returncode == 1 and "missing  not-installed-anywhere" in refused.stderr
+    passed = subprocess.run([*command, "--lockfile-skip", "not-installed-anywhere", "--cpu-only", "--verify-jobs", "2"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert passed.returncode == 0, passed.stderr
+    assert (out / "ran-0.txt").read_text() == "training run skip=['warmup']\n"  # the benchmark's own --skip is its own
+    usage = subprocess.run([sys.executable, EXAMPLE, "training", "run", "--help"], capture_output=True, text=True).stdout
+    for flag in ("--lockfile-skip", "--allow-missing", "--strict", "--extra", "--group", "--only-group", "--cpu-only", "--verify-integrity",
+                 "--verify-jobs", "--verify-record", "--verify-hosts"):  # fmt: skip
+        assert flag in usage
+
+
+def test_the_rerun_line_is_copy_pasteable_and_drops_every_harness_flag(tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("not-installed-anywhere==1.0\n")
+    out, record = tmp_path / "out", tmp_path / "results" / "run.json"
+    result = subprocess.run([sys.executable, EXAMPLE, "training", "run", "--results-dir", str(out), "--verify-lockfile", str(lock), "--strict",
+                             "--verify-record", str(record), "--lockfile-skip=x", "--verify-jobs", "2", "--skip", "warmup"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 1
+    rerun = result.stderr.rstrip().splitlines()[-1].strip()
+    assert rerun == f"{sys.executable} {EXAMPLE} training run --results-dir {out} --skip warmup"
+    assert json.loads(record.read_text())["verify"]["passed"] is False  # results/ made for it, though the run was refused
+    again = subprocess.run(shlex.split(rerun), capture_output=True, text=True)
+    assert again.returncode == 0 and (out / "ran-0.txt").exists()
+
+
+def test_the_lockfile_command_group_is_lockgates_generate_and_verify(tmp_path):
+    from importlib.metadata import version
+
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"pytest=={version('pytest')}\n")
+    verify = subprocess.run([sys.executable, EXAMPLE, "lockfile", "verify", "-l", str(lock), "--python", sys.executable, "--allow-missing"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert verify.returncode == 0 and "lockgate verify: passed" in verify.stdout, verify.stderr
+    strict = subprocess.run([sys.executable, EXAMPLE, "lockfile", "verify", "-l", str(lock), "--python", sys.executable, "--strict"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert strict.returncode == 1
+    missing = subprocess.run([sys.executable, EXAMPLE, "lockfile", "verify", "-l", str(tmp_path / "nope.txt")], capture_output=True, text=True)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "lockfile not found" in missing.stderr
+    usage = subprocess.run([sys.executable, EXAMPLE, "lockfile", "generate", "--help"], capture_output=True, text=True).stdout
+    for flag in ("-o", "--extra", "--hashes", "--python-version", "--pyproject", "--all", "--check"):
+        assert f" {flag}" in usage
+    nothing = subprocess.run([sys.executable, EXAMPLE, "lockfile", "generate", "--pyproject", str(tmp_path / "none.toml")],
+                             capture_output=True, text=True)  # fmt: skip
+    assert nothing.returncode == 2 and "Traceback" not in nothing.stderr

@@ -11,11 +11,12 @@ from .compare import CompareOptions, Comparison
 from .interpreter import Interpreter, find_interpreter, project_environment
 from .inventory import Inventory, scan_interpreter
 from .model import Lockfile, Selection, normalize_name
+from .options import VerifyOptions
 from .readers import STDIN, find_default_lockfile, read_lockfile, resolve_lockfile
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
     from typing import Any
 
     from .fix import FixPlan
@@ -53,78 +54,66 @@ def _nothing_selected(lock: Lockfile, interpreter: Interpreter) -> str:
 def verify(lockfile: str | None = None, **options: Any) -> Report:
     """Check the target interpreter's installed distributions against a lockfile. Read-only.
 
-    Takes the arguments of :func:`verify_environment` and returns its report alone.
+    Args:
+        lockfile: as :attr:`VerifyOptions.lockfile <lockgate.env.options.VerifyOptions>`.
+        options: the other :class:`~lockgate.env.options.VerifyOptions` attributes by name, with
+            the selection as uv's flags: ``extras``, ``groups``, ``all_extras``,
+            ``no_default_groups``, ``only_groups`` (:meth:`VerifyOptions.of`).
+
+    Returns:
+        The report of :func:`verify_environment`.
     """
-    return verify_environment(lockfile, **options)[0]
+    return verify_environment(VerifyOptions.of(lockfile, **options)).report
 
 
-def verify_environment(
-    lockfile: str | None = None,
-    *,
-    python: str | None = None,
-    skip: Iterable[str] = (),
-    allow_missing: bool = False,
-    strict: bool = False,
-    extras: Iterable[str] = (),
-    groups: Iterable[str] | None = None,
-    all_extras: bool = False,
-    no_default_groups: bool = False,
-    only_groups: Iterable[str] = (),
-    cpu_only: bool = False,
-    integrity: bool = False,
-    integrity_all: bool = False,
-    jobs: int | None = None,
-    progress: Callable[[int, int], object] | None = None,
-    selected_by: str | None = None,
-) -> tuple[Report, Inventory]:
+class Verified:
+    """A verify's outcome and what it found on the way.
+
+    Attributes:
+        report: the :class:`~lockgate.report.Report` (schema ``lockgate.verify/1``).
+        interpreter: the target; inventory: what it has installed; lock: the lock read.
+    """
+
+    __slots__ = ("report", "interpreter", "inventory", "lock")
+
+    def __init__(self, report: Report, interpreter: Interpreter, inventory: Inventory, lock: Lockfile) -> None:
+        self.report = report
+        self.interpreter = interpreter
+        self.inventory = inventory
+        self.lock = lock
+
+
+def verify_environment(options: VerifyOptions, *, interpreter: Interpreter | None = None,
+                       progress: Callable[[int, int], object] | None = None) -> Verified:  # fmt: skip
     """Check the target interpreter's installed distributions against a lockfile. Read-only.
 
     Args:
-        lockfile: requirements.txt, pylock.toml (PEP 751) or uv.lock; None looks for
-            ``requirements.txt`` then ``pylock.toml`` in the current folder.
-        python: interpreter path or venv folder; None is the active venv, else the nearest
-            ``.venv``, else this interpreter (:func:`~lockgate.env.interpreter.find_interpreter`).
-        skip: distribution names to leave unchecked, added to ``verify.skip`` of the
-            project's lockgate.toml / ``[tool.lockgate]``.
-        allow_missing: locked distributions that are not installed do not fail.
-        strict: extra distributions and local-version differences fail too.
-        extras: extras to select (pylock.toml, uv.lock).
-        groups: dependency groups to select (pylock.toml, uv.lock); None is the lock's defaults.
-            A pylock.toml's replace its default groups (``uv pip install``), a uv.lock's add
-            to them (``uv sync``).
-        all_extras, no_default_groups, only_groups: uv's ``--all-extras``,
-            ``--no-default-groups`` and ``--only-group`` (:class:`~lockgate.env.model.Selection`).
-        cpu_only: a CUDA distribution (``nvidia-*``, ``cuda-*``, ``triton``…) or a non-CPU
-            PyTorch build that the lock pins for the target or that is installed is
-            ``mismatched`` (:mod:`lockgate.env.cpu_only`).
-        integrity: also check every file of the locked, installed distributions against its
-            RECORD (:mod:`lockgate.env.integrity`); adds the statuses ``modified`` (fails) and
-            ``unverifiable`` (no RECORD; fails with ``strict``) and an ``integrity`` header.
-        integrity_all: the same for every installed distribution.
-        jobs: hashing workers for the integrity check; None is the cores this process may use.
+        options: what to check and how (:class:`~lockgate.env.options.VerifyOptions`): with
+            ``integrity``, every file of the locked, installed distributions is checked against
+            its RECORD (:mod:`lockgate.env.integrity`), which adds the statuses ``modified``
+            (fails) and ``unverifiable`` (no RECORD; fails with ``strict``) and an ``integrity``
+            header.
+        interpreter: the target, already found (one probe per run); None finds it from
+            ``options.python``.
         progress: ``callable(bytes_done, bytes_total)`` told how hashing goes, or None.
-        selected_by: what named ``python``, for the report's ``environment.selected_by``.
 
     Returns:
-        ``(report, inventory)``: a :class:`~lockgate.report.Report` with schema
-        ``lockgate.verify/1`` (one finding per locked entry and per installed distribution;
-        ``report.passed`` tells the verdict, ``report.fix`` lists commands that would repair a
-        failure) and the :class:`~lockgate.env.inventory.Inventory` it was checked against.
+        :class:`Verified`: its ``report`` (one finding per locked entry and per installed
+        distribution; ``report.passed`` tells the verdict, ``report.fix`` lists commands that
+        would repair a failure), the target, its inventory and the lock.
 
     Raises:
         NothingSelectedError: no entry of the lock applies to the target (exit code 1).
         LockgateError: the lockfile is missing or invalid, or the interpreter cannot be used.
     """
-    prepared = prepare_verify(lockfile, python=python, skip=skip, allow_missing=allow_missing, strict=strict, extras=extras, groups=groups,
-                              all_extras=all_extras, no_default_groups=no_default_groups, only_groups=only_groups, cpu_only=cpu_only,
-                              integrity=integrity, integrity_all=integrity_all, selected_by=selected_by)  # fmt: skip
+    prepared = prepare_verify(options, interpreter=interpreter)
     files = None
     if prepared.integrity_scope is not None:
         from .integrity import check_integrity
 
         files = check_integrity(prepared.integrity_scope, prepared.inventory.distributions.values(), prepared.interpreter.prefix,
-                                jobs=jobs, progress=progress)  # fmt: skip
-    return prepared.report(files), prepared.inventory
+                                jobs=options.jobs, progress=progress)  # fmt: skip
+    return Verified(prepared.report(files), prepared.interpreter, prepared.inventory, prepared.lock)
 
 
 class PreparedVerify:
@@ -139,23 +128,22 @@ class PreparedVerify:
             without ``integrity``/``integrity_all``.
     """
 
-    __slots__ = ("lockfile", "lock", "interpreter", "inventory", "comparison", "integrity_scope", "_options", "_selection")
+    __slots__ = ("lockfile", "lock", "interpreter", "inventory", "comparison", "integrity_scope", "options")
 
     def __init__(self, lockfile: str, lock: Lockfile, interpreter: Interpreter, inventory: Inventory, comparison: Comparison,
-                 integrity_scope: list[InstalledDistribution] | None, options: CompareOptions, selection: Selection) -> None:  # fmt: skip
+                 integrity_scope: list[InstalledDistribution] | None, options: VerifyOptions) -> None:  # fmt: skip
         self.lockfile = lockfile
         self.lock = lock
         self.interpreter = interpreter
         self.inventory = inventory
         self.comparison = comparison
         self.integrity_scope = integrity_scope
-        self._options = options
-        self._selection = selection
+        self.options = options
 
     def report(self, files: IntegrityResult | None) -> Report:
         """The verify report (schema ``lockgate.verify/1``), given the integrity check's result
         (None without one)."""
-        options = self._options
+        options = self.options
         header = {"lockfile": self.lockfile, "lockfile_sha256": self.lock.sha256, "environment": describe_environment(self.interpreter)}
         if files is not None:
             header["integrity"] = {"distributions": len(self.integrity_scope or ()), "files": files.files,
@@ -177,63 +165,51 @@ class PreparedVerify:
         read, the target described, then planned from the findings alone."""
         from .fix import FixTarget, install_sources, plan_fix, sync_environment
 
-        options, interpreter = self._options, self.interpreter
+        options, interpreter = self.options, self.interpreter
         on_linux = not options.cpu_only or interpreter.marker_environment()["sys_platform"] == "linux"
         target = FixTarget(interpreter.executable, interpreter.prefix, project_environment=sync_environment(self.lock), on_linux=on_linux)
-        return plan_fix(self.lock, findings, target, strict=options.strict, cpu_only=options.cpu_only, selection=self._selection,
+        return plan_fix(self.lock, findings, target, strict=options.strict, cpu_only=options.cpu_only, selection=options.selection,
                         sources=install_sources(self.lock),
                         from_base=[dist.name for dist in self.inventory.distributions.values() if dist.from_base])  # fmt: skip
 
 
-def prepare_verify(lockfile: str | None = None, *, python: str | None = None, skip: Iterable[str] = (), allow_missing: bool = False,
-                   strict: bool = False, extras: Iterable[str] = (), groups: Iterable[str] | None = None, all_extras: bool = False,
-                   no_default_groups: bool = False, only_groups: Iterable[str] = (), cpu_only: bool = False, integrity: bool = False,
-                   integrity_all: bool = False, selected_by: str | None = None) -> PreparedVerify:  # fmt: skip
+def prepare_verify(options: VerifyOptions, *, interpreter: Interpreter | None = None) -> PreparedVerify:
     """Read the lock and the target's inventory and compare them; the file check is left to the
-    caller. Arguments as :func:`verify_environment`'s (less ``jobs`` and ``progress``).
+    caller. Arguments as :func:`verify_environment`'s (less ``progress``).
 
     Raises:
         NothingSelectedError, LockgateError: as :func:`verify_environment`.
     """
-    selection = _selection(extras, groups, all_extras, no_default_groups, only_groups)
-    path = lockfile or find_default_lockfile()
-    if python is None and path != STDIN:
-        format, real = resolve_lockfile(path)
-        if format == "uv.lock":
-            python, selected_by = project_environment(real)
-    interpreter = find_interpreter(python, selected_by=selected_by or "--python")
-    lock = read_lockfile(path, selection=selection, validate=strict, python=interpreter.executable)
+    selection = options.selection
+    path = options.lockfile or find_default_lockfile()
+    if interpreter is None:
+        python, selected_by = options.python, options.selected_by
+        if python is None and path != STDIN:
+            format, real = resolve_lockfile(path)
+            if format == "uv.lock":
+                python, selected_by = project_environment(real)
+        interpreter = find_interpreter(python, selected_by=selected_by or "--python")
+    lock = read_lockfile(path, selection=selection, validate=options.strict, python=interpreter.executable)
     _check_selection(lock, selection)
     inventory = scan_interpreter(interpreter)
-    options = CompareOptions(
-        skip=configured_skip() | {normalize_name(name) for name in skip},
-        allow_missing=allow_missing,
-        strict=strict,
+    compare_options = CompareOptions(
+        skip=configured_skip() | {normalize_name(name) for name in options.skip},
+        allow_missing=options.allow_missing,
+        strict=options.strict,
         extras=selection.extras_of(lock.options.get("extras") or ()),
         groups=selection.groups if selection.groups or not selection.default_groups else None,
-        cpu_only=cpu_only,
+        cpu_only=options.cpu_only,
     )
-    comparison = Comparison(lock, inventory, interpreter.marker_environment, options)
+    comparison = Comparison(lock, inventory, interpreter.marker_environment, compare_options)
     if not comparison.selects_anything():
         message = _nothing_selected(lock, interpreter)
         findings = [*comparison.findings(), Finding(NOTHING_SELECTED, path, None, None, message, fails=True)]
         header = {"lockfile": path, "lockfile_sha256": lock.sha256, "environment": describe_environment(interpreter)}
         raise NothingSelectedError(message, path, Report(SCHEMA, (*VERIFY_STATUSES, NOTHING_SELECTED), findings, header))
     scope = None
-    if integrity or integrity_all:
-        scope = list(inventory.distributions.values()) if integrity_all else comparison.locked_installed()
-    return PreparedVerify(path, lock, interpreter, inventory, comparison, scope, options, selection)
-
-
-def _selection(extras: Iterable[str], groups: Iterable[str] | None, all_extras: bool, no_default_groups: bool,
-               only_groups: Iterable[str]) -> Selection:  # fmt: skip
-    """The :class:`~lockgate.env.model.Selection` of verify's options; uv's rules for combining them."""
-    only = tuple(only_groups)
-    if only and (groups or extras or all_extras):
-        raise LockgateError("--only-group installs those groups alone: give it without --group, --extra or --all-extras")
-    if all_extras and extras:
-        raise LockgateError("--all-extras selects every extra: give it without --extra")
-    return Selection(extras, only or groups or (), all_extras=all_extras, default_groups=not no_default_groups, only_groups=bool(only))
+    if options.checks_files:
+        scope = list(inventory.distributions.values()) if options.integrity_all else comparison.locked_installed()
+    return PreparedVerify(path, lock, interpreter, inventory, comparison, scope, options)
 
 
 def _check_selection(lock: Lockfile, selection: Selection) -> None:

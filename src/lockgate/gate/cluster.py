@@ -21,12 +21,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .cluster_report import cluster_report
+from .cluster_report import ClusterReport, RankResult
 from .collectives import Exchange, RankTimeout
 from .launcher import refuse_unseen_launch
-from .mpiexec import VERDICT_PREFIX
+
+if TYPE_CHECKING:
+    from ..env.options import VerifyOptions
+    from .flow import MpiGate, Verdict
 
 _NO_FILES: list[Any] = []
 
@@ -51,7 +54,7 @@ class Groups:
         self.node_size = node_size
 
 
-def check_key(lockfile: str | None, options: dict[str, Any], *, compare: bool) -> str:
+def check_key(options: VerifyOptions, *, compare: bool) -> str:
     """What this rank checks, as a string equal on ranks that may share one check: the target's
     real prefix, the lock's real path and SHA-256, and the options. Never raises: a target or
     lock that cannot be read is part of the key, so ranks that fail alike still group."""
@@ -62,19 +65,18 @@ def check_key(lockfile: str | None, options: dict[str, Any], *, compare: bool) -
     from ..env.readers import find_default_lockfile
 
     try:
-        target = os.path.realpath(find_interpreter(options.get("python")).prefix)
+        target = os.path.realpath(find_interpreter(options.python).prefix)
     except Exception as error:  # noqa: BLE001 - the leader reports it
         target = f"error: {error}"
     lock = ""
     if not compare:
         try:
-            path = os.path.realpath(lockfile or find_default_lockfile())
+            path = os.path.realpath(options.lockfile or find_default_lockfile())
             with open(path, "rb") as handle:
                 lock = f"{path} sha256:{hashlib.sha256(handle.read()).hexdigest()}"
         except Exception as error:  # noqa: BLE001 - the leader reports it
             lock = f"error: {error}"
-    chosen = {name: value for name, value in options.items() if name not in ("python", "jobs", "selected_by")}
-    return json.dumps([target, lock, compare, chosen], sort_keys=True, default=list)
+    return json.dumps([target, lock, compare, options.check_key()], sort_keys=True)
 
 
 def form_groups(mpi: Any, world: Any, key: str, *, shared_env: bool) -> Groups:
@@ -100,11 +102,9 @@ def form_groups(mpi: Any, world: Any, key: str, *, shared_env: bool) -> Groups:
     return Groups(host, hashing, leaders if leaders != mpi.COMM_NULL else None, list(host_ranks), node.Get_size())
 
 
-def check_ranks(lockfile: str | None, options: dict[str, Any], *, compare: bool, timeout: float,
-                shared_env: bool = False) -> tuple[Exchange, dict[str, Any] | None]:  # fmt: skip
+def check_ranks(options: VerifyOptions, mpi_gate: MpiGate) -> tuple[Exchange, ClusterReport | None]:
     """Every rank: the cluster check. Returns ``(the exchange, for the verdict; the report on
-    rank 0, None elsewhere)``; in the report, a rank that did not answer in time has
-    ``"silent": true`` in its host entry.
+    rank 0, None elsewhere)``; in the report, a rank that did not answer in time is ``silent``.
 
     Raises:
         LockgateError: mpi4py is missing.
@@ -114,87 +114,87 @@ def check_ranks(lockfile: str | None, options: dict[str, Any], *, compare: bool,
     mpi = _mpi()
     world = mpi.COMM_WORLD
     state: dict[str, Any] = {"hostname": hostname(), "stage": "waiting for every rank to start", "result": None, "checked_by": None}
-    exchange = Exchange(mpi, world, timeout, lambda: state)
-    key = check_key(lockfile, options, compare=compare)
+    exchange = Exchange(mpi, world, mpi_gate.timeout, lambda: state)
+    key = check_key(options, compare=mpi_gate.compare)
     try:
         exchange.barrier(world)
-        groups = form_groups(mpi, world, key, shared_env=shared_env)
+        groups = form_groups(mpi, world, key, shared_env=mpi_gate.shared_env)
         state["checked_by"] = groups.host_ranks[0]
-        result = _check_group(groups, exchange, state, lockfile, options, compare=compare)
+        result = _check_group(groups, exchange, state, options, compare=mpi_gate.compare)
         state.update(stage="waiting for the report", result=result)
-        return exchange, _collect(groups, exchange, result)
+        return exchange, _collect(groups, exchange, result, mpi_gate.compare)
     except RankTimeout:
-        return exchange, _report_after_timeout(exchange, state, timeout)
+        return exchange, _report_after_timeout(exchange, state, mpi_gate)
 
 
-def _check_group(groups: Groups, exchange: Exchange, state: dict[str, Any], lockfile: str | None, options: dict[str, Any], *,
-                 compare: bool) -> dict[str, Any] | None:  # fmt: skip
+def _check_group(groups: Groups, exchange: Exchange, state: dict[str, Any], options: VerifyOptions, *,
+                 compare: bool) -> RankResult | _Hashed | None:  # fmt: skip
     """The group's check: the leader's result (None on other ranks)."""
     leader = groups.host.Get_rank() == 0
-    prepared, result = _prepare(lockfile, options, compare=compare) if leader else (None, None)
+    prepared, result = _prepare(options, compare=compare, rank=exchange.rank) if leader else (None, None)
     files = None
-    if not compare and (options.get("integrity") or options.get("integrity_all")):
+    if not compare and options.checks_files:
         state["stage"] = "waiting for its share of the files"
-        files = _hash_in_group(groups, exchange, state, prepared, options.get("jobs"))
+        files = _hash_in_group(groups, exchange, state, prepared, options.jobs)
     if result is not None and prepared is not None:
-        _finish(result, prepared, files)
+        return _finish(result, prepared, files)
     return result
 
 
-def _prepare(lockfile: str | None, options: dict[str, Any], *, compare: bool) -> tuple[Any, dict[str, Any]]:
+def _prepare(options: VerifyOptions, *, compare: bool, rank: int) -> tuple[Any, RankResult]:
     """The leader's check up to the file hashing: ``(PreparedVerify or None, result)``; never
     raises (an error is the result's ``error``)."""
     from ..env.verify import hostname
 
-    result: dict[str, Any] = {"hostname": hostname(), "python": options.get("python") or sys.executable, "passed": False, "summary": {},
-              "fingerprint": None, "distributions": {}, "verify": None, "error": None}  # fmt: skip
+    python = options.python or sys.executable
     try:
         if compare:
             from ..env.interpreter import find_interpreter
             from ..env.inventory import scan_interpreter
-            from ..env.verify import describe_environment
 
-            interpreter = find_interpreter(options.get("python"))
-            _describe(result, scan_interpreter(interpreter))
-            result.update(passed=True, python=describe_environment(interpreter)["python"])
-            return None, result
+            interpreter = find_interpreter(options.python)
+            inventory = scan_interpreter(interpreter)
+            return None, RankResult(rank, hostname(), interpreter.executable, passed=True, **_described(inventory))
         from ..env.verify import prepare_verify
 
-        chosen = {name: value for name, value in options.items() if name != "jobs"}
-        prepared = prepare_verify(lockfile, **chosen)
-        _describe(result, prepared.inventory)
-        result["python"] = prepared.interpreter.executable
-        return prepared, result
+        prepared = prepare_verify(options)
+        return prepared, RankResult(rank, hostname(), prepared.interpreter.executable, **_described(prepared.inventory))
     except Exception as error:  # noqa: BLE001 - any failure of a rank is that host's failure
-        result["error"] = _error_text(error)
-        return None, result
+        return None, RankResult(rank, hostname(), python, error=_error_text(error))
 
 
-def _describe(result: dict[str, Any], inventory: Any) -> None:
-    result["fingerprint"] = inventory.fingerprint()
-    result["distributions"] = {d.name: d.version for d in inventory.distributions.values()}
+def _described(inventory: Any) -> dict[str, Any]:
+    return {"fingerprint": inventory.fingerprint(), "distributions": {d.name: d.version for d in inventory.distributions.values()}}
 
 
 def _error_text(error: Exception) -> str:
     return str(error) if hasattr(error, "path") else f"{type(error).__name__}: {error}"
 
 
-def _finish(result: dict[str, Any], prepared: Any, files: tuple[Any, str | None] | None) -> None:
-    """Decide the leader's result from its prepared check and the group's file check."""
+def _finish(result: RankResult, prepared: Any, files: tuple[Any, str | None] | None) -> RankResult | _Hashed:
+    """The leader's result decided from its prepared check and the group's file check."""
     integrity = None
     if files is not None:
         integrity, problem = files
         if problem:
-            result["error"] = problem
-            return
+            return result.replace(error=problem)
     try:
-        data = prepared.report(integrity).to_dict()
+        report = prepared.report(integrity)
     except Exception as error:  # noqa: BLE001 - as in _prepare
-        result["error"] = _error_text(error)
-        return
-    result.update(passed=data["passed"], summary=data["summary"], verify=data, python=data["environment"]["python"])
-    if integrity is not None:
-        result["hashed"] = {"bytes_hashed": integrity.bytes_hashed, "files": integrity.files, "seconds": round(integrity.seconds, 3)}
+        return result.replace(error=_error_text(error))
+    data = report.to_dict()
+    finished = result.replace(passed=report.passed, summary=data["summary"], verify=data, python=data["environment"]["python"], fix=report.fix)
+    return finished if integrity is None else _Hashed(finished, integrity)
+
+
+class _Hashed:
+    """A leader's result and its group's file-check totals, until :func:`_collect` splits them."""
+
+    __slots__ = ("result", "totals")
+
+    def __init__(self, result: RankResult, integrity: Any) -> None:
+        self.result = result
+        self.totals = {"bytes_hashed": integrity.bytes_hashed, "files": integrity.files, "seconds": round(integrity.seconds, 3)}
 
 
 def _hash_in_group(groups: Groups, exchange: Exchange, state: dict[str, Any], prepared: Any, jobs: int | None) -> tuple[Any, str | None]:
@@ -237,16 +237,16 @@ def _hash_in_group(groups: Groups, exchange: Exchange, state: dict[str, Any], pr
     return merged, None
 
 
-def _collect(groups: Groups, exchange: Exchange, result: dict[str, Any] | None) -> dict[str, Any] | None:
+def _collect(groups: Groups, exchange: Exchange, checked: RankResult | _Hashed | None, compare: bool) -> ClusterReport | None:
     """The leaders' results to rank 0, identical ones once: returns the report on rank 0.
 
     The leaders first share a digest of their results (32 bytes each); the first leader with
     a digest sends its result, the others only name that leader.
     """
     leaders = groups.leaders
-    if leaders is None or result is None:
+    if leaders is None or checked is None:
         return None
-    hashed = result.pop("hashed", None)
+    result, hashed = (checked.result, checked.totals) if isinstance(checked, _Hashed) else (checked, None)
     if groups.hashing.Get_rank() != 0:
         hashed = None  # a shared group's files count once, at the leader that planned them
     digest = _digest(result)
@@ -255,53 +255,42 @@ def _collect(groups: Groups, exchange: Exchange, result: dict[str, Any] | None) 
     exchange.gathered += len(digests)
     first = next(index for index in range(leaders.Get_size()) if digests[32 * index : 32 * index + 32] == digest)
     own = first == leaders.Get_rank()
-    payload = {"hostname": result["hostname"], "ranks": groups.host_ranks, "result": result if own else None, "same_as": first,
+    payload = {"hostname": result.hostname, "ranks": groups.host_ranks, "result": result if own else None, "same_as": first,
                "hashed": hashed}  # fmt: skip
     gathered = exchange.gather(leaders, payload)
-    return None if gathered is None else _report(gathered, exchange)
+    return None if gathered is None else _report(gathered, exchange, compare)
 
 
-def _digest(result: dict[str, Any]) -> bytes:
+def _digest(result: RankResult) -> bytes:
     """SHA-256 of a result as JSON, less the host's name: equal on hosts whose checks agree."""
     import hashlib
     import json
 
-    verify = result["verify"]
-    if verify is not None:
-        verify = {**verify, "environment": {k: v for k, v in verify["environment"].items() if k != "hostname"}}
-    shared = {**result, "hostname": None, "verify": verify}
-    return hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).digest()
+    return hashlib.sha256(json.dumps(result.digest_data(), sort_keys=True, default=str).encode()).digest()
 
 
-def _report(gathered: list[dict[str, Any]], exchange: Exchange) -> dict[str, Any]:
+def _report(gathered: list[dict[str, Any]], exchange: Exchange, compare: bool) -> ClusterReport:
     """Rank 0: the cluster report from the leaders' payloads."""
     results, groups = [], []
     for payload in gathered:
-        full = payload["result"] or _on_host(gathered[payload["same_as"]]["result"], payload["hostname"])
+        full: RankResult = payload["result"] or gathered[payload["same_as"]]["result"]
         leader = payload["ranks"][0]
         for rank in payload["ranks"]:
-            results.append({**full, "rank": rank, "checked_by": None if rank == leader else leader})
-        groups.append({"leader": leader, "ranks": payload["ranks"], "python": full["python"], "fingerprint": full["fingerprint"]})
-    results.sort(key=lambda r: r["rank"])
+            results.append(full.on_host(payload["hostname"], rank, None if rank == leader else leader))
+        groups.append({"leader": leader, "ranks": payload["ranks"], "python": full.python, "fingerprint": full.fingerprint})
+    results.sort(key=lambda r: r.rank)
     hashed = [payload["hashed"] for payload in gathered if payload["hashed"]]
     integrity = None
     if hashed:
         integrity = {"bytes_hashed": sum(h["bytes_hashed"] for h in hashed), "files": sum(h["files"] for h in hashed),
                      "seconds": max(h["seconds"] for h in hashed)}  # fmt: skip
-    return cluster_report(results, groups=groups, integrity=integrity, traffic={"rank0_bytes_gathered": exchange.gathered})
+    return ClusterReport(results, groups=groups, integrity=integrity, traffic={"rank0_bytes_gathered": exchange.gathered}, compare=compare)
 
 
-def _on_host(result: dict[str, Any], hostname: str) -> dict[str, Any]:
-    """Another leader's identical result, as this host's."""
-    verify = result["verify"]
-    if verify is not None:
-        verify = {**verify, "environment": {**verify["environment"], "hostname": hostname}}
-    return {**result, "hostname": hostname, "verify": verify}
-
-
-def _report_after_timeout(exchange: Exchange, state: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Rank 0, when a rank kept it waiting past ``timeout``: call the roll and report. Ranks that
-    do not answer are ``silent`` (the job is aborted); the others show what they had."""
+def _report_after_timeout(exchange: Exchange, state: dict[str, Any], mpi_gate: MpiGate) -> ClusterReport:
+    """Rank 0, when a rank kept it waiting past the timeout: call the roll and report. Ranks
+    that do not answer are ``silent`` (the job is aborted); the others show what they had."""
+    timeout = mpi_gate.timeout
     answers = exchange.roll_call(grace=min(max(timeout, 1.0), 10.0))
     answers[0] = state
     silent = [rank for rank in range(exchange.world.Get_size()) if rank not in answers]
@@ -309,90 +298,57 @@ def _report_after_timeout(exchange: Exchange, state: dict[str, Any], timeout: fl
     for rank in range(exchange.world.Get_size()):
         answer = answers.get(rank)
         if answer is None:
-            results.append(_failed(rank, "?", f"no result within {timeout:g} s (crashed or hung)", silent=True))
+            results.append(RankResult(rank, "?", "?", error=f"no result within {timeout:g} s (crashed or hung)", silent=True))
             continue
         leader = answer["checked_by"]
         done = answer["result"]
         if done is None and leader is not None:
             done = (answers.get(leader) or {}).get("result")
+        if isinstance(done, _Hashed):
+            done = done.result
         if done:
-            results.append({**_on_host(done, answer["hostname"]), "rank": rank, "checked_by": None if leader in (None, rank) else leader})
+            results.append(done.on_host(answer["hostname"], rank, None if leader in (None, rank) else leader))
         else:
             stopped = f"not checked: the job stopped while this rank was {answer['stage']} (rank {', '.join(map(str, silent))} did not answer)"
-            results.append(_failed(rank, answer["hostname"], stopped))
-    return cluster_report(results, traffic={"rank0_bytes_gathered": exchange.gathered})
+            results.append(RankResult(rank, answer["hostname"], "?", error=stopped))
+    return ClusterReport(results, traffic={"rank0_bytes_gathered": exchange.gathered}, compare=mpi_gate.compare)
 
 
-def _failed(rank: int, hostname: str, error: str, *, silent: bool = False) -> dict[str, Any]:
-    failed = {"rank": rank, "hostname": hostname, "python": "?", "passed": False, "summary": {}, "fingerprint": None,
-              "distributions": {}, "verify": None, "error": error}  # fmt: skip
-    if silent:
-        failed["silent"] = True
-    return failed
-
-
-def verify_across_ranks(lockfile: str | None, options: dict[str, Any], *, compare: bool, timeout: float, output_format: str, quiet: bool,
-                        verdict_line: bool = False, shared_env: bool = False) -> int:  # fmt: skip
-    """``verify --mpi``: run on every rank; returns this rank's exit code (0 only if all passed).
-
-    With ``verdict_line``, rank 0 also writes ``lockgate-cluster-verdict: passed|failed`` on
-    stderr, so that ``lockgate cluster verify`` can tell a decided verdict from an mpiexec
-    that never ran the job.
+def verify_ranks(options: VerifyOptions, mpi_gate: MpiGate, show: Callable[[Verdict], object]) -> Verdict:
+    """The gate on every rank (:func:`~lockgate.gate.flow.gate` with ``mpi``): every rank
+    checks, rank 0 makes the report and calls ``show`` with the verdict, then every rank gets
+    it. A rank that never answered cannot take part: rank 0 shows the report, then aborts the job.
 
     Raises:
         LockgateError: mpi4py is missing, or this is one task of a launch MPI cannot see
             (:func:`~lockgate.gate.launcher.refuse_unseen_launch`).
     """
+    from array import array
 
-    def show(data: dict[str, Any]) -> bool:
-        if compare:
-            data["passed"] = data["passed"] and not data["drift"]
-        _print_report(data, output_format, quiet)
-        if verdict_line:
-            print(f"{VERDICT_PREFIX}{'passed' if data['passed'] else 'failed'}", file=sys.stderr, flush=True)
-        return bool(data["passed"])
+    from .flow import Verdict
 
     refuse_unseen_launch(_mpi)
-    exchange, report = check_ranks(lockfile, options, compare=compare, timeout=timeout, shared_env=shared_env)
-    return 0 if _decide(exchange, report, show) else 1
+    exchange, report = check_ranks(options, mpi_gate)
+    world = exchange.world
+    verdict = array("b", [0])
+    if world.Get_rank() != 0:
+        exchange.wait(world.Ibcast(verdict, root=0))
+        return Verdict(bool(verdict[0]))
+    assert report is not None
+    decided = Verdict(report.passed, cluster=report)
+    show(decided)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(result.silent for result in report.results):  # it cannot take part in the broadcast
+        world.Abort(1)
+    verdict[0] = int(decided.passed)
+    world.Ibcast(verdict, root=0).Wait()
+    return decided
 
 
-def gate_ranks(lockfile: str, options: dict[str, Any], command: list[str], *, timeout: float, record: str | None = None,
-               shared_env: bool = False) -> int:  # fmt: skip
-    """``run --verify-lockfile LOCK --mpi -- COMMAND`` on every rank: verify across ranks as
-    :func:`verify_across_ranks`; if any rank fails, no rank starts COMMAND (exit 1). If all
-    pass, each rank finalizes MPI and becomes COMMAND (``exec``), which can initialise MPI
-    again as the same rank of the same job. Rank 0 writes the attestation to ``record``
-    first (the cluster report; no exit code, since the process is replaced).
-
-    Raises:
-        LockgateError: mpi4py is missing, this is one task of a launch MPI cannot see, or
-            COMMAND cannot be started.
-    """
-    from ..errors import LockgateError
-
-    def show(data: dict[str, Any]) -> bool:
-        if record:
-            from .run import attestation, write_record
-
-            write_record(record, attestation(None, None, command, cluster=data))
-        if data["passed"]:
-            print(f"lockgate: {len(data['hosts'])} ranks verified against {lockfile}", file=sys.stderr)
-        else:
-            from ..render import render_cluster_text
-
-            sys.stdout.write(render_cluster_text(data) + "the command was not started on any rank\n")
-        return bool(data["passed"])
-
-    refuse_unseen_launch(_mpi)
-    if not _decide(*check_ranks(lockfile, options, compare=False, timeout=timeout, shared_env=shared_env), show):
-        return 1
+def finalize_mpi() -> None:
+    """End this rank's MPI, so that a command it starts can initialise MPI as the same rank."""
     _mpi().Finalize()
-    try:
-        os.execvp(command[0], command)
-    except OSError as error:
-        raise LockgateError(f"cannot start {command[0]}: {error.strerror}") from None
-    return 0  # pragma: no cover - exec does not return
 
 
 def _mpi() -> Any:
@@ -404,39 +360,3 @@ def _mpi() -> Any:
     except ImportError:
         raise LockgateError("--mpi needs mpi4py: pip install 'lockgate[mpi]' (or mpi4py with a system MPI)") from None
     return MPI
-
-
-def _decide(exchange: Exchange, report: dict[str, Any] | None, show: Callable[[dict[str, Any]], bool]) -> bool:
-    """Rank 0 shows the report (``show(report) -> passed``); every rank gets that verdict.
-
-    A rank that never answered cannot take part in the broadcast: rank 0 aborts the job then.
-    Other ranks wait for the verdict answering rank 0's roll call, which may still come.
-    """
-    from array import array
-
-    world = exchange.world
-    verdict = array("b", [0])
-    if world.Get_rank() != 0:
-        exchange.wait(world.Ibcast(verdict, root=0))
-        return bool(verdict[0])
-    assert report is not None
-    passed = show(report)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if any(host.get("silent") for host in report["hosts"]):  # it cannot take part in the broadcast
-        world.Abort(1)
-    verdict[0] = int(passed)
-    world.Ibcast(verdict, root=0).Wait()
-    return passed
-
-
-def _print_report(data: dict[str, Any], output_format: str, quiet: bool) -> None:
-    if output_format == "json":
-        import json
-
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-    elif not (quiet and data["passed"]):
-        from ..render import render_cluster_text
-
-        sys.stdout.write(render_cluster_text(data))
-    sys.stdout.flush()

@@ -1,10 +1,8 @@
-"""The cluster report (schema ``lockgate.cluster/1``) from every rank's result, without MPI.
+"""The cluster report (schema ``lockgate.cluster/1``) from every rank's result, without MPI:
+a :class:`RankResult` per rank in, a :class:`ClusterReport` out, as JSON or text.
 
-A rank's result is a dict: ``{"rank", "hostname", "python", "passed", "summary",
-"fingerprint", "distributions": {name: version}, "verify": verify JSON or None, "error": str
-or None, "checked_by": rank or None}``; ``checked_by`` names the rank whose check it shares
-(same host, same environment, same lock and options), and the JSON then gives that rank's
-verdict without repeating its findings.
+``checked_by`` names the rank whose check a rank shares (same host, same environment, same
+lock and options); the JSON then gives that rank's verdict without repeating its findings.
 """
 
 from __future__ import annotations
@@ -17,47 +15,116 @@ from ..report import MATCHED, NOT_APPLICABLE, SKIPPED
 SCHEMA = "lockgate.cluster/1"
 
 
-def label(result: dict[str, Any]) -> str:
-    """``hostname:rank``: ranks on one host stay apart."""
-    return f"{result['hostname']}:{result['rank']}"
+class RankResult:
+    """One rank's check, as it travels to rank 0 (pickled).
+
+    Attributes:
+        rank, hostname: who checked; python: the target interpreter.
+        passed: its verdict (False on an error); summary: count per status.
+        fingerprint: ``sha256:…`` of its installed set, or None.
+        distributions: name -> installed version.
+        verify: its verify report as JSON, or None (``--compare``, or an error).
+        error: why it could not decide, or None.
+        fix: the commands that repair its environment (its verify report's).
+        checked_by: the rank whose check it shares, or None; silent: it never answered.
+    """
+
+    __slots__ = ("rank", "hostname", "python", "passed", "summary", "fingerprint", "distributions", "verify", "error", "fix",
+                 "checked_by", "silent")  # fmt: skip
+
+    def __init__(self, rank: int, hostname: str, python: str, *, passed: bool = False, summary: dict[str, int] | None = None,
+                 fingerprint: str | None = None, distributions: dict[str, str] | None = None, verify: dict[str, Any] | None = None,
+                 error: str | None = None, fix: list[str] | None = None, checked_by: int | None = None, silent: bool = False) -> None:  # fmt: skip
+        self.rank = rank
+        self.hostname = hostname
+        self.python = python
+        self.passed = passed and error is None
+        self.summary = summary or {}
+        self.fingerprint = fingerprint
+        self.distributions = distributions or {}
+        self.verify = verify
+        self.error = error
+        self.fix = fix or []
+        self.checked_by = checked_by
+        self.silent = silent
+
+    def replace(self, **changes: Any) -> RankResult:
+        """A copy with some attributes changed."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        return RankResult(values.pop("rank"), values.pop("hostname"), values.pop("python"), **values)
+
+    def on_host(self, hostname: str, rank: int, checked_by: int | None) -> RankResult:
+        """Another rank's identical result, as ``hostname``'s rank ``rank``."""
+        verify = self.verify
+        if verify is not None:
+            verify = {**verify, "environment": {**verify["environment"], "hostname": hostname}}
+        return self.replace(hostname=hostname, rank=rank, checked_by=checked_by, verify=verify)
+
+    @property
+    def label(self) -> str:
+        """``hostname:rank``: ranks on one host stay apart."""
+        return f"{self.hostname}:{self.rank}"
+
+    def digest_data(self) -> dict[str, Any]:
+        """What two hosts' results share when their checks agree: all but the host's name and rank."""
+        verify = self.verify
+        if verify is not None:
+            verify = {**verify, "environment": {k: v for k, v in verify["environment"].items() if k != "hostname"}}
+        return {name: getattr(self, name) for name in self.__slots__ if name not in ("hostname", "rank", "checked_by")} | {"verify": verify}
+
+    def host_entry(self) -> dict[str, Any]:
+        """Its entry in the report's ``hosts``: its verify JSON (just its verdict when it shares
+        another rank's check), and who, where, the fingerprint, the error and the fix."""
+        shared = self.checked_by is not None
+        entry = {"schema": "lockgate.verify/1", "passed": self.passed, "summary": self.summary} if shared or not self.verify else self.verify
+        entry = {**entry, "rank": self.rank, "hostname": self.hostname, "python": self.python, "environment_fingerprint": self.fingerprint,
+                 "error": self.error}  # fmt: skip
+        if shared:
+            entry["checked_by"] = self.checked_by
+        if self.silent:
+            entry["silent"] = True
+        if self.fix and not shared:
+            entry["fix"] = self.fix
+        return entry
 
 
-def drift(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def drift(results: list[RankResult]) -> list[dict[str, Any]]:
     """Each distribution whose version is not the same on every rank that reported:
     ``[{"name", "majority", "versions": {version or "(absent)": [host labels]}}]``."""
-    reported = [r for r in results if not r["error"]]
-    names = sorted({name for r in reported for name in r["distributions"]})
+    reported = [r for r in results if not r.error]
+    names = sorted({name for r in reported for name in r.distributions})
     found = []
     for name in names:
         versions: dict[str, list[str]] = {}
         for r in reported:
-            versions.setdefault(r["distributions"].get(name, "(absent)"), []).append(label(r))
+            versions.setdefault(r.distributions.get(name, "(absent)"), []).append(r.label)
         if len(versions) > 1:
             majority = max(versions, key=lambda v: (len(versions[v]), v != "(absent)"))
             found.append({"name": name, "majority": majority, "versions": versions})
     return found
 
 
-def differing_findings(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def differing_findings(results: list[RankResult]) -> list[dict[str, Any]]:
     """Failing verify findings grouped by the hosts that have them, leaving out those every
     rank shares: ``[{"name", "status", "expected", "found", "message", "hosts": [...]}]``."""
     return _grouped_findings(results, shared=False)
 
 
-def common_findings(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def common_findings(results: list[RankResult]) -> list[dict[str, Any]]:
     """The failing findings every reporting rank has (of two or more): a lock no host
     matches; same shape as :func:`differing_findings`."""
     return _grouped_findings(results, shared=True)
 
 
-def _grouped_findings(results: list[dict[str, Any]], *, shared: bool) -> list[dict[str, Any]]:
+def _grouped_findings(results: list[RankResult], *, shared: bool) -> list[dict[str, Any]]:
     groups: dict[tuple[Any, ...], list[str]] = {}
-    reported = [r for r in results if r["verify"]]
+    reported = [r for r in results if r.verify]
     for r in reported:
-        for item in r["verify"]["packages"]:
+        for item in (r.verify or {})["packages"]:
             if item["status"] not in (MATCHED, NOT_APPLICABLE, SKIPPED):
                 key = (item["name"], item["status"], item["expected"], item["found"], item["message"])
-                groups.setdefault(key, []).append(label(r))
+                groups.setdefault(key, []).append(r.label)
     everywhere = len(reported) > 1
     return [
         {"name": k[0], "status": k[1], "expected": k[2], "found": k[3], "message": k[4], "hosts": hosts}
@@ -66,36 +133,122 @@ def _grouped_findings(results: list[dict[str, Any]], *, shared: bool) -> list[di
     ]
 
 
-def cluster_report(results: list[dict[str, Any]], *, groups: list[dict[str, Any]] | None = None, integrity: dict[str, Any] | None = None,
-                   traffic: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
-    """The JSON of the cluster report (schema ``lockgate.cluster/1``).
+class ClusterReport:
+    """Every rank's result and what they add up to.
 
     Args:
-        results: every rank's result (module docstring), in rank order.
+        results: every rank's :class:`RankResult`, in rank order (a rank that shares another's
+            check carries that check's verdict and ``checked_by``).
         groups: who checked what: ``[{"leader", "ranks", "python", "fingerprint"}]``.
         integrity: the job's file-check totals ``{"bytes_hashed", "files", "seconds"}``.
         traffic: ``{"rank0_bytes_gathered"}``: bytes of results rank 0 collected, its own included.
+        compare: ``--compare``: no lock; the ranks pass only when their versions agree.
     """
-    from ..env.verify import SCHEMA as VERIFY_SCHEMA
 
-    hosts = []
+    __slots__ = ("results", "groups", "integrity", "traffic", "compare", "drift")
+
+    def __init__(self, results: list[RankResult], *, groups: list[dict[str, Any]] | None = None, integrity: dict[str, Any] | None = None,
+                 traffic: dict[str, Any] | None = None, compare: bool = False) -> None:  # fmt: skip
+        self.results = results
+        self.groups = groups
+        self.integrity = integrity
+        self.traffic = traffic
+        self.compare = compare
+        self.drift = drift(results)
+
+    @property
+    def failed(self) -> list[RankResult]:
+        """The ranks that failed or could not decide."""
+        return [r for r in self.results if not r.passed]
+
+    @property
+    def passed(self) -> bool:
+        """Every rank passed (and, comparing, every version agrees)."""
+        return not self.failed and not (self.compare and self.drift)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of schema ``lockgate.cluster/1``."""
+        report = {"schema": SCHEMA, "passed": self.passed, "hosts": [r.host_entry() for r in self.results], "drift": self.drift,
+                  "differing_findings": differing_findings(self.results), "common_findings": common_findings(self.results)}  # fmt: skip
+        for name in ("groups", "integrity", "traffic"):
+            value = getattr(self, name)
+            if value is not None:
+                report[name] = value
+        return report
+
+    def render_text(self) -> str:
+        """Ranks with identical results folded into one line each, then drift and differing
+        findings grouped by hosts, the fix per failing host group, then a one-line verdict;
+        one screen for a thousand ranks."""
+        results = self.results
+        count = len({r.hostname for r in results})
+        lines = [f"lockgate cluster: {len(results)} ranks on {count} host{'s' * (count != 1)}"]
+        if self.integrity:
+            totals = self.integrity
+            lines.append(f"integrity: {totals['files']} files, {totals['bytes_hashed'] / 1e6:.1f} MB hashed in {totals['seconds']:g} s")
+        lines += _folded_lines(results)
+        lines += _drift_lines(self.drift)
+        lines += _finding_lines("findings that differ between hosts:", differing_findings(results), hosts=True)
+        lines += _finding_lines("findings on every host:", common_findings(results), hosts=False)
+        lines += _fix_lines(results)
+        lines.append(f"lockgate cluster: {self._verdict()}")
+        return "\n".join(lines) + "\n"
+
+    def _verdict(self) -> str:
+        if self.passed:
+            return "passed: every rank matches" if not self.compare else "passed: every rank has the same versions"
+        failed = self.failed
+        if failed:
+            return f"FAILED: {len(failed)} of {len(self.results)} ranks ({fold_labels([r.label for r in failed])})"
+        count = len(self.drift)
+        return f"FAILED: {count} distribution{'s differ' if count != 1 else ' differs'} between ranks"
+
+
+def _folded_lines(results: list[RankResult]) -> list[str]:
+    folds: dict[tuple[Any, ...], list[str]] = {}
     for r in results:
-        shared = r.get("checked_by") is not None
-        entry = {"schema": VERIFY_SCHEMA, "passed": r["passed"], "summary": r["summary"]} if shared or not r["verify"] else r["verify"]
-        entry = {**entry, "rank": r["rank"], "hostname": r["hostname"], "python": r["python"], "environment_fingerprint": r["fingerprint"],
-                 "error": r["error"]}  # fmt: skip
-        if shared:
-            entry["checked_by"] = r["checked_by"]
-        if r.get("silent"):
-            entry["silent"] = True
-        hosts.append(entry)
-    report = {"schema": SCHEMA, "passed": all(r["passed"] and not r["error"] for r in results), "hosts": hosts,
-              "drift": drift(results), "differing_findings": differing_findings(results),
-              "common_findings": common_findings(results)}  # fmt: skip
-    for name, value in (("groups", groups), ("integrity", integrity), ("traffic", traffic)):
-        if value is not None:
-            report[name] = value
-    return report
+        state = "error" if r.error else ("passed" if r.passed else "FAILED")
+        counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in r.summary.items() if n) or "-"
+        folds.setdefault((state, r.python, (r.fingerprint or "-")[:19], counts, r.error), []).append(r.label)
+    lines = []
+    for (state, python, fingerprint, counts, error), labels in folds.items():
+        lines.append(f"  {fold_labels(labels)}  {state:<6}  {python}  {fingerprint}  {counts}")
+        if error:
+            lines.append(f"      {error}")
+    return lines
+
+
+def _drift_lines(found: list[dict[str, Any]]) -> list[str]:
+    if not found:
+        return []
+    lines = ["versions that differ between hosts:"]
+    for item in found:
+        parts = [f"{version} on {fold_labels(labels)}" for version, labels in item["versions"].items()]
+        lines.append(f"  {item['name']}: {'; '.join(parts)}")
+    return lines
+
+
+def _finding_lines(title: str, items: list[dict[str, Any]], *, hosts: bool) -> list[str]:
+    lines = [title] if items else []
+    for item in items:
+        where = f"  on {fold_labels(item['hosts'])}" if hosts else ""
+        lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}{where}")
+    return lines
+
+
+def _fix_lines(results: list[RankResult]) -> list[str]:
+    """The fix commands of each failing check, under the ranks whose check it is."""
+    by_fix: dict[tuple[str, ...], list[str]] = {}
+    checker = {r.rank: r for r in results}
+    for r in results:
+        own = checker.get(r.checked_by, r) if r.checked_by is not None else r
+        if not r.passed and own.fix:
+            by_fix.setdefault(tuple(own.fix), []).append(r.label)
+    lines = []
+    for commands, labels in by_fix.items():
+        lines.append(f"to fix {fold_labels(labels)} (run on each of its hosts):")
+        lines += [f"  {command}" for command in commands]
+    return lines
 
 
 def fold_labels(labels: list[str]) -> str:

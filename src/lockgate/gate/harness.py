@@ -1,63 +1,154 @@
-"""Gating a Python benchmark harness (argparse) on its lockfile::
+"""Gating a Python benchmark harness (argparse) on its lockfile, as ``lockgate run`` gates a
+command::
 
-    add_verify_lockfile_arguments(parser)   # --verify-lockfile PATH, --allow-missing, --strict, --skip,
-                                            # --verify-integrity, --verify-record PATH
-    report = enforce_lockfile(args)         # before any benchmark starts; raises LockgateError
+    add_verify_lockfile_arguments(parser)   # --verify-lockfile PATH and the verify options
+    add_lockfile_commands(subparsers)       # optional: `lockfile generate|verify` commands
+    run = enforce_lockfile(args)            # before any benchmark starts; raises LockgateError
+    ...                                     # the benchmark
+    if run: run.finish(exit_code)           # the record says how it ended
 
-Every error it raises is a :class:`~lockgate.errors.LockgateError` (re-exported here), so one
-``except`` covers drift (:class:`LockfileVerificationError`, exit code 1) and a lock that
-cannot be read (exit code 2).
+Under ``mpirun``/``mpiexec`` (a launcher's variables say more than one task) the check is the
+MPI gate's: every rank verifies, rank 0 writes the one record, and if any rank fails no rank
+starts (each raises :class:`LockfileVerificationError`). ``--verify-hosts H1,H2:4`` checks
+every host a benchmark will launch on, through ``mpiexec`` (as ``lockgate cluster verify``),
+before it launches.
+
+Every error is a :class:`~lockgate.errors.LockgateError` (re-exported here), so one ``except``
+covers drift (:class:`LockfileVerificationError`, exit code 1) and a lock that cannot be read
+(exit code 2).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from ..errors import LockgateError
-from ..report import Report
 
-__all__ = ["LockgateError", "LockfileVerificationError", "add_verify_lockfile_arguments", "enforce_lockfile",
-           "record_exit", "verified_summary"]  # fmt: skip
+if TYPE_CHECKING:
+    from ..env.options import VerifyOptions
+    from .attestation import Attestation
+    from .flow import Verdict
+
+__all__ = ["GatedRun", "LockgateError", "LockfileVerificationError", "add_lockfile_commands", "add_verify_lockfile_arguments",
+           "enforce_lockfile", "run_lockfile_command"]  # fmt: skip
+
+#: The harness's flag for a verify option where it differs from ``--NAME``: names a benchmark
+#: already uses for its own purposes are avoided.
+HARNESS_FLAGS = {"integrity": "--verify-integrity", "integrity-all": "--verify-integrity-all", "jobs": "--verify-jobs",
+                 "no-cache": "--verify-no-cache"}  # fmt: skip
+#: Where the harness keeps its values on the parsed arguments: apart from the host's own.
+DEST_PREFIX = "lockgate_"
+#: The harness's own options besides the verify options: ``name -> (metavar, help)``.
+_OWN = {
+    "verify-lockfile": ("PATH", "fail before the run starts unless the environment matches this lockfile"),
+    "verify-record": ("PATH", "with --verify-lockfile: write the run's record here (its folder is made); completed with the exit code when the run ends"),
+    "verify-hosts": ("H1,H2:4", "with --verify-lockfile: verify every host the benchmark will launch on (through mpiexec) before it launches"),
+}
 
 
 class LockfileVerificationError(LockgateError):
     """The environment does not match the lockfile; the run must not start (exit code 1).
 
     Attributes:
-        report: the verify :class:`~lockgate.report.Report`.
+        report: the verify :class:`~lockgate.report.Report` (one host), or None (under MPI:
+            the cluster report is on rank 0's ``verdict``).
+        verdict: the gate's :class:`~lockgate.gate.flow.Verdict`.
         rerun: the command line that runs the same thing without verification.
         message: ready to print: the findings, the fix commands and ``rerun`` (several lines;
-            also ``str(error)``).
+            also ``str(error)``); on ranks other than 0 of an MPI job, one line.
     """
 
     exit_code = 1
 
-    def __init__(self, report: Report, rerun: list[str]):
+    def __init__(self, verdict: Verdict, lockfile: str, rerun: list[str]):
         from shlex import join
 
-        from ..render import render_text
-
-        target = report.header["lockfile"]
-        text = render_text(report, title="lockgate", target=f"environment vs {target}", quiet=True)
-        super().__init__("the environment does not match the lockfile", target)
-        self.report = report
+        super().__init__("the environment does not match the lockfile", lockfile)
+        self.verdict = verdict
+        self.report = verdict.report
         self.rerun = rerun
+        if verdict.report is not None:
+            from ..render import render_text
+
+            text = render_text(verdict.report, title="lockgate", target=f"environment vs {lockfile}", quiet=True)
+        elif verdict.cluster is not None:
+            text = verdict.cluster.render_text() + "the benchmark was not started on any rank\n"
+        else:
+            text = "lockgate: another rank's environment does not match the lockfile (rank 0 reports it); not started\n"
         self.message = f"{text}to run without verification:\n  {join(rerun)}"
 
     def __str__(self) -> str:
         return self.message
 
 
-def add_verify_lockfile_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--verify-lockfile PATH``, ``--allow-missing``, ``--strict``, ``--skip NAME``,
-    ``--verify-integrity`` and ``--verify-record PATH``.
+class HostsVerificationError(LockgateError):
+    """``--verify-hosts``: a host the benchmark would launch on does not match the lockfile
+    (exit code 1); ``detail`` holds the command that runs without verification."""
 
-    A parser with subcommands gets them on every subcommand (recursively), so they can be
-    written after the subcommand as users expect; a subparser that already has
-    ``--verify-lockfile`` is left as it is.
+    exit_code = 1
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}\n{self.detail}"
+
+
+class GatedRun:
+    """A run that passed the gate: what :func:`enforce_lockfile` returns.
+
+    Attributes:
+        verdict: the gate's :class:`~lockgate.gate.flow.Verdict`; report: its verify report
+            (one host) or None.
+        record_path: where the record is, or None.
     """
+
+    __slots__ = ("verdict", "report", "record_path", "_record", "_started")
+
+    def __init__(self, verdict: Verdict, record_path: str | None, record: Attestation | None) -> None:
+        self.verdict = verdict
+        self.report = verdict.report
+        self.record_path = record_path
+        self._record = record
+        self._started = time.monotonic()
+
+    def summary(self) -> str:
+        """One line for the log: ``lockgate: 228 packages verified against LOCK in PYTHON (…)``."""
+        from .run import verified_summary
+
+        if self.verdict.cluster is not None:
+            return f"lockgate: {len(self.verdict.cluster.results)} ranks verified"
+        if self.report is None:
+            return "lockgate: every rank verified"
+        return verified_summary(self.report, self.report.header["lockfile"])
+
+    def finish(self, exit_code: int) -> None:
+        """Complete the record (when one was asked for, on the rank that writes it) with the
+        run's exit code and its wall time since the gate passed.
+
+        Raises:
+            LockgateError: the record cannot be written.
+        """
+        if self._record is not None and self.record_path:
+            self._record.ended(exit_code, time.monotonic() - self._started).write(self.record_path)
+
+
+def add_verify_lockfile_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--verify-lockfile PATH``, ``--verify-record PATH``, ``--verify-hosts H1,H2:4`` and
+    every verify option of ``lockgate run`` (``--skip``, ``--allow-missing``, ``--strict``,
+    ``--extra``, ``--all-extras``, ``--group``, ``--no-default-groups``, ``--only-group``,
+    ``--cpu-only``, ``--verify-integrity``, ``--verify-integrity-all``, ``--verify-jobs``,
+    ``--verify-no-cache``).
+
+    It fits into an existing parser: an option the parser already has (a benchmark's own
+    ``--skip`` or ``--strict``) is added as ``--lockfile-NAME`` instead (``--lockfile-skip``), and
+    every value is kept apart from the host's (``args.lockgate_*``). A parser with subcommands
+    gets them on every subcommand (recursively), so they can be written after the subcommand;
+    a subparser that already has ``--verify-lockfile`` is left as it is.
+    """
+    from .arguments import add_verify_flags
+
     subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if subparsers:
         for action in subparsers:
@@ -66,21 +157,32 @@ def add_verify_lockfile_arguments(parser: argparse.ArgumentParser) -> None:
         return
     if "--verify-lockfile" in parser._option_string_actions:
         return
+    taken = set(parser._option_string_actions)
     group = parser.add_argument_group("lockfile verification (lockgate)")
-    group.add_argument("--verify-lockfile", metavar="PATH", help="fail before the run starts unless the environment matches this lockfile")
-    group.add_argument("--allow-missing", action="store_true", help="with --verify-lockfile: locked packages that are not installed do not fail")
-    group.add_argument("--strict", action="store_true", help="with --verify-lockfile: extra packages and local versions fail too")
-    group.add_argument("--skip", metavar="NAME", action="append", default=[], help="with --verify-lockfile: leave NAME unchecked (repeatable)")
-    group.add_argument("--verify-integrity", action="store_true", help="with --verify-lockfile: also check installed files against their RECORD hashes")
-    group.add_argument("--verify-record", metavar="PATH", help="with --verify-lockfile: write an attestation JSON here before the run (lockgate.attestation/1)")
+    for name, (metavar, text) in _OWN.items():
+        group.add_argument(f"--{name}", dest=DEST_PREFIX + name.replace("-", "_"), metavar=metavar, help=text)
+    flags = {}
+    for name, _ in _verify_flags():
+        flag = HARNESS_FLAGS.get(name, f"--{name}")
+        flags[name] = f"--lockfile-{name}" if flag in taken else flag
+    added = add_verify_flags(group, flags=flags, dest_prefix=DEST_PREFIX, leave_out=("python",))
+    parser.set_defaults(lockgate_flags=[*(f"--{name}" for name in _OWN), *added.values()])
 
 
-def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, argv: list[str] | None = None) -> Report | None:
-    """Verify the environment when ``args.verify_lockfile`` is set; call it on every code path
+def _verify_flags() -> tuple[tuple[str, dict[str, object]], ...]:
+    from .arguments import VERIFY_FLAGS
+
+    return tuple((name, keywords) for name, keywords in VERIFY_FLAGS if name != "python")
+
+
+def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, argv: list[str] | None = None) -> GatedRun | None:
+    """Verify the environment when ``--verify-lockfile`` was given; call it on every code path
     that starts a benchmark (run, rerun, resume), before it starts.
 
-    With ``args.verify_record``, the attestation (:func:`lockgate.gate.run.attestation`) is
-    written there atomically before returning, and :func:`record_exit` completes it.
+    With ``--verify-hosts``, every host named is checked first through mpiexec (as ``lockgate
+    cluster verify``). Under an MPI launcher, every rank checks and rank 0 decides
+    (:func:`~lockgate.gate.flow.gate` with ``mpi``). With ``--verify-record``, the record is
+    written (by rank 0 under MPI) before returning; :meth:`GatedRun.finish` completes it.
 
     Args:
         args: parsed arguments from a parser given :func:`add_verify_lockfile_arguments`.
@@ -88,56 +190,114 @@ def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, arg
         argv: the command line, for the rerun hint and the record; default ``sys.argv``.
 
     Returns:
-        None when the flag is absent; the passing report otherwise.
+        None when ``--verify-lockfile`` is absent; else the :class:`GatedRun`.
 
     Raises:
-        LockfileVerificationError: the environment does not match (exit code 1).
-        LockgateError: the lockfile is missing or invalid, or the record cannot be written (2).
+        LockfileVerificationError: the environment does not match, here or on any rank or host
+            (exit code 1).
+        LockgateError: the lockfile is missing or invalid, a host cannot be reached, or the
+            record cannot be written (exit code 2).
     """
-    path = getattr(args, "verify_lockfile", None)
-    if not path:
+    lockfile = getattr(args, DEST_PREFIX + "verify_lockfile", None)
+    if not lockfile:
         return None
-    from ..env.verify import verify_environment
-    from .run import attestation, command_without_verification, write_record
+    from .arguments import verify_options
+    from .flow import MpiGate, gate
+    from .launcher import launch_size
 
     argv = list(sys.argv if argv is None else argv)
-    report, inventory = verify_environment(
-        path,
-        python=python or sys.executable,
-        selected_by="the harness's interpreter" if python is None else "enforce_lockfile(python=...)",
-        skip=getattr(args, "skip", None) or (),
-        allow_missing=getattr(args, "allow_missing", False),
-        strict=getattr(args, "strict", False),
-        integrity=getattr(args, "verify_integrity", False),
-    )
-    record_path = getattr(args, "verify_record", None)
-    if record_path:
-        record = attestation(report, inventory.fingerprint(), argv)
-        write_record(record_path, record)
-        args._lockgate_record = (record_path, record, time.monotonic())
-    if not report.passed:
-        raise LockfileVerificationError(report, command_without_verification(argv))
-    return report
+    rerun = rerun_command(argv, getattr(args, "lockgate_flags", []))
+    selected_by = "the harness's interpreter" if python is None else "enforce_lockfile(python=...)"
+    options = verify_options(args, lockfile, dest_prefix=DEST_PREFIX, selected_by=selected_by).replace(python=python or sys.executable)
+    hosts = getattr(args, DEST_PREFIX + "verify_hosts", None)
+    if hosts:
+        _verify_hosts(hosts, options, rerun)
+    record_path = getattr(args, DEST_PREFIX + "verify_record", None)
+    records: list[Attestation] = []
+
+    def keep(verdict: Verdict) -> None:
+        if record_path:
+            records.append(verdict.attestation(argv))
+            records[0].write(record_path)
+
+    mpi = MpiGate() if launch_size(os.environ) > 1 else None
+    verdict = gate(options, mpi=mpi, show=keep)
+    if not verdict.passed:
+        raise LockfileVerificationError(verdict, lockfile, rerun)
+    return GatedRun(verdict, record_path, records[0] if records else None)
 
 
-def record_exit(args: argparse.Namespace, exit_code: int) -> None:
-    """Complete the ``--verify-record`` attestation with the run's exit code and wall time
-    (seconds since :func:`enforce_lockfile`); nothing when no record was asked for.
+def _verify_hosts(hosts: str, options: VerifyOptions, rerun: list[str]) -> None:
+    """``--verify-hosts``: ``lockgate verify --mpi`` on each host through mpiexec, before launching."""
+    from .arguments import verify_argv
+    from .mpiexec import mpiexec_command, run_mpiexec
 
-    Raises:
-        LockgateError: the record cannot be written.
+    target = ["--python", options.python] if options.python else []
+    code = run_mpiexec(mpiexec_command(hosts, ["-l", options.lockfile or "", *target, *verify_argv(options)]))
+    if code != 0:
+        from shlex import join
+
+        raise HostsVerificationError(f"--verify-hosts {hosts}: a host's environment does not match the lockfile (its report is above); "
+                                     "not launched", detail=f"to run without verification:\n  {join(rerun)}")  # fmt: skip
+
+
+def rerun_command(argv: list[str], flags: list[str]) -> list[str]:
+    """``argv`` without the harness's flags (``--verify-lockfile PATH``, ``--strict``…, in both
+    ``FLAG VALUE`` and ``FLAG=VALUE`` forms), ready to paste: a script (``bench.py``) is run by
+    this interpreter, as it was."""
+    from .arguments import VERIFY_FLAGS
+
+    valued = {f"--{name}" for name in _OWN}
+    valued |= {flag for flag in flags if _takes_value(flag, dict(VERIFY_FLAGS))}
+    result, position = [], 0
+    while position < len(argv):
+        word = argv[position]
+        name = word.split("=", 1)[0]
+        if name in flags:
+            position += 1 if "=" in word or name not in valued else 2
+            continue
+        result.append(word)
+        position += 1
+    if result and not os.access(result[0], os.X_OK) and result[0].endswith(".py"):
+        result.insert(0, sys.executable)
+    return result
+
+
+def _takes_value(flag: str, table: dict[str, dict[str, object]]) -> bool:
+    name = flag.removeprefix("--lockfile-").removeprefix("--")
+    for verify_name, harness_flag in HARNESS_FLAGS.items():
+        if flag in (harness_flag, f"--lockfile-{verify_name}"):
+            name = verify_name
+    keywords = table.get(name, {})
+    return keywords.get("action") != "store_true"
+
+
+def add_lockfile_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str = "lockfile") -> argparse.ArgumentParser:
+    """Add lockgate's ``generate`` and ``verify`` as ``NAME generate`` and ``NAME verify`` to a
+    host CLI (``mlpstorage lockfile generate|verify``), with every option they have in lockgate
+    (``-o``, ``--extra``, ``--hashes``, ``--python-version``, ``--pyproject``, ``--all``…;
+    ``-l/--lockfile``, ``--skip``, ``--allow-missing``, ``--strict``…). Run the chosen one with
+    :func:`run_lockfile_command`.
+
+    Returns:
+        The ``NAME`` parser.
     """
-    from .run import write_record
+    from ..cli import COMMANDS, _HelpFormatter
 
-    written = getattr(args, "_lockgate_record", None)
-    if written:
-        path, record, started = written
-        record.update(exit_code=exit_code, wall_seconds=round(time.monotonic() - started, 3))
-        write_record(path, record)
+    group = subparsers.add_parser(name, help="lock the environment (generate) or check it (verify), with lockgate")
+    commands = group.add_subparsers(dest="lockgate_command", metavar="COMMAND", required=True)
+    for command in ("generate", "verify"):
+        summary, description, configure = COMMANDS[command]
+        sub = commands.add_parser(command, help=summary, description=description, formatter_class=_HelpFormatter)
+        configure(sub)
+        sub.set_defaults(lockgate_handler=sub.get_default("handler"))
+    return group
 
 
-def verified_summary(report: Report) -> str:
-    """One line for the log: ``lockgate: 228 packages verified against LOCK in PYTHON (…)``."""
-    from .run import verified_summary as line
+def run_lockfile_command(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    """Run the ``lockfile generate|verify`` command :func:`add_lockfile_commands` parsed;
+    returns its exit code (0 passed, 1 failed, 2 bad input), errors printed in one line."""
+    from ..cli import run_handler
 
-    return line(report, report.header["lockfile"])
+    args.command, args.argv = [], list(sys.argv[1:] if argv is None else argv)
+    return run_handler(args.lockgate_handler, args)

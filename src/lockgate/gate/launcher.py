@@ -92,6 +92,14 @@ def unseen_launch(environment: Mapping[str, str], world_size: int) -> UnseenLaun
     return None
 
 
+def launch_size(environment: Mapping[str, str]) -> int:
+    """How many tasks a launcher's variables say this process is one of: 1 outside any (an
+    allocation's ``SLURM_NTASKS`` is no launch). A harness uses MPI when it is more than 1."""
+    sizes = [_number(environment, size) for size, _, _ in MPI_LAUNCHERS if size]
+    sizes.append(_number(environment, "SLURM_STEP_NUM_TASKS"))
+    return max([size for size in sizes if size] or [1])
+
+
 def refuse_unseen_launch(mpi: Callable[[], ModuleType]) -> None:
     """``--mpi``'s first step on every rank, before any collective: refuse one task of a launch
     that MPI cannot see (:func:`unseen_launch`).

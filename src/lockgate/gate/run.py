@@ -7,11 +7,17 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from ..errors import LockgateError
 from ..report import MATCHED, Report
 
-ATTESTATION_SCHEMA = "lockgate.attestation/1"
+if TYPE_CHECKING:
+    from ..env.options import VerifyOptions
+    from .attestation import Attestation
+    from .flow import MpiGate, Verdict
+
 _FORWARDED = ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 
 
@@ -93,7 +99,6 @@ def gate_target(python: str | None, command: list[str]) -> tuple[str | None, str
         LockgateError: ``python`` names another environment than the one COMMAND runs in.
     """
     from ..env.interpreter import find_interpreter
-    from ..errors import LockgateError
 
     runs = command_interpreter(command)
     if runs is None:
@@ -109,28 +114,73 @@ def gate_target(python: str | None, command: list[str]) -> tuple[str | None, str
     return python, "--python (COMMAND's environment)"
 
 
-def attestation(report: Report | None, fingerprint: str | None, command: list[str], *, cluster: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The attestation record of a run, before it starts (``exit_code`` and ``wall_seconds``
-    null): schema ``lockgate.attestation/1`` with the verify report and the environment
-    fingerprint, or with the cluster report (``cluster``) for a gated MPI job."""
-    record: dict[str, Any] = {"schema": ATTESTATION_SCHEMA}
-    if cluster is not None:
-        record["cluster"] = cluster
-    else:
-        record["verify"] = report.to_dict() if report else None
-    record.update(command=list(command), started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), exit_code=None, wall_seconds=None)
-    if cluster is None:
-        record["environment_fingerprint"] = fingerprint
-    return record
+def run_gated(options: VerifyOptions, command: list[str], *, mpi: MpiGate | None = None, record: str | None = None,
+              freeze: str | None = None, progress: Callable[[int, int], object] | None = None) -> int:  # fmt: skip
+    """``lockgate run``: the gate (:func:`~lockgate.gate.flow.gate`), then COMMAND, or not.
+
+    One host: verify, write the record (``record``) and the frozen environment (``freeze``),
+    then run COMMAND with signals forwarded, or print why not (exit 1). Under MPI: every rank
+    verifies; rank 0 prints the cluster report and writes the record; if any rank failed, no
+    rank starts COMMAND (exit 1); else each rank finalizes MPI and runs COMMAND, which
+    initialises MPI as the same rank of the same job; rank 0's record then says how its
+    COMMAND ended.
+
+    Returns:
+        COMMAND's exit code, or 1 when it was not started.
+
+    Raises:
+        LockgateError: the lock or the target cannot be read, COMMAND cannot be started, or a
+            record cannot be written before the start.
+    """
+    from .flow import gate
+
+    written: list[Attestation] = []
+
+    def show(verdict: Verdict) -> None:
+        if record:
+            written.append(verdict.attestation(command))
+            written[0].write(record)
+        _say(verdict, options.lockfile or "the lock", command)
+
+    verdict = gate(options, mpi=mpi, show=show, progress=progress)
+    if freeze and verdict.interpreter is not None and verdict.inventory is not None:
+        from .._io import write_atomic
+        from ..env.freeze import freeze_text
+
+        write_atomic(freeze, freeze_text(verdict.interpreter, verdict.inventory).encode())
+    if not verdict.passed:
+        return 1
+    if mpi is not None:
+        from .cluster import finalize_mpi
+
+        finalize_mpi()
+    code, seconds = run_command(command)
+    if written:
+        try:
+            written[0].ended(code, seconds).write(record or "")
+        except LockgateError as error:  # the command ran: its exit code is the answer
+            print(f"lockgate: warning: the final record was not written: {error}", file=sys.stderr)
+    return code
 
 
-def write_record(path: str, record: dict[str, Any]) -> None:
-    """Write an attestation record atomically (temp file, fsync, rename)."""
-    import json
+def _say(verdict: Verdict, lockfile: str, command: list[str]) -> None:
+    """On stderr: the one line before COMMAND starts, or the findings and why it did not."""
+    from shlex import join
 
-    from .._io import write_atomic
+    if verdict.cluster is not None:
+        if verdict.passed:
+            print(f"lockgate: {len(verdict.cluster.results)} ranks verified against {lockfile}", file=sys.stderr, flush=True)
+        else:
+            sys.stdout.write(verdict.cluster.render_text() + "the command was not started on any rank\n")
+        return
+    assert verdict.report is not None
+    if verdict.passed:
+        print(verified_summary(verdict.report, lockfile), file=sys.stderr, flush=True)
+        return
+    from ..render import render_text
 
-    write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
+    sys.stderr.write(render_text(verdict.report, title="lockgate run", target=f"environment vs {lockfile}", quiet=True))
+    sys.stderr.write(f"the command was not started; to run it without verification:\n  {join(command)}\n")
 
 
 def verified_summary(report: Report, lockfile: str) -> str:
@@ -151,8 +201,6 @@ def run_command(command: list[str]) -> tuple[int, float]:
     Raises:
         LockgateError: the command cannot be started.
     """
-    from ..errors import LockgateError
-
     started = time.monotonic()
     try:
         from .._io import announce
