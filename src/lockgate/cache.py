@@ -88,6 +88,6 @@ def write_fact(kind: str, key: dict[str, Any], value: Any) -> None:
     path, _ = _path(kind, key)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        write_atomic(path, json.dumps({"key": key, "value": value}, sort_keys=True).encode())
+        write_atomic(path, json.dumps({"key": key, "value": value}, sort_keys=True).encode(), durable=False)
     except (OSError, LockgateError):
         pass
