@@ -1,7 +1,7 @@
 """Parsed locks kept in lockgate's cache (:mod:`lockgate.cache`), so that an unchanged
 pylock.toml or uv.lock is not parsed again: TOML parsing is most of what verify spends on them.
 
-A parse is stored under everything it depends on: the bytes of every file read (sha256), the
+A parse is stored under everything it depends on: the bytes of every file read (their BLAKE2b digest), the
 path as named and its folder (origins and local paths are made from them), the selection, and
 the readers' own code (the size and mtime of their modules, so a changed reader parses anew).
 A miss, or no cache, parses as before; what is stored is what the parse returned.
@@ -45,8 +45,7 @@ def cached_parse(path: str, inputs: list[str], selection: Selection, validate: b
 
 
 def _key(path: str, inputs: list[str], selection: Selection, validate: bool) -> dict[str, object] | None:
-    import hashlib
-
+    from ...cache import digest
     from .. import model
     from . import pylock_toml, uv_lock
 
@@ -54,7 +53,7 @@ def _key(path: str, inputs: list[str], selection: Selection, validate: bool) -> 
     try:
         for name in inputs:
             with open(name, "rb") as handle:
-                digests.append(hashlib.sha256(handle.read()).hexdigest())
+                digests.append(digest(handle.read()))
         stats = [os.stat(module.__file__ or "") for module in (model, pylock_toml, uv_lock)]
     except OSError:
         return None

@@ -70,9 +70,8 @@ def _fresh_key(project: str, python: str) -> dict[str, object] | None:
     """Everything uv's verdict on a fresh lock depends on, for lockgate's cache: the bytes of
     uv.lock, pyproject.toml and every uv.toml uv would read, the ``UV_*`` variables, the uv
     binary and the target interpreter (their stat), as ``uv lock --check`` reads them."""
-    import hashlib
-
     from ..._uv import find_uv
+    from ...cache import digest
     from ...errors import LockgateError
     from ..interpreter import facts_key
 
@@ -89,7 +88,7 @@ def _fresh_key(project: str, python: str) -> dict[str, object] | None:
     for path in files:
         try:
             with open(path, "rb") as handle:
-                digests[path] = hashlib.sha256(handle.read()).hexdigest()
+                digests[path] = digest(handle.read())
         except FileNotFoundError:
             continue
         except OSError:
