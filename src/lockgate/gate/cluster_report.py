@@ -15,7 +15,9 @@ from ..report import MATCHED, NOT_APPLICABLE, SKIPPED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing_extensions import TypedDict, Unpack
+    from typing import TypedDict
+
+    from typing_extensions import Unpack  # typing.Unpack: Python 3.11
 
     from .._json import JSONObject, JSONValue
 
@@ -103,7 +105,8 @@ class RankResult:
         """Its entry in the report's ``hosts``: its verify JSON (just its verdict when it shares
         another rank's check), and who, where, the fingerprint, the error and the fix."""
         shared = self.checked_by is not None
-        entry: JSONObject = {"schema": "lockgate.verify/1", "passed": self.passed, "summary": self.summary} if shared or not self.verify else self.verify
+        entry: JSONObject = self.verify if self.verify and not shared else {"schema": "lockgate.verify/1", "passed": self.passed,
+                                                                             "summary": self.summary}  # fmt: skip
         entry = {**entry, "rank": self.rank, "hostname": self.hostname, "python": self.python, "environment_fingerprint": self.fingerprint,
                  "error": self.error}  # fmt: skip
         if shared:
