@@ -72,7 +72,7 @@ def test_tasks_verify_registry_and_generate_check(tmp_path, wheel_index):
 
 
 def test_cluster_report():
-    from lockgate.gate.cluster_report import ClusterReport, RankResult
+    from lockgate.gate.cluster_report import ClusterReport, IntegrityTotals, RankResult
 
     packages = [{"name": "numpy", "status": "mismatched", "expected": "2", "found": "1", "message": ""}]
     verify = {"schema": "lockgate.verify/1", "passed": False, "summary": {}, "packages": packages}
@@ -81,7 +81,7 @@ def test_cluster_report():
     valid("cluster", ClusterReport(results).to_dict())
     results[1] = results[1].replace(checked_by=0)
     valid("cluster", ClusterReport(results, groups=[{"leader": 0, "ranks": [0, 1], "python": "/p", "fingerprint": None}],
-                                   integrity={"bytes_hashed": 10, "files": 2, "seconds": 0.1}, traffic={"rank0_bytes_gathered": 100}).to_dict())  # fmt: skip
+                                   integrity=IntegrityTotals(10, 2, 0.1), traffic={"rank0_bytes_gathered": 100}).to_dict())  # fmt: skip
 
 
 def test_an_unknown_schema_lists_the_known_ones():

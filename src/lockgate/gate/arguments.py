@@ -10,7 +10,17 @@ from ..env.options import VerifyOptions
 
 TYPE_CHECKING = False  # not typing's: lockgate verify imports this module at start-up
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable, Sequence
+    from typing import TypedDict
+
+    class FlagKeywords(TypedDict, total=False):
+        """The ``add_argument`` keywords a verify option may have."""
+
+        metavar: str
+        action: str
+        default: list[str] | None
+        type: Callable[[str], int]
+        help: str
 
 
 def _positive_int(text: str) -> int:
@@ -21,7 +31,7 @@ def _positive_int(text: str) -> int:
 
 #: ``(name, add_argument keywords)`` of every verify option; the flag is ``--NAME`` on
 #: lockgate's own commands. Help texts say what the option does to the check.
-VERIFY_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
+_FLAGS: tuple[tuple[str, FlagKeywords], ...] = (
     ("python", {"metavar": "PATH", "help": "interpreter or venv folder to check (default: $VIRTUAL_ENV, else the nearest .venv, "
                                            "else lockgate's Python; a uv.lock's project environment)"}),
     ("skip", {"metavar": "NAME", "action": "append", "default": [], "help": "leave NAME unchecked (repeatable; adds to verify.skip in lockgate.toml)"}),
@@ -43,6 +53,9 @@ VERIFY_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("no-cache", {"action": "store_true", "help": "read and write none of lockgate's cached interpreter facts and marker results"}),
 )  # fmt: skip
 
+#: The same as plain dicts, for a reader of the keywords (which options take a value).
+VERIFY_FLAGS: tuple[tuple[str, dict[str, object]], ...] = tuple((name, dict(keywords)) for name, keywords in _FLAGS)
+
 
 def add_verify_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, flags: dict[str, str] | None = None,
                        dest_prefix: str = "", leave_out: tuple[str, ...] = ()) -> dict[str, str]:  # fmt: skip
@@ -58,7 +71,7 @@ def add_verify_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, 
         name -> the flag added for it.
     """
     added = {}
-    for name, keywords in VERIFY_FLAGS:
+    for name, keywords in _FLAGS:
         if name in leave_out:
             continue
         flag = (flags or {}).get(name, f"--{name}")
@@ -75,16 +88,20 @@ def verify_options(args: argparse.Namespace, lockfile: str | None, *, dest_prefi
         LockgateError: a selection uv refuses (``--only-group`` with ``--group``…).
     """
 
-    def value(dest: str) -> Any:
-        keywords = dict(VERIFY_FLAGS)[dest.replace("_", "-")]
-        default = keywords.get("default", False if keywords.get("action") == "store_true" else None)
-        return getattr(args, dest_prefix + dest, default)
+    def on(dest: str) -> bool:
+        return bool(getattr(args, dest_prefix + dest, False))
 
+    def names(dest: str) -> Sequence[str]:
+        given: list[str] | None = getattr(args, dest_prefix + dest, None)
+        return given or ()
+
+    python: str | None = getattr(args, dest_prefix + "python", None)
+    groups: list[str] | None = getattr(args, dest_prefix + "group", None)  # None: not given, unlike []
+    jobs: int | None = getattr(args, dest_prefix + "jobs", None)
     return VerifyOptions.of(
-        lockfile, python=value("python"), selected_by=selected_by, skip=value("skip") or (), allow_missing=value("allow_missing"),
-        strict=value("strict"), extras=value("extra") or (), groups=value("group"), all_extras=value("all_extras"),
-        no_default_groups=value("no_default_groups"), only_groups=value("only_group") or (), cpu_only=value("cpu_only"),
-        integrity=value("integrity"), integrity_all=value("integrity_all"), jobs=value("jobs"),
+        lockfile, python=python, selected_by=selected_by, skip=names("skip"), allow_missing=on("allow_missing"), strict=on("strict"),
+        extras=names("extra"), groups=groups, all_extras=on("all_extras"), no_default_groups=on("no_default_groups"),
+        only_groups=names("only_group"), cpu_only=on("cpu_only"), integrity=on("integrity"), integrity_all=on("integrity_all"), jobs=jobs,
     )  # fmt: skip
 
 

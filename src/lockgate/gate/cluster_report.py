@@ -7,10 +7,35 @@ lock and options); the JSON then gives that rank's verdict without repeating its
 
 from __future__ import annotations
 
+import copy
 import re
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from ..report import MATCHED, NOT_APPLICABLE, SKIPPED
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from typing_extensions import Unpack  # typing.Unpack: Python 3.11
+
+    from .._json import JSONObject, JSONValue
+
+    class RankChanges(TypedDict, total=False):
+        """:meth:`RankResult.replace`'s keywords: its attributes."""
+
+        rank: int
+        hostname: str
+        python: str
+        passed: bool
+        summary: dict[str, int]
+        fingerprint: str | None
+        distributions: dict[str, str]
+        verify: JSONObject | None
+        error: str | None
+        fix: list[str]
+        checked_by: int | None
+        silent: bool
 
 SCHEMA = "lockgate.cluster/1"
 
@@ -33,7 +58,7 @@ class RankResult:
                  "checked_by", "silent")  # fmt: skip
 
     def __init__(self, rank: int, hostname: str, python: str, *, passed: bool = False, summary: dict[str, int] | None = None,
-                 fingerprint: str | None = None, distributions: dict[str, str] | None = None, verify: dict[str, Any] | None = None,
+                 fingerprint: str | None = None, distributions: dict[str, str] | None = None, verify: JSONObject | None = None,
                  error: str | None = None, fix: list[str] | None = None, checked_by: int | None = None, silent: bool = False) -> None:  # fmt: skip
         self.rank = rank
         self.hostname = hostname
@@ -48,17 +73,19 @@ class RankResult:
         self.checked_by = checked_by
         self.silent = silent
 
-    def replace(self, **changes: Any) -> RankResult:
-        """A copy with some attributes changed."""
-        values = {name: getattr(self, name) for name in self.__slots__}
-        values.update(changes)
-        return RankResult(values.pop("rank"), values.pop("hostname"), values.pop("python"), **values)
+    def replace(self, **changes: Unpack[RankChanges]) -> RankResult:
+        """A copy with some attributes changed (``passed`` stays False with an ``error``)."""
+        changed = copy.copy(self)
+        for name, value in changes.items():
+            setattr(changed, name, value)
+        changed.passed = changed.passed and changed.error is None
+        return changed
 
     def on_host(self, hostname: str, rank: int, checked_by: int | None) -> RankResult:
         """Another rank's identical result, as ``hostname``'s rank ``rank``."""
         verify = self.verify
         if verify is not None:
-            verify = {**verify, "environment": {**verify["environment"], "hostname": hostname}}
+            verify = {**verify, "environment": {**_object(verify["environment"]), "hostname": hostname}}
         return self.replace(hostname=hostname, rank=rank, checked_by=checked_by, verify=verify)
 
     @property
@@ -66,18 +93,20 @@ class RankResult:
         """``hostname:rank``: ranks on one host stay apart."""
         return f"{self.hostname}:{self.rank}"
 
-    def digest_data(self) -> dict[str, Any]:
+    def digest_data(self) -> JSONObject:
         """What two hosts' results share when their checks agree: all but the host's name and rank."""
         verify = self.verify
         if verify is not None:
-            verify = {**verify, "environment": {k: v for k, v in verify["environment"].items() if k != "hostname"}}
-        return {name: getattr(self, name) for name in self.__slots__ if name not in ("hostname", "rank", "checked_by")} | {"verify": verify}
+            verify = {**verify, "environment": {k: v for k, v in _object(verify["environment"]).items() if k != "hostname"}}
+        return {"python": self.python, "passed": self.passed, "summary": self.summary, "fingerprint": self.fingerprint,
+                "distributions": self.distributions, "verify": verify, "error": self.error, "fix": self.fix, "silent": self.silent}  # fmt: skip
 
-    def host_entry(self) -> dict[str, Any]:
+    def host_entry(self) -> JSONObject:
         """Its entry in the report's ``hosts``: its verify JSON (just its verdict when it shares
         another rank's check), and who, where, the fingerprint, the error and the fix."""
         shared = self.checked_by is not None
-        entry = {"schema": "lockgate.verify/1", "passed": self.passed, "summary": self.summary} if shared or not self.verify else self.verify
+        entry: JSONObject = self.verify if self.verify and not shared else {"schema": "lockgate.verify/1", "passed": self.passed,
+                                                                             "summary": self.summary}  # fmt: skip
         entry = {**entry, "rank": self.rank, "hostname": self.hostname, "python": self.python, "environment_fingerprint": self.fingerprint,
                  "error": self.error}  # fmt: skip
         if shared:
@@ -89,12 +118,12 @@ class RankResult:
         return entry
 
 
-def drift(results: list[RankResult]) -> list[dict[str, Any]]:
+def drift(results: list[RankResult]) -> list[JSONObject]:
     """Each distribution whose version is not the same on every rank that reported:
     ``[{"name", "majority", "versions": {version or "(absent)": [host labels]}}]``."""
     reported = [r for r in results if not r.error]
     names = sorted({name for r in reported for name in r.distributions})
-    found = []
+    found: list[JSONObject] = []
     for name in names:
         versions: dict[str, list[str]] = {}
         for r in reported:
@@ -105,23 +134,23 @@ def drift(results: list[RankResult]) -> list[dict[str, Any]]:
     return found
 
 
-def differing_findings(results: list[RankResult]) -> list[dict[str, Any]]:
+def differing_findings(results: list[RankResult]) -> list[JSONObject]:
     """Failing verify findings grouped by the hosts that have them, leaving out those every
     rank shares: ``[{"name", "status", "expected", "found", "message", "hosts": [...]}]``."""
     return _grouped_findings(results, shared=False)
 
 
-def common_findings(results: list[RankResult]) -> list[dict[str, Any]]:
+def common_findings(results: list[RankResult]) -> list[JSONObject]:
     """The failing findings every reporting rank has (of two or more): a lock no host
     matches; same shape as :func:`differing_findings`."""
     return _grouped_findings(results, shared=True)
 
 
-def _grouped_findings(results: list[RankResult], *, shared: bool) -> list[dict[str, Any]]:
-    groups: dict[tuple[Any, ...], list[str]] = {}
+def _grouped_findings(results: list[RankResult], *, shared: bool) -> list[JSONObject]:
+    groups: dict[tuple[JSONValue, ...], list[str]] = {}
     reported = [r for r in results if r.verify]
     for r in reported:
-        for item in (r.verify or {})["packages"]:
+        for item in _objects((r.verify or {})["packages"]):
             if item["status"] not in (MATCHED, NOT_APPLICABLE, SKIPPED):
                 key = (item["name"], item["status"], item["expected"], item["found"], item["message"])
                 groups.setdefault(key, []).append(r.label)
@@ -133,6 +162,26 @@ def _grouped_findings(results: list[RankResult], *, shared: bool) -> list[dict[s
     ]
 
 
+class IntegrityTotals:
+    """A file check's totals: bytes and files hashed, in how many seconds (picklable)."""
+
+    __slots__ = ("bytes_hashed", "files", "seconds")
+
+    def __init__(self, bytes_hashed: int, files: int, seconds: float) -> None:
+        self.bytes_hashed = bytes_hashed
+        self.files = files
+        self.seconds = seconds
+
+    @classmethod
+    def combined(cls, parts: list[IntegrityTotals]) -> IntegrityTotals:
+        """The job's totals from its groups' (checked at once: the longest time)."""
+        return cls(sum(p.bytes_hashed for p in parts), sum(p.files for p in parts), max(p.seconds for p in parts))
+
+    def to_dict(self) -> JSONObject:
+        """``{"bytes_hashed", "files", "seconds"}``."""
+        return {"bytes_hashed": self.bytes_hashed, "files": self.files, "seconds": self.seconds}
+
+
 class ClusterReport:
     """Every rank's result and what they add up to.
 
@@ -140,15 +189,15 @@ class ClusterReport:
         results: every rank's :class:`RankResult`, in rank order (a rank that shares another's
             check carries that check's verdict and ``checked_by``).
         groups: who checked what: ``[{"leader", "ranks", "python", "fingerprint"}]``.
-        integrity: the job's file-check totals ``{"bytes_hashed", "files", "seconds"}``.
+        integrity: the job's file-check totals.
         traffic: ``{"rank0_bytes_gathered"}``: bytes of results rank 0 collected, its own included.
         compare: ``--compare``: no lock; the ranks pass only when their versions agree.
     """
 
     __slots__ = ("results", "groups", "integrity", "traffic", "compare", "drift")
 
-    def __init__(self, results: list[RankResult], *, groups: list[dict[str, Any]] | None = None, integrity: dict[str, Any] | None = None,
-                 traffic: dict[str, Any] | None = None, compare: bool = False) -> None:  # fmt: skip
+    def __init__(self, results: list[RankResult], *, groups: list[JSONObject] | None = None, integrity: IntegrityTotals | None = None,
+                 traffic: JSONObject | None = None, compare: bool = False) -> None:  # fmt: skip
         self.results = results
         self.groups = groups
         self.integrity = integrity
@@ -166,15 +215,12 @@ class ClusterReport:
         """Every rank passed (and, comparing, every version agrees)."""
         return not self.failed and not (self.compare and self.drift)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """The JSON of schema ``lockgate.cluster/1``."""
-        report = {"schema": SCHEMA, "passed": self.passed, "hosts": [r.host_entry() for r in self.results], "drift": self.drift,
-                  "differing_findings": differing_findings(self.results), "common_findings": common_findings(self.results)}  # fmt: skip
-        for name in ("groups", "integrity", "traffic"):
-            value = getattr(self, name)
-            if value is not None:
-                report[name] = value
-        return report
+        report: JSONObject = {"schema": SCHEMA, "passed": self.passed, "hosts": [r.host_entry() for r in self.results], "drift": self.drift,
+                              "differing_findings": differing_findings(self.results), "common_findings": common_findings(self.results)}  # fmt: skip
+        optional = {"groups": self.groups, "integrity": self.integrity.to_dict() if self.integrity else None, "traffic": self.traffic}
+        return report | {name: value for name, value in optional.items() if value is not None}
 
     def render_text(self) -> str:
         """Ranks with identical results folded into one line each, then drift and differing
@@ -185,7 +231,7 @@ class ClusterReport:
         lines = [f"lockgate cluster: {len(results)} ranks on {count} host{'s' * (count != 1)}"]
         if self.integrity:
             totals = self.integrity
-            lines.append(f"integrity: {totals['files']} files, {totals['bytes_hashed'] / 1e6:.1f} MB hashed in {totals['seconds']:g} s")
+            lines.append(f"integrity: {totals.files} files, {totals.bytes_hashed / 1e6:.1f} MB hashed in {totals.seconds:g} s")
         lines += _folded_lines(results)
         lines += _drift_lines(self.drift)
         lines += _finding_lines("findings that differ between hosts:", differing_findings(results), hosts=True)
@@ -205,7 +251,7 @@ class ClusterReport:
 
 
 def _folded_lines(results: list[RankResult]) -> list[str]:
-    folds: dict[tuple[Any, ...], list[str]] = {}
+    folds: dict[tuple[str, str, str, str, str | None], list[str]] = {}
     for r in results:
         state = "error" if r.error else ("passed" if r.passed else "FAILED")
         counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in r.summary.items() if n) or "-"
@@ -218,20 +264,20 @@ def _folded_lines(results: list[RankResult]) -> list[str]:
     return lines
 
 
-def _drift_lines(found: list[dict[str, Any]]) -> list[str]:
+def _drift_lines(found: list[JSONObject]) -> list[str]:
     if not found:
         return []
     lines = ["versions that differ between hosts:"]
     for item in found:
-        parts = [f"{version} on {fold_labels(labels)}" for version, labels in item["versions"].items()]
+        parts = [f"{version} on {fold_labels(_strings(labels))}" for version, labels in _object(item["versions"]).items()]
         lines.append(f"  {item['name']}: {'; '.join(parts)}")
     return lines
 
 
-def _finding_lines(title: str, items: list[dict[str, Any]], *, hosts: bool) -> list[str]:
+def _finding_lines(title: str, items: list[JSONObject], *, hosts: bool) -> list[str]:
     lines = [title] if items else []
     for item in items:
-        where = f"  on {fold_labels(item['hosts'])}" if hosts else ""
+        where = f"  on {fold_labels(_strings(item['hosts']))}" if hosts else ""
         lines.append(f"  {item['status']}  {item['name']}  expected {item['expected'] or '-'}  found {item['found'] or '-'}{where}")
     return lines
 
@@ -249,6 +295,27 @@ def _fix_lines(results: list[RankResult]) -> list[str]:
         lines.append(f"to fix {fold_labels(labels)} (run on each of its hosts):")
         lines += [f"  {command}" for command in commands]
     return lines
+
+
+def _object(value: JSONValue) -> Mapping[str, JSONValue]:
+    """``value``, a JSON object lockgate wrote (a verify report's ``environment``, a finding)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _objects(value: JSONValue) -> list[Mapping[str, JSONValue]]:
+    """``value``, a JSON array of objects lockgate wrote (a verify report's ``packages``)."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"expected a JSON array, got {type(value).__name__}")
+    return [_object(item) for item in value]
+
+
+def _strings(value: JSONValue) -> list[str]:
+    """``value``, a JSON array of strings lockgate wrote (host labels)."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(item, str) for item in value):
+        raise TypeError(f"expected a JSON array of strings, got {value!r}")
+    return [str(item) for item in value]
 
 
 def fold_labels(labels: list[str]) -> str:

@@ -15,7 +15,13 @@ import time
 from array import array
 from collections.abc import Callable
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
+State = TypeVar("State")
+Value = TypeVar("Value")
 
 _ROLL_CALL = 7412
 _ANSWER = 7413
@@ -26,13 +32,14 @@ class RankTimeout(Exception):
     """Rank 0 waited longer than its timeout for a collective to complete."""
 
 
-class Exchange:
-    """The collectives of one cluster check, on communicators derived from ``world``.
+class Exchange(Generic[State]):
+    """The collectives of one cluster check, on communicators derived from ``world``; values
+    travel pickled (mpi4py is imported only once MPI runs: it stays optional).
 
     Args:
-        mpi: mpi4py's ``MPI`` module; world: ``MPI.COMM_WORLD``.
+        world: ``MPI.COMM_WORLD``.
         timeout: seconds rank 0 waits for each exchange.
-        state: called on a rank other than 0 to answer a roll call; returns a picklable dict.
+        state: called on a rank other than 0 to answer a roll call; returns a picklable value.
 
     Attributes:
         gathered: bytes of pickled data this rank holds after the exchanges: what it gathered
@@ -40,15 +47,14 @@ class Exchange:
             to its roll call. Rank 0's figure is the report's ``traffic``.
     """
 
-    def __init__(self, mpi: Any, world: Any, timeout: float, state: Callable[[], dict[str, Any]]) -> None:
-        self.mpi = mpi
+    def __init__(self, world: MPI.Intracomm, timeout: float, state: Callable[[], State]) -> None:
         self.world = world
-        self.rank: int = world.Get_rank()
+        self.rank = world.Get_rank()
         self.timeout = timeout
         self.state = state
         self.gathered = 0
 
-    def wait(self, request: Any) -> None:
+    def wait(self, request: MPI.Request) -> None:
         """Wait for ``request``; on rank 0 at most ``timeout`` seconds (then :class:`RankTimeout`)."""
         deadline = time.monotonic() + self.timeout if self.rank == 0 else None
         pause = 0.0001
@@ -61,11 +67,11 @@ class Exchange:
             time.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE)
 
-    def barrier(self, comm: Any) -> None:
+    def barrier(self, comm: MPI.Comm) -> None:
         """Every rank of ``comm`` has reached this point."""
         self.wait(comm.Ibarrier())
 
-    def bcast(self, comm: Any, value: Any) -> Any:
+    def bcast(self, comm: MPI.Comm, value: Value) -> Value:
         """``value`` of ``comm``'s rank 0, on every rank of ``comm``."""
         root = comm.Get_rank() == 0
         data = pickle.dumps(value) if root else b""
@@ -76,10 +82,12 @@ class Exchange:
         if root:
             return value
         self.gathered += len(buffer)
-        return pickle.loads(buffer)
+        return cast(Value, pickle.loads(buffer))  # what comm's rank 0 pickled
 
-    def gather(self, comm: Any, value: Any) -> list[Any] | None:
+    def gather(self, comm: MPI.Comm, value: Value) -> list[Value] | None:
         """Every rank's ``value`` in rank order, on ``comm``'s rank 0; None elsewhere."""
+        from mpi4py import MPI
+
         data = pickle.dumps(value)
         count, root = comm.Get_size(), comm.Get_rank() == 0
         sizes = array("q", [0] * count) if root else None
@@ -90,13 +98,15 @@ class Exchange:
         assert sizes is not None
         offsets = [0, *accumulate(sizes)][:count]
         buffer = bytearray(sum(sizes))
-        self.wait(comm.Igatherv(data, [buffer, (list(sizes), offsets), self.mpi.BYTE], root=0))
+        self.wait(comm.Igatherv(data, [buffer, (list(sizes), offsets), MPI.BYTE], root=0))
         self.gathered += len(buffer)
         view = memoryview(buffer)
-        return [pickle.loads(view[offset : offset + size]) for offset, size in zip(offsets, sizes)]
+        return [cast(Value, pickle.loads(view[offset : offset + size])) for offset, size in zip(offsets, sizes)]
 
-    def scatter(self, comm: Any, values: list[Any] | None) -> Any:
+    def scatter(self, comm: MPI.Comm, values: list[Value] | None) -> Value:
         """``values[i]`` of ``comm``'s rank 0 to its rank ``i`` (``values`` is read on rank 0 only)."""
+        from mpi4py import MPI
+
         root = comm.Get_rank() == 0
         pieces = [pickle.dumps(value) for value in values or ()] if root else []
         size = array("q", [0])
@@ -104,24 +114,26 @@ class Exchange:
         buffer = bytearray(size[0])
         if root:
             offsets = [0, *accumulate(map(len, pieces))][: len(pieces)]
-            self.wait(comm.Iscatterv([b"".join(pieces), ([len(p) for p in pieces], offsets), self.mpi.BYTE], buffer, root=0))
+            self.wait(comm.Iscatterv([b"".join(pieces), ([len(p) for p in pieces], offsets), MPI.BYTE], buffer, root=0))
         else:
             self.wait(comm.Iscatterv(None, buffer, root=0))
             self.gathered += len(buffer)
-        return pickle.loads(buffer)
+        return cast(Value, pickle.loads(buffer))  # what comm's rank 0 pickled for this rank
 
-    def roll_call(self, grace: float) -> dict[int, dict[str, Any]]:
+    def roll_call(self, grace: float) -> dict[int, State]:
         """Rank 0, after a :class:`RankTimeout`: ask every other rank for its state and wait up to
         ``grace`` seconds; returns ``{rank: state}`` of those that answered."""
+        from mpi4py import MPI
+
         size = self.world.Get_size()
         for rank in range(1, size):
             self.world.isend(None, dest=rank, tag=_ROLL_CALL)  # never waited on: the job is aborted next
-        answers: dict[int, dict[str, Any]] = {}
-        status = self.mpi.Status()
+        answers: dict[int, State] = {}
+        status = MPI.Status()
         deadline = time.monotonic() + grace
         while len(answers) < size - 1 and time.monotonic() < deadline:
-            if self.world.Iprobe(source=self.mpi.ANY_SOURCE, tag=_ANSWER, status=status):
-                self.gathered += status.Get_count(self.mpi.BYTE)
+            if self.world.Iprobe(source=MPI.ANY_SOURCE, tag=_ANSWER, status=status):
+                self.gathered += status.Get_count(MPI.BYTE)
                 answers[status.Get_source()] = self.world.recv(source=status.Get_source(), tag=_ANSWER)
             else:
                 time.sleep(0.005)
