@@ -122,7 +122,11 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.usage = "lockgate run --verify-lockfile LOCK [options] -- COMMAND [ARGS...]"
     parser.add_argument("--verify-lockfile", metavar="LOCK", required=True, help="the lockfile the environment must match")
     add_verify_flags(parser)
-    parser.add_argument("--record", metavar="PATH", help="write an attestation JSON here before the command starts; updated when it ends")
+    parser.add_argument("--record", metavar="PATH",
+                        help="write the run's record (an in-toto statement) here before the command starts; completed when it ends")  # fmt: skip
+    parser.add_argument("--results", metavar="DIR", help="with --record: bind every file under DIR (hashed when the command ends) to the record")
+    parser.add_argument("--sign-key", metavar="KEY", help="with --record: sign it (DSSE) with this Ed25519 private key, PEM or OpenSSH (lockgate[attest])")
+    parser.add_argument("--sbom", action="store_true", help="with --record: write a CycloneDX SBOM of the verified environment beside it (lockgate[attest])")
     parser.add_argument("--freeze", metavar="PATH", help="write the verified environment here as a lockgate freeze lock before the command starts")
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies; all pass or no rank starts COMMAND (lockgate[mpi])")
     _add_cluster_options(parser)
@@ -135,13 +139,25 @@ def _run_run(args: argparse.Namespace) -> int:
 
     if not args.command:
         raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
-    if args.mpi and args.freeze:
-        raise LockgateError("--freeze with --mpi: freeze each host with lockgate freeze instead (one environment per host)")
+    if args.mpi and (args.freeze or args.sbom):
+        raise LockgateError(f"{'--freeze' if args.freeze else '--sbom'} with --mpi: freeze each host with lockgate freeze instead (one environment per host)")
     python, selected_by = gate_target(args.python, args.command)
     options = verify_options(args, args.verify_lockfile).replace(python=python, selected_by=selected_by)
     context, progress = _progress(options, show=True)
     with context:
-        return run_gated(options, args.command, mpi=_mpi_gate(args), record=args.record, freeze=args.freeze, progress=progress)
+        return run_gated(options, args.command, mpi=_mpi_gate(args), record=_recorder(args), freeze=args.freeze, progress=progress)
+
+
+def _recorder(args: argparse.Namespace):
+    """The :class:`~lockgate.gate.recording.Recorder` of ``--record``, or None; its options need it."""
+    if not args.record:
+        given = [flag for flag, value in (("--results", args.results), ("--sign-key", args.sign_key), ("--sbom", args.sbom)) if value]
+        if given:
+            raise LockgateError(f"{given[0]} belongs to the record: add --record PATH")
+        return None
+    from .gate.recording import Recorder
+
+    return Recorder(args.record, results=args.results, sign_key=args.sign_key, sbom=args.sbom)
 
 
 def _run_verify(args: argparse.Namespace) -> int:
@@ -305,7 +321,8 @@ def _check_generated(args: argparse.Namespace, options) -> int:
 def _configure_freeze(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", metavar="PATH", help="interpreter or venv folder (default: $VIRTUAL_ENV, else the nearest .venv, else lockgate's Python)")
     parser.add_argument("-o", "--output", metavar="PATH", help="write the lock here, atomically (default: stdout)")
-    parser.add_argument("--format", choices=("requirements.txt", "pylock.toml"), help="lock format (default: from the -o name, else requirements.txt)")
+    parser.add_argument("--format", choices=("requirements.txt", "pylock.toml", "cyclonedx-json"),
+                        help="lock format, or a CycloneDX 1.6 SBOM (cyclonedx-json: lockgate[attest]) (default: from the -o name, else requirements.txt)")  # fmt: skip
     parser.add_argument("--index-url", metavar="URL", help="pylock.toml: where uv finds the wheels and their hashes (default: PyPI)")
     parser.add_argument("--extra-index-url", metavar="URL", action="append", default=[], help="pylock.toml: another index (repeatable)")
     parser.add_argument("--find-links", metavar="PATH_OR_URL", action="append", default=[], help="pylock.toml: a folder or page of distributions (repeatable)")
@@ -318,7 +335,14 @@ def _run_freeze(args: argparse.Namespace) -> int:
     from .env.freeze import freeze, freeze_pylock
 
     pylock = args.format == "pylock.toml" or (args.format is None and (args.output or "").endswith(".toml"))
-    if pylock:
+    if args.format == "cyclonedx-json" or (args.format is None and (args.output or "").endswith(".cdx.json")):
+        from .env.interpreter import find_interpreter
+        from .env.inventory import scan_interpreter
+        from .env.sbom import sbom_json
+
+        interpreter = find_interpreter(args.python)
+        text = sbom_json(interpreter, scan_interpreter(interpreter))
+    elif pylock:
         options = [*(["--index-url", args.index_url] if args.index_url else []), *[f"--extra-index-url={u}" for u in args.extra_index_url],
                    *[f"--find-links={link}" for link in args.find_links], *(["--no-index"] * args.no_index), *(["--offline"] * args.offline)]  # fmt: skip
         text = freeze_pylock(args.python, options)
