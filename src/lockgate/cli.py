@@ -428,6 +428,34 @@ def _run_cluster(args: argparse.Namespace) -> int:
     return run_mpiexec(mpiexec_command(args.hosts, passthrough, mpiexec=args.mpiexec, mpi_args=args.mpi_args))
 
 
+def _configure_attest(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="attest_command", metavar="COMMAND", prog="lockgate attest")
+    summary = "re-verify a run record: signature, result files, lock, recorded verify and exit code (exit 0/1/2)"
+    sub = commands.add_parser("verify", help=summary, description=summary, formatter_class=_HelpFormatter)
+    sub.add_argument("record", metavar="RECORD", help="the record lockgate run --record (or the harness's --verify-record) wrote")
+    sub.add_argument("--lock", metavar="LOCK", help="the lock to check against the recorded sha256 (default: where the record says it is)")
+    sub.add_argument("--results", metavar="DIR", help="the results folder (default: where the record says, from RECORD's folder; else RECORD's folder)")
+    sub.add_argument("--key", metavar="PUB", help="the signer's Ed25519 public key: PEM, or ssh-ed25519 as in a .pub file (lockgate[attest])")
+    sub.add_argument("--allow-failed-run", action="store_true", help="accept a run whose command exited non-zero")
+    sub.add_argument("--python", metavar="VENV", help="also check that this interpreter or venv has the installed set the record holds")
+    sub.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    sub.add_argument("-q", "--quiet", action="store_true", help="print nothing when it passes, only the refusals otherwise")
+    sub.set_defaults(handler=_run_attest_verify)
+
+
+def _run_attest_verify(args: argparse.Namespace) -> int:
+    from .gate.attest_verify import attest_verify
+    from .render import render_json, render_text
+
+    report = attest_verify(args.record, lock=args.lock, results=args.results, key=args.key, allow_failed_run=args.allow_failed_run,
+                           python=args.python)  # fmt: skip
+    if args.format == "json":
+        sys.stdout.write(render_json(report))
+    else:
+        sys.stdout.write(render_text(report, title="lockgate attest verify", target=f"{args.record} ({report.header['kind']})", quiet=args.quiet))
+    return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
 _TASK_COMMANDS = {
     "lock": "resolve the roots and write tasks.lock.yaml",
     "update": "fetch git sources and registries, then relock to the newest allowed versions",
@@ -612,7 +640,7 @@ COMMANDS = {
     "schema": (
         "print the JSON Schema (2020-12) of a JSON lockgate writes",
         "Print the JSON Schema of one of lockgate's JSON outputs (lockgate.verify/1, lockgate.cluster/1, "
-        "lockgate.attestation/1, lockgate.generate.check/1, lockgate.tasks.verify/1, lockgate.tasks.outdated/1, lockgate.tasks.status/1, lockgate.registry/1, "
+        "lockgate.run/1 (the run record's predicate), lockgate.attest.verify/1, lockgate.attestation/1, lockgate.generate.check/1, lockgate.tasks.verify/1, lockgate.tasks.outdated/1, lockgate.tasks.status/1, lockgate.registry/1, "
         "lockgate.diff/1); without NAME, list them.",
         _configure_schema,
     ),
@@ -629,6 +657,12 @@ COMMANDS = {
         "or an environment (env:PATH) - and list the distributions added, removed and changed. Exit 0 when "
         "they are equal, 1 when not, 2 on bad input.",
         _configure_diff,
+    ),
+    "attest": (
+        "re-verify a run record: lockgate attest verify RECORD",
+        "Re-check a run record (an in-toto statement, signed or not) from the record alone: its signature, "
+        "its result files, its lock, its recorded verify and exit code. Exit 0 when it holds, 1 when not, 2 on an unreadable record.",
+        _configure_attest,
     ),
     "cluster": (
         "verify every host of an MPI job: one report, drift between hosts",

@@ -100,13 +100,13 @@ def _component(dist: InstalledDistribution, locked: tuple[str, ...]) -> Componen
         references.append(ExternalReference(type=kind, url=XsUri(direct.url), comment=comment))
     hashes, hash_of = [], "none"
     archive = direct.archive_info.hashes if direct is not None and direct.archive_info is not None else None
-    pairs = [item.split(":", 1) for item in locked if ":" in item] or (list(archive.items()) if archive else [])
+    pairs = [tuple(item.split(":", 1)) for item in locked if ":" in item] or (list(archive.items()) if archive else [])
     if pairs:
         hash_of = "lock" if locked else "archive (direct_url.json)"
     else:
         record = _record_sha256(dist)
         if record:
-            pairs, hash_of = [["sha256", record]], "installed RECORD"
+            pairs, hash_of = [("sha256", record)], "installed RECORD"
     for algorithm, value in pairs:
         if algorithm in _ALGORITHMS:
             hashes.append(HashType(alg=HashAlgorithm(_ALGORITHMS[algorithm]), content=value))

@@ -26,22 +26,25 @@ class LockRecord:
     """The lock a run was verified against.
 
     Attributes:
-        path: as the command line named it; sha256: hex of its bytes; format: ``requirements.txt``,
+        path: as the command line named it; from_record: the same from the record's folder
+        (``/``-separated), or None; sha256: hex of its bytes; format: ``requirements.txt``,
         ``pylock.toml`` or ``uv.lock``; provenance: its ``lockgate generate`` provenance as
         JSON, or None (none recorded in it, or damaged).
     """
 
-    __slots__ = ("path", "sha256", "format", "provenance")
+    __slots__ = ("path", "from_record", "sha256", "format", "provenance")
 
-    def __init__(self, path: str, sha256: str, format: str, provenance: dict[str, object] | None = None) -> None:
+    def __init__(self, path: str, sha256: str, format: str, provenance: dict[str, object] | None = None, from_record: str | None = None) -> None:
         self.path = path
+        self.from_record = from_record
         self.sha256 = sha256
         self.format = format
         self.provenance = provenance
 
     @classmethod
-    def read(cls, path: str) -> LockRecord:
-        """The record of the lock at ``path`` (read once: its bytes give the digest and provenance).
+    def read(cls, path: str, record: str | None = None) -> LockRecord:
+        """The record of the lock at ``path`` (read once: its bytes give the digest and
+        provenance), named from ``record``'s folder too.
 
         Raises:
             LockgateError: it cannot be read.
@@ -56,11 +59,12 @@ class LockRecord:
                 data = handle.read()
         except OSError as error:
             raise LockgateError(f"cannot read the lock to record it: {error.strerror}", path) from None
-        return cls(path, hashlib.sha256(data).hexdigest(), format, _provenance(data, format, path))
+        relative = os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(record))).replace(os.sep, "/") if record else None
+        return cls(path, hashlib.sha256(data).hexdigest(), format, _provenance(data, format, path), relative)
 
     def to_dict(self) -> dict[str, object]:
-        """``{"path", "sha256", "format", "provenance"}``."""
-        return {"path": self.path, "sha256": self.sha256, "format": self.format, "provenance": self.provenance}
+        """``{"path", "from_record", "sha256", "format", "provenance"}``."""
+        return {"path": self.path, "from_record": self.from_record, "sha256": self.sha256, "format": self.format, "provenance": self.provenance}
 
 
 def _provenance(data: bytes, format: str, path: str) -> dict[str, object] | None:
@@ -105,17 +109,18 @@ class Attestation:
         environment_fingerprint: ``sha256:…`` of the installed set (one host), or None.
         started_at: UTC time the command started (RFC 3339, seconds); ended_at: when it ended, or None.
         exit_code, wall_seconds: how it ended (seconds), None before it has.
-        results: the results folder as named, or None; subjects: its files, hashed once the run ended.
+        results: the results folder as named, or None; results_from_record: the same, relative
+            to the record's folder (``/``-separated); subjects: its files, hashed once the run ended.
         sbom: the SBOM beside the record (:class:`FileRecord`), or None.
     """
 
     __slots__ = ("command", "lock", "verify", "cluster", "environment_fingerprint", "started_at", "ended_at", "exit_code", "wall_seconds",
-                 "results", "subjects", "sbom")  # fmt: skip
+                 "results", "results_from_record", "subjects", "sbom")  # fmt: skip
 
     def __init__(self, command: list[str], *, lock: LockRecord | None = None, verify: dict[str, object] | None = None,
                  cluster: dict[str, object] | None = None, environment_fingerprint: str | None = None, started_at: str | None = None,
                  ended_at: str | None = None, exit_code: int | None = None, wall_seconds: float | None = None, results: str | None = None,
-                 subjects: tuple[Subject, ...] = (), sbom: FileRecord | None = None) -> None:  # fmt: skip
+                 results_from_record: str | None = None, subjects: tuple[Subject, ...] = (), sbom: FileRecord | None = None) -> None:  # fmt: skip
         self.command = list(command)
         self.lock = lock
         self.verify = verify
@@ -126,6 +131,7 @@ class Attestation:
         self.exit_code = exit_code
         self.wall_seconds = wall_seconds
         self.results = results
+        self.results_from_record = results_from_record
         self.subjects = subjects
         self.sbom = sbom
 
@@ -141,16 +147,18 @@ class Attestation:
         """This run once it has ended: its exit code, end time and wall time (seconds)."""
         return self._replace(exit_code=exit_code, wall_seconds=round(wall_seconds, 3), ended_at=_now())
 
-    def with_results(self, folder: str | None, exclude: tuple[str, ...] = ()) -> Attestation:
+    def with_results(self, folder: str | None, record: str, exclude: tuple[str, ...] = ()) -> Attestation:
         """With the run's result files as subjects: every regular file under ``folder`` (None:
-        no results folder) with its sha256, ``exclude`` (the record, its SBOM) left out.
+        no results folder) with its sha256, ``record`` and ``exclude`` (its SBOM) left out; the
+        folder is named as given and from ``record``'s folder.
 
         Raises:
             LockgateError: ``folder`` is not a folder or a file in it cannot be read.
         """
         if folder is None:
             return self
-        return self._replace(results=folder, subjects=hash_results(folder, exclude))
+        relative = os.path.relpath(os.path.abspath(folder), os.path.dirname(os.path.abspath(record))).replace(os.sep, "/")
+        return self._replace(results=folder, results_from_record=relative, subjects=hash_results(folder, (record, *exclude)))
 
     def with_sbom(self, sbom: FileRecord) -> Attestation:
         """With the SBOM written beside the record."""
@@ -174,7 +182,7 @@ class Attestation:
     def _results(self) -> dict[str, object] | None:
         if self.results is None:
             return None
-        return {"path": self.results, "files": len(self.subjects)}
+        return {"path": self.results, "from_record": self.results_from_record, "files": len(self.subjects)}
 
     def statement_subjects(self) -> tuple[Subject, ...]:
         """The statement's subjects: the result files; with none (no results folder, or the run

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from .attestation import Attestation
 
 if TYPE_CHECKING:
-    from .attestation import LockRecord
     from ..env.interpreter import Interpreter
     from ..env.inventory import Inventory
     from ..env.options import VerifyOptions
     from ..report import Report
+    from .attestation import LockRecord
     from .cluster_report import ClusterReport
 
 

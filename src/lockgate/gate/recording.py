@@ -41,7 +41,7 @@ class Recorder:
         """
         from .attestation import LockRecord, write_sbom
 
-        attestation = verdict.attestation(command, LockRecord.read(lockfile) if lockfile else None)
+        attestation = verdict.attestation(command, LockRecord.read(lockfile, self.path) if lockfile else None)
         if self.sbom and verdict.interpreter is not None and verdict.inventory is not None:
             from ..env.sbom import sbom_json
 
@@ -64,9 +64,9 @@ class Recorder:
 
         if self.attestation is None:
             return
-        exclude = (self.path, sbom_path(self.path)) if self.attestation.sbom else (self.path,)
+        exclude = (sbom_path(self.path),) if self.attestation.sbom else ()
         try:
-            ended = self.attestation.ended(exit_code, wall_seconds).with_results(self.results, exclude)
+            ended = self.attestation.ended(exit_code, wall_seconds).with_results(self.results, self.path, exclude)
             ended.write(self.path, self.sign_key)
         except LockgateError as error:
             if not warn:

@@ -50,9 +50,9 @@ def public_key(key_path: str) -> SSlibKey:
         LockgateError: it cannot be read or is not an Ed25519 key.
     """
     try:
+        import securesystemslib.signer  # noqa: F401 - its absence is the error below
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
         from cryptography.hazmat.primitives.serialization import load_pem_public_key, load_ssh_public_key
-        from securesystemslib.signer import SSlibKey
     except ImportError:
         raise LockgateError(_MISSING) from None
     data = _read_key(key_path)
