@@ -2,8 +2,8 @@
 on the locks users have: universal locks with markers, as ``lockgate generate`` writes them.
 
 Inputs (built once under benchmarks/.work/, from PyPI the first time; uv's cache serves later):
-- lockgate's own lock (requirements-dev.txt: ~33 pins, 3 marker lines) against this repository's
-  .venv;
+- lockgate's own lock (requirements-dev.txt: ~33 pins, 3 marker lines) against a venv synced
+  from it;
 - a universal requirements.txt of 228 real distributions (``uv pip compile --universal``, what
   ``lockgate generate`` writes), its venv, and the same pins as pylock.toml and as a uv.lock of
   a virtual project;
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -58,7 +57,10 @@ def build(uv: str) -> dict[str, Path]:
     """The 228-pin inputs: universal requirements.txt, its venv, pylock.toml, uv.lock, marker-free."""
     WORK.mkdir(parents=True, exist_ok=True)
     paths = {"venv": WORK / "venv", "universal": WORK / "universal.txt", "pylock": WORK / "pylock.toml",
-             "project": WORK / "uv_project", "plain": WORK / "plain.txt"}  # fmt: skip
+             "project": WORK / "uv_project", "plain": WORK / "plain.txt", "own": WORK / "own-venv"}  # fmt: skip
+    if not (paths["own"] / "pyvenv.cfg").exists():  # exactly lockgate's own lock (.venv adds lockgate, editable)
+        run([uv, "venv", "-q", "--python", sys.executable, str(paths["own"])])
+        run([uv, "pip", "sync", "-q", "--python", str(paths["own"]), str(ROOT / "requirements-dev.txt")])
     python = str(paths["venv"] / "bin" / "python")
     if not paths["universal"].exists():
         (WORK / "requirements.in").write_text("\n".join(ROOTS) + "\n")
@@ -77,9 +79,10 @@ def build(uv: str) -> dict[str, Path]:
         pins = [line.split()[0] for line in paths["plain"].read_text().splitlines() if "==" in line]
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
         (paths["project"] / "pyproject.toml").write_text(
-            f'[project]\nname = "verify-speed"\nversion = "0"\nrequires-python = ">={version}"\ndependencies = {pins!r}\n[tool.uv]\npackage = false\n'
+            f'[project]\nname = "verify-speed"\nversion = "0"\nrequires-python = ">={version}"\ndependencies = {pins!r}\n'
+            f'[tool.uv]\npackage = false\nexclude-newer = "{EXCLUDE_NEWER}"\n'  # in the project, so uv lock --check agrees
         )
-        run([uv, "lock", "-q", "--exclude-newer", EXCLUDE_NEWER, "--directory", str(paths["project"])])
+        run([uv, "lock", "-q", "--directory", str(paths["project"])])
     return paths
 
 
@@ -126,7 +129,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV") and not k.startswith("UV_")}
     env["LOCKGATE_CACHE_DIR"] = str(WORK / "lockgate-cache")
     cold_root = Path(tempfile.mkdtemp(prefix="lockgate-cold-"))
-    big, own = str(paths["venv"]), str(ROOT / ".venv")
+    big, own = str(paths["venv"]), str(paths["own"])
     project_env = {**env, "UV_PROJECT_ENVIRONMENT": big}
     sync_check = [uv, "pip", "sync", "--check", "--offline", "--python"]
     # name: (lockgate command, env, uv command, uv env)
@@ -175,7 +178,6 @@ def main() -> None:
     for name in extra:
         print(f"{name:<40} lockgate {median[name]:6.1f} ms")
     print(f"python -c pass: {statistics.median([timed([sys.executable, '-c', 'pass'], env) for _ in range(11)]) * 1000:.1f} ms")
-    _ = re  # noqa: F841 - kept for marker parsing helpers
 
 
 if __name__ == "__main__":

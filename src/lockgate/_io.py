@@ -85,11 +85,12 @@ def read_regular_file(path: str, limit: int = 64 * 1024 * 1024) -> bytes:
         os.close(descriptor)
 
 
-def write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes, *, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` so that readers see the old file or the new one, never a mix.
 
     Writes a temporary file in the target's folder, fsyncs it, renames it over the target and
-    fsyncs the folder. On any failure the temporary file is removed and the target is left as
+    fsyncs the folder (``durable=False`` skips both fsyncs: for lockgate's cache, whose files
+    are checked when read and may be lost). On any failure the temporary file is removed and the target is left as
     it was. The file keeps the mode of the one it replaces; a new one gets the umask's.
 
     A symlink is written through: its target is replaced, atomically, and the link stays. A
@@ -117,11 +118,14 @@ def write_atomic(path: str, data: bytes) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         os.replace(temporary, target)
     except OSError as error:
         os.unlink(temporary)
         raise LockgateError(f"cannot write: {error.strerror}", path) from None
+    if not durable:
+        return
     try:
         descriptor = os.open(folder, os.O_RDONLY)
     except OSError:  # pragma: no cover - folders cannot be opened on Windows

@@ -102,3 +102,68 @@ def test_interpreter_facts_are_asked_again_when_the_interpreter_changes(tmp_path
     monkeypatch.setenv("LOCKGATE_NO_CACHE", "1")
     probe_interpreter(executable)
     assert len(calls) == 3
+
+
+PYLOCK = """lock-version = "1.0"
+created-by = "test"
+requires-python = ">=3.10"
+
+[[packages]]
+name = "alpha"
+version = "1.1.0"
+marker = "sys_platform == 'linux'"
+wheels = [{ url = "https://example.invalid/alpha-1.1.0-py3-none-any.whl", hashes = { sha256 = "00" } }]
+"""
+
+
+def test_a_parsed_lock_is_reused_only_while_its_bytes_and_readers_are_unchanged(tmp_path, make_venv, task_cache):
+    venv = make_venv("alpha==1.1.0")
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(PYLOCK)
+    assert lockgate("verify", "--python", str(venv), cwd=tmp_path).returncode == 0
+    (stored,) = sorted((task_cache / "parsed-locks").glob("*.json"))
+    # the next run reads the parse from the cache: no TOML parser, no packaging.specifiers
+    command = [sys.executable, "-X", "importtime", "-m", "lockgate", "verify", "--python", str(venv)]
+    again = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "LOCKGATE_CACHE_DIR": str(task_cache)})
+    imported = {line.rsplit("|", 1)[-1].strip() for line in again.stderr.splitlines() if line.startswith("import time:")}
+    assert again.returncode == 0 and not imported & {"tomli", "packaging.specifiers", "packaging.markers"}
+    lock.write_text(PYLOCK.replace('version = "1.1.0"', 'version = "2.0.0"'))  # new bytes: parsed anew
+    assert lockgate("verify", "--python", str(venv), cwd=tmp_path).returncode == 1
+    entry = json.loads(stored.read_text())
+    entry["value"]["lockfile"]["packages"][0][1] = "1.1.0"  # a planted entry under the old key: never read for new bytes
+    stored.write_text(json.dumps(entry))
+    assert lockgate("verify", "--python", str(venv), cwd=tmp_path).returncode == 1
+    for path in (task_cache / "parsed-locks").glob("*.json"):
+        path.write_text("{broken")
+    assert lockgate("verify", "--python", str(venv), cwd=tmp_path).returncode == 1
+
+
+def test_a_fresh_uv_lock_verdict_is_kept_and_any_input_change_asks_uv_again(tmp_path, monkeypatch, task_cache):
+    from lockgate.env.readers import uv_fresh
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "proj"\nversion = "0.1"\nrequires-python = ">=3.10"\ndependencies = []\n'
+                         '[tool.uv]\nenvironments = ["sys_platform == \'linux\'"]\n')  # fmt: skip
+    (project / "uv.lock").write_text('version = 1\nrevision = 3\nrequires-python = ">=3.10"\n')
+    answers = []
+    monkeypatch.setattr(uv_fresh, "_ask_uv", lambda project, differs, python: answers.append(python) or verdict[0])
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    load = lambda: ({"version": 1, "package": []}, {"project": {}})  # noqa: E731 - what uv_lock would parse
+    verdict = [None]
+
+    def check() -> str | None:
+        return uv_fresh.staleness(str(project), sys.executable, True, load)
+
+    assert check() is None and check() is None and len(answers) == 1  # fresh: uv asked once, then the cache
+    pyproject.write_text(pyproject.read_text() + "# an edit\n")
+    assert check() is None and len(answers) == 2
+    monkeypatch.setenv("UV_EXCLUDE_NEWER", "2026-01-01")
+    assert check() is None and len(answers) == 3
+    (project / "uv.toml").write_text("offline = true\n")
+    assert check() is None and len(answers) == 4
+    verdict[0] = "the lock no longer describes its project"  # a stale verdict is never kept
+    (project / "uv.toml").write_text("offline = false\n")
+    assert check() == verdict[0] and check() == verdict[0] and len(answers) == 6
+    assert uv_fresh.staleness(str(project), sys.executable, False, load) == verdict[0] and len(answers) == 7  # a local source: never kept

@@ -193,7 +193,7 @@ class Comparison:
         requires = self.lockfile.options.get("requires_python")
         if requires:
             version = self._environment()["python_full_version"]
-            if not _specifier_contains(requires, version):
+            if not self.evaluator().contains(requires, version, self.lockfile.path):
                 findings.append(
                     Finding(MISMATCHED, "requires-python", requires, version, "the lock is not for this Python", fails=True)
                 )
@@ -215,7 +215,7 @@ class Comparison:
             message = "not installed" + ("; allowed by --allow-missing" if self.options.allow_missing else "")
             return Finding(MISSING, entry.subject, entry.expected(), None, message, fails=not self.options.allow_missing)
         python = self._environment()["python_full_version"] if entry.requires_python else None
-        if python and entry.requires_python and not _specifier_contains(entry.requires_python, python):
+        if python and entry.requires_python and not self.evaluator().contains(entry.requires_python, python, entry.origin):
             message = f"the lock's entry needs Python {entry.requires_python}"
             return Finding(MISMATCHED, entry.subject, entry.expected(), installed.version, message, fails=True)
         return self._match(entry, installed)
@@ -342,12 +342,6 @@ def _versions_equal(locked: str, installed: str, arbitrary: bool) -> bool | str:
     if want.local is None and have.local is not None and Version(have.public) == want:
         return "local"
     return False
-
-
-def _specifier_contains(specifier: str, version: str) -> bool:
-    from packaging.specifiers import SpecifierSet
-
-    return SpecifierSet(specifier).contains(version, prereleases=True)
 
 
 def _vcs_verdict(entry: LockedPackage, direct_url: DirectUrl | None, inventory: Inventory) -> tuple[str, str]:

@@ -54,6 +54,19 @@ class MarkerEvaluator:
             result = self._results[key] = self._cached_or_evaluated(marker, context, origin)
         return result
 
+    def contains(self, specifier: str, version: str, origin: str = "") -> bool:
+        """Does the PEP 440 ``specifier`` (``>=3.10``) admit ``version`` (pre-releases too)?
+        Cached as markers are (:meth:`applies`).
+
+        Raises:
+            LockgateError: the specifier is not valid PEP 440.
+        """
+        key = (f"{specifier}\n{version}", "specifier")
+        result = self._results.get(key)
+        if result is None:
+            result = self._results[key] = self._cached_or_evaluated(*key, origin)
+        return result
+
     def save(self) -> None:
         """Keep the results evaluated here in the marker cache (nothing without ``cached``)."""
         if self._cache_key is not None and self._new:
@@ -77,6 +90,9 @@ class MarkerEvaluator:
         return result
 
     def _evaluate(self, marker: str, context: str, origin: str) -> bool:
+        if context == "specifier":
+            specifier, _, version = marker.partition("\n")
+            return _contains(specifier, version, origin)
         from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 
         environment = self._lock_env if context == "lock_file" else self._requirement_env
@@ -89,6 +105,16 @@ class MarkerEvaluator:
             raise LockgateError(
                 f"invalid marker {shown!r}: {why}", path or origin or None, int(line) if line.isdigit() else None
             ) from None
+
+
+def _contains(specifier: str, version: str, origin: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return SpecifierSet(specifier).contains(version, prereleases=True)
+    except InvalidSpecifier as error:
+        path, _, line = origin.rpartition(":")
+        raise LockgateError(f"invalid Python requirement {specifier!r}: {error}", path or origin or None, int(line) if line.isdigit() else None) from None
 
 
 def _cache_key(environment: dict[str, str], extras: Iterable[str], groups: Iterable[str]) -> dict[str, object]:

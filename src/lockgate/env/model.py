@@ -81,6 +81,16 @@ class Source:
     def __repr__(self) -> str:
         return f"Source({self.describe()!r})"
 
+    def to_data(self) -> list[object]:
+        """Its attributes in slot order (JSON-ready), for lockgate's cache."""
+        return [getattr(self, name) for name in self.__slots__]
+
+    @classmethod
+    def from_data(cls, data: list[Any]) -> Source:
+        """The inverse of :meth:`to_data`."""
+        kind, *rest = data
+        return cls(kind, **dict(zip(cls.__slots__[1:], rest)))
+
 
 class LockedPackage:
     """One locked entry: a distribution the lock says to install (under its marker).
@@ -145,6 +155,17 @@ class LockedPackage:
             return f"==={self.version}" if self.arbitrary else (self.version or "")
         described = self.source.describe()
         return f"{self.version} ({described})" if self.version else described
+
+    def to_data(self) -> list[object]:
+        """Its attributes in slot order (JSON-ready), for lockgate's cache."""
+        return [getattr(self, name).to_data() if name == "source" else getattr(self, name) for name in self.__slots__]
+
+    @classmethod
+    def from_data(cls, data: list[Any]) -> LockedPackage:
+        """The inverse of :meth:`to_data`."""
+        values = dict(zip(cls.__slots__, data))
+        values.update(extras=tuple(values["extras"]), hashes=tuple(values["hashes"]), source=Source.from_data(values["source"]))
+        return cls(values.pop("name"), **values)
 
     def __repr__(self) -> str:
         marker = f" ; {self.marker}" if self.marker else ""
@@ -217,6 +238,20 @@ class Lockfile:
         self.options = options
         self.files = files
         self.data: bytes | None = None
+
+    def to_data(self) -> dict[str, object]:
+        """JSON-ready, for lockgate's cache of parsed locks."""
+        return {"path": self.path, "format": self.format, "packages": [p.to_data() for p in self.packages], "options": self.options,
+                "files": self.files}  # fmt: skip
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Lockfile:
+        """The inverse of :meth:`to_data`.
+
+        Raises:
+            KeyError, TypeError, ValueError: ``data`` is not what :meth:`to_data` wrote.
+        """
+        return cls(data["path"], data["format"], [LockedPackage.from_data(p) for p in data["packages"]], data["options"], data["files"])
 
     def sha256(self) -> str:
         """Hex sha256 of the lockfile's bytes (the top file only, as written on disk)."""

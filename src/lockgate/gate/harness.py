@@ -80,8 +80,9 @@ class LockfileVerificationError(LockgateError):
             text = render_text(verdict.report, title="lockgate", target=f"environment vs {lockfile}", quiet=True)
         elif verdict.cluster is not None:
             text = verdict.cluster.render_text() + "the benchmark was not started on any rank\n"
-        else:
-            text = "lockgate: another rank's environment does not match the lockfile (rank 0 reports it); not started\n"
+        else:  # another rank of the job: rank 0 says what and how to rerun
+            self.message = "lockgate: a rank's environment does not match the lockfile (rank 0 reports it); not started"
+            return
         self.message = f"{text}to run without verification:\n  {join(rerun)}"
 
     def __str__(self) -> str:

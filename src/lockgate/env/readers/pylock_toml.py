@@ -46,8 +46,18 @@ def read_pylock(path: str, *, text: str | None = None, validate: bool = False) -
         LockgateError: unreadable, invalid TOML, or not a valid PEP 751 document (the key path
             is named, e.g. ``packages[3].version``).
     """
-    text = read_text(path) if text is None else text
-    return lockfile_from_document(path, loads_toml(text, path), os.path.dirname(os.path.abspath(path)), FORMAT, text=text, validate=validate)
+    if text is not None:  # a caller's text (standard input): not the file's to cache
+        return lockfile_from_document(path, loads_toml(text, path), os.path.dirname(os.path.abspath(path)), FORMAT, text=text, validate=validate)
+    from ..model import Selection
+    from .parsed_cache import cached_parse
+
+    def parse() -> tuple[Lockfile, dict[str, object]]:
+        text = read_text(path)
+        return lockfile_from_document(path, loads_toml(text, path), os.path.dirname(os.path.abspath(path)), FORMAT, text=text, validate=validate), {}
+
+    parsed = cached_parse(path, [path], Selection(), validate, parse)
+    assert parsed is not None  # parse() always returns one
+    return parsed[0]
 
 
 def lockfile_from_document(path: str, document: dict[str, Any], base_dir: str, format: str, *, text: str | None = None,

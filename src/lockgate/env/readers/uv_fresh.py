@@ -20,6 +20,7 @@ from ..model import normalize_name
 
 TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 #: ``[tool.uv]`` keys that do not change what uv locks.
@@ -33,23 +34,68 @@ _PLAIN_ENV = frozenset({
 })  # fmt: skip
 
 
-def staleness(project: str, document: dict[str, Any], pyproject: dict[str, Any], python: str) -> str | None:
+def staleness(project: str, python: str, immutable: bool, load: Callable[[], tuple[dict[str, Any], dict[str, Any]]]) -> str | None:
     """Why the lock no longer describes its project, or None when ``uv lock --check`` passes.
 
     Args:
         project: the folder of the lock and its pyproject.toml.
-        document: the parsed uv.lock; pyproject: the parsed pyproject.toml.
         python: the interpreter uv checks it with (``--python``).
+        immutable: every package but the project comes from a network index or a git commit
+            (:func:`~lockgate.env.readers.uv_lock.sources_immutable`): then a fresh verdict is
+            kept in lockgate's cache under everything it depends on (:func:`_fresh_key`).
+        load: returns the parsed uv.lock and pyproject.toml (called only when needed).
 
     Returns:
         None (fresh), else one sentence: what changed, or uv's own words (also when uv
         could not decide: a failure, as anything undecided).
     """
+    from ...cache import read_fact, write_fact
+
+    key = _fresh_key(project, python) if immutable else None
+    if key is not None and read_fact("uv-lock-fresh", key) is True:
+        return None
+    document, pyproject = load()
     root = _root(document, pyproject)
     differs = _compare(document, root, pyproject) if root is not None else ""
     if differs is None and root is not None and _plain(project, document, pyproject):
+        verdict = None
+    else:
+        verdict = _ask_uv(project, differs or "", python)
+    if verdict is None and key is not None:
+        write_fact("uv-lock-fresh", key, True)
+    return verdict
+
+
+def _fresh_key(project: str, python: str) -> dict[str, object] | None:
+    """Everything uv's verdict on a fresh lock depends on, for lockgate's cache: the bytes of
+    uv.lock, pyproject.toml and every uv.toml uv would read, the ``UV_*`` variables, the uv
+    binary and the target interpreter (their stat), as ``uv lock --check`` reads them."""
+    from ..._uv import find_uv
+    from ...cache import digest
+    from ...errors import LockgateError
+    from ..interpreter import facts_key
+
+    try:
+        uv = find_uv()
+        status = os.stat(uv)
+    except (LockgateError, OSError):
         return None
-    return _ask_uv(project, differs or "", python)
+    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    system = (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep) + ["/etc"]
+    files = [os.path.join(project, name) for name in ("uv.lock", "pyproject.toml", "uv.toml")]
+    files += [os.path.join(place, "uv", "uv.toml") for place in (home, *system)]
+    digests = {}
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                digests[path] = digest(handle.read())
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None
+    environment = {name: value for name, value in os.environ.items() if name.startswith("UV_")}
+    return {"files": digests, "uv": [os.path.realpath(uv), status.st_size, status.st_mtime_ns], "env": environment,
+            "python": facts_key(python)}  # fmt: skip
 
 
 def _ask_uv(project: str, differs: str, python: str) -> str | None:
@@ -109,17 +155,9 @@ def _plain(project: str, document: dict[str, Any], pyproject: dict[str, Any]) ->
         return False
     if any(name.startswith("UV_") and name not in _PLAIN_ENV for name in os.environ) or _uv_toml(project):
         return False
-    others = [p for p in document["package"] if not (isinstance(p, dict) and isinstance(p.get("source"), dict) and _immutable(p["source"]))]
-    return len(others) == 1  # the project
+    from .uv_lock import sources_immutable
 
-
-def _immutable(source: dict[str, Any]) -> bool:
-    """A source uv does not re-read: an index on the network (a local one depends on the
-    find-links given) or a git commit."""
-    registry = source.get("registry")
-    return (isinstance(registry, str) and "://" in registry and not registry.startswith("file:")) or (
-        isinstance(source.get("git"), str) and "#" in source["git"]
-    )
+    return sources_immutable(document)
 
 
 def _uv_toml(project: str) -> bool:

@@ -57,19 +57,48 @@ def read_uv_lock(path: str, *, selection: Selection = Selection(), python: str |
         LockgateError: no pyproject.toml beside the lock, invalid TOML, or uv export failed
             (uv's message follows).
     """
+    from .parsed_cache import cached_parse
+
     project = os.path.dirname(os.path.abspath(path))
     pyproject = os.path.join(project, "pyproject.toml")
     if not os.path.isfile(pyproject):
         raise LockgateError("uv.lock needs its project's pyproject.toml in the same folder to be read", path)
-    text = read_text(path)
-    document, project_table = loads_toml(text, path), loads_toml(read_text(pyproject), pyproject)
-    walked = _walk(path, text, document, project_table, selection)
-    lockfile = walked if walked is not None else _export(path, project, selection)
+    documents: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def load() -> tuple[dict[str, Any], dict[str, Any]]:
+        if not documents:
+            documents.append((loads_toml(read_text(path), path), loads_toml(read_text(pyproject), pyproject)))
+        return documents[0]
+
+    def parse() -> tuple[Lockfile, dict[str, object]] | None:
+        document, project_table = load()
+        walked = _walk(path, read_text(path), document, project_table, selection)
+        return (walked, {"immutable": sources_immutable(document)}) if walked is not None else None
+
+    parsed = cached_parse(path, [path, pyproject], selection, False, parse)
+    lockfile = parsed[0] if parsed is not None else _export(path, project, selection)
     if python is not None:
         from .uv_fresh import staleness
 
-        lockfile.options["stale"] = staleness(project, document, project_table, python)
+        immutable = bool(parsed[1].get("immutable")) if parsed is not None else sources_immutable(load()[0])
+        lockfile.options["stale"] = staleness(project, python, immutable, load)
     return lockfile
+
+
+def sources_immutable(document: dict[str, Any]) -> bool:
+    """Does every package but the project come from where uv reads nothing again (an index on
+    the network, a git commit), so that uv's verdict on the lock depends on files alone?"""
+    packages = document.get("package")
+    if not isinstance(packages, list) or not all(isinstance(p, dict) and isinstance(p.get("source"), dict) for p in packages):
+        return False
+    return sum(not _immutable_source(p["source"]) for p in packages) <= 1  # the project itself is the one
+
+
+def _immutable_source(source: dict[str, Any]) -> bool:
+    registry = source.get("registry")
+    return (isinstance(registry, str) and "://" in registry and not registry.startswith("file:")) or (
+        isinstance(source.get("git"), str) and "#" in source["git"]
+    )
 
 
 def _export(path: str, project: str, selection: Selection) -> Lockfile:
