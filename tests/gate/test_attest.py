@@ -214,9 +214,13 @@ def test_an_unreadable_record_exits_2_and_the_old_record_stays_readable(tmp_path
     assert lockgate("diff", str(legacy), str(record)).returncode == 0  # diff reads both kinds of record
 
 
-def test_record_options_need_a_record(gated):
+def test_record_options_need_a_record_and_a_bad_key_stops_the_run_before_it_starts(tmp_path, gated):
     result = lockgate("run", "--verify-lockfile", str(gated.lock), "--sign-key", "k", "--", "true")
     assert result.returncode == 2 and "--sign-key belongs to the record" in result.stderr
+    _, public = write_keys(tmp_path)
+    result, record = gated("--sign-key", str(public))  # the public half: no key to sign with
+    assert result.returncode == 2 and "not an Ed25519 private key" in result.stderr and not record.exists()
+    assert not gated.out.exists()  # the command never ran
 
 
 def test_the_example_benchmark_writes_a_signed_record_a_reviewer_reverifies(tmp_path):

@@ -253,6 +253,10 @@ def test_the_example_benchmark_is_one_gate_on_four_ranks(cluster, tmp_path, make
     assert sorted(p.name for p in out.iterdir()) == [f"ran-{rank}.txt" for rank in range(4)]
     data = json.loads(record.read_text())["predicate"]
     assert data["cluster"]["passed"] is True and len(data["cluster"]["hosts"]) == 4 and data["exit_code"] == 0
+    statement = json.loads(record.read_text())  # rank 0 hashed the results once every rank had finished
+    assert sorted(subject["name"] for subject in statement["subject"]) == [f"ran-{rank}.txt" for rank in range(4)]
+    checked = subprocess.run([sys.executable, "-m", "lockgate", "attest", "verify", str(record)], capture_output=True, text=True)
+    assert checked.returncode == 0 and " extra " not in checked.stdout, checked.stdout + checked.stderr
     shutil.rmtree(out)
     refused = mpiexec((3, [sys.executable, *bench]), (1, [str(drifted / "bin" / "python"), *bench]))
     assert refused.returncode == 1 and not out.exists(), refused.stdout + refused.stderr

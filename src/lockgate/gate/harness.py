@@ -108,9 +108,10 @@ class GatedRun:
         record_path: where the record is, or None.
     """
 
-    __slots__ = ("verdict", "report", "record_path", "_recorder", "_started")
+    __slots__ = ("verdict", "report", "record_path", "_recorder", "_started", "_mpi")
 
-    def __init__(self, verdict: Verdict, recorder: Recorder | None) -> None:
+    def __init__(self, verdict: Verdict, recorder: Recorder | None, mpi: bool = False) -> None:
+        self._mpi = mpi
         self.verdict = verdict
         self.report = verdict.report
         self.record_path = recorder.path if recorder is not None else None
@@ -130,11 +131,18 @@ class GatedRun:
     def finish(self, exit_code: int) -> None:
         """Complete the record (when one was asked for, on the rank that writes it) with the
         run's exit code, its wall time since the gate passed and the files of the results
-        folder (``--verify-results``, or ``enforce_lockfile(results=...)``), hashed now.
+        folder (``--verify-results``, or ``enforce_lockfile(results=...)``), hashed now. Under
+        MPI with a record, call it on every rank: rank 0 hashes once every rank has finished
+        (an MPI barrier), so every rank's result files are bound.
 
         Raises:
             LockgateError: the record cannot be written, or the results folder read.
         """
+        if self._mpi and self._recorder is not None:
+            from mpi4py import MPI
+
+            if MPI.Is_initialized() and not MPI.Is_finalized():
+                MPI.COMM_WORLD.Barrier()
         if self._recorder is not None:
             self._recorder.finish(exit_code, time.monotonic() - self._started)
 
@@ -236,7 +244,7 @@ def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, arg
     verdict = gate(options, mpi=mpi, show=keep)
     if not verdict.passed:
         raise LockfileVerificationError(verdict, lockfile, rerun)
-    return GatedRun(verdict, recorder)
+    return GatedRun(verdict, recorder, mpi is not None)
 
 
 def _recorder(args: argparse.Namespace, results: str | os.PathLike[str] | None, mpi: bool) -> Recorder | None:
@@ -256,7 +264,9 @@ def _recorder(args: argparse.Namespace, results: str | os.PathLike[str] | None, 
         return None
     if sbom and mpi:
         raise LockgateError("--verify-sbom under MPI: make each host's SBOM with lockgate freeze --format cyclonedx-json (one environment per host)")
-    return Recorder(path, results=folder, sign_key=key, sbom=sbom)
+    recorder = Recorder(path, results=folder, sign_key=key, sbom=sbom)
+    recorder.check()
+    return recorder
 
 
 def _verify_hosts(hosts: str, options: VerifyOptions, rerun: list[str]) -> None:

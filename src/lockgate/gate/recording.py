@@ -32,6 +32,18 @@ class Recorder:
         self.sbom = sbom
         self.attestation: Attestation | None = None
 
+    def check(self) -> None:
+        """Refuse a signing key that cannot be used, before the gate (so on every rank, and
+        before any rank waits for rank 0's record).
+
+        Raises:
+            LockgateError: the key cannot be read or used, or lockgate[attest] is missing.
+        """
+        if self.sign_key:
+            from .signing import check_private_key
+
+            check_private_key(self.sign_key)
+
     def start(self, verdict: Verdict, command: list[str], lockfile: str | None) -> None:
         """Write the record of a run of ``command`` that ``verdict`` gated against ``lockfile``
         (with ``sbom``: the SBOM first, so the record names its digest).

@@ -134,6 +134,9 @@ def run_gated(options: VerifyOptions, command: list[str], *, mpi: MpiGate | None
     """
     from .flow import gate
 
+    if record is not None:
+        record.check()
+
     def show(verdict: Verdict) -> None:
         if record is not None:
             record.start(verdict, command, options.lockfile)

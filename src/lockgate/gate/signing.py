@@ -42,6 +42,19 @@ def sign_statement(statement: bytes, key_path: str) -> dict[str, object]:
     return dict(envelope.to_dict())
 
 
+def check_private_key(key_path: str) -> None:
+    """Refuse now (before a run starts, on every rank) a key :func:`sign_statement` could not use.
+
+    Raises:
+        LockgateError: as :func:`sign_statement`.
+    """
+    try:
+        import securesystemslib.signer  # noqa: F401 - its absence is the error below
+    except ImportError:
+        raise LockgateError(_MISSING) from None
+    _private_key(key_path)
+
+
 def public_key(key_path: str) -> SSlibKey:
     """The public key at ``key_path`` (PEM, OpenSSH ``ssh-ed25519 …``, or a private key, whose
     public half is taken), as securesystemslib's key with its keyid.
