@@ -4,7 +4,8 @@ lockgate's harness API: ``--verify-lockfile`` on every command that starts a ben
 
     python examples/benchmark_cli.py training run --results-dir out --verify-lockfile requirements.txt
     python examples/benchmark_cli.py checkpointing rerun --results-dir out --verify-lockfile uv.lock --extra full \\
-        --verify-record out/run.json
+        --verify-record out/run.json --verify-sign-key ~/.ssh/id_ed25519 --verify-sbom
+    lockgate attest verify out/run.json --key ~/.ssh/id_ed25519.pub     # a reviewer, from the record alone
     mpiexec -n 4 python examples/benchmark_cli.py training run --results-dir out --verify-lockfile requirements.txt
     python examples/benchmark_cli.py training run --results-dir out --verify-lockfile requirements.txt --verify-hosts node1:8,node2:8
     python examples/benchmark_cli.py lockfile generate -o requirements.txt --extra full
@@ -12,7 +13,8 @@ lockgate's harness API: ``--verify-lockfile`` on every command that starts a ben
 
 It has a ``--skip`` of its own (steps to skip), as benchmark CLIs often do: lockgate's is then
 ``--lockfile-skip``. Under mpiexec every rank verifies its own environment and no rank starts
-when one fails; rank 0 writes the record.
+when one fails; rank 0 writes the record. The record binds every file of ``--results-dir`` (hashed
+when the benchmark ends) to the verified environment: ``enforce_lockfile(args, results=...)``.
 """
 
 import argparse
@@ -44,7 +46,7 @@ def main() -> int:
     if args.workload == "lockfile":
         return run_lockfile_command(args)
     try:
-        run = enforce_lockfile(args)  # here, before the code that starts any benchmark
+        run = enforce_lockfile(args, results=args.results_dir)  # here, before the code that starts any benchmark
     except LockgateError as error:  # drift (exit 1) or a lock that cannot be read (exit 2)
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return error.exit_code

@@ -70,8 +70,11 @@ step mpiexec -n 4 bench-venv/bin/python "${gated[@]}"
 "${mpiexec[@]}" -n 4 "$bench/bin/python" "${gated[@]}"
 python - "$results/run.json" <<'PY'
 import json, sys
-record = json.load(open(sys.argv[1]))
-cluster = record["cluster"]
-print(f"{sys.argv[1]}: {record['schema']}, {len(cluster['hosts'])} ranks, passed={cluster['passed']}, exit_code={record['exit_code']}")
+statement = json.load(open(sys.argv[1]))
+record, cluster = statement["predicate"], statement["predicate"]["cluster"]
+print(f"{sys.argv[1]}: in-toto statement of {len(statement['subject'])} result files, {len(cluster['hosts'])} ranks, "
+      f"passed={cluster['passed']}, exit_code={record['exit_code']}")
 PY
+step lockgate attest verify "$results/run.json" "# a reviewer re-checks results, lock, verdict"
+lockgate attest verify "$results/run.json"
 printf '\ndemo: the lock is fresh; a drifted rank stopped every rank; a modified installed file was caught and fixed; the 4-rank run passed and its record was written.\n'

@@ -46,8 +46,14 @@ def test_verify_and_diff_and_attestation(tmp_path, drifted):
     ran = lockgate("run", "--verify-lockfile", str(good), "--record", str(record), "--", str(venv / "bin" / "python"), "-c", "pass")
     assert ran.returncode == 0, ran.stderr
     attestation = json.loads(record.read_text())
-    valid("attestation", attestation)
-    valid("verify", attestation["verify"])
+    valid("run", attestation["predicate"])
+    valid("verify", attestation["predicate"]["verify"])
+    checked = lockgate("attest", "verify", str(record), "--format", "json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    valid("attest.verify", json.loads(checked.stdout))
+    refused = lockgate("attest", "verify", str(record), "--lock", str(lock), "--format", "json")
+    assert refused.returncode == 1
+    valid("attest.verify", json.loads(refused.stdout))
 
 
 def test_tasks_verify_registry_and_generate_check(tmp_path, wheel_index):

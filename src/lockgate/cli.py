@@ -122,7 +122,11 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.usage = "lockgate run --verify-lockfile LOCK [options] -- COMMAND [ARGS...]"
     parser.add_argument("--verify-lockfile", metavar="LOCK", required=True, help="the lockfile the environment must match")
     add_verify_flags(parser)
-    parser.add_argument("--record", metavar="PATH", help="write an attestation JSON here before the command starts; updated when it ends")
+    parser.add_argument("--record", metavar="PATH",
+                        help="write the run's record (an in-toto statement) here before the command starts; completed when it ends")  # fmt: skip
+    parser.add_argument("--results", metavar="DIR", help="with --record: bind every file under DIR (hashed when the command ends) to the record")
+    parser.add_argument("--sign-key", metavar="KEY", help="with --record: sign it (DSSE) with this Ed25519 private key, PEM or OpenSSH (lockgate[attest])")
+    parser.add_argument("--sbom", action="store_true", help="with --record: write a CycloneDX SBOM of the verified environment beside it (lockgate[attest])")
     parser.add_argument("--freeze", metavar="PATH", help="write the verified environment here as a lockgate freeze lock before the command starts")
     parser.add_argument("--mpi", action="store_true", help="under mpiexec: every rank verifies; all pass or no rank starts COMMAND (lockgate[mpi])")
     _add_cluster_options(parser)
@@ -135,13 +139,25 @@ def _run_run(args: argparse.Namespace) -> int:
 
     if not args.command:
         raise LockgateError("no command given: lockgate run --verify-lockfile LOCK -- COMMAND [ARGS...]")
-    if args.mpi and args.freeze:
-        raise LockgateError("--freeze with --mpi: freeze each host with lockgate freeze instead (one environment per host)")
+    if args.mpi and (args.freeze or args.sbom):
+        raise LockgateError(f"{'--freeze' if args.freeze else '--sbom'} with --mpi: freeze each host with lockgate freeze instead (one environment per host)")
     python, selected_by = gate_target(args.python, args.command)
     options = verify_options(args, args.verify_lockfile).replace(python=python, selected_by=selected_by)
     context, progress = _progress(options, show=True)
     with context:
-        return run_gated(options, args.command, mpi=_mpi_gate(args), record=args.record, freeze=args.freeze, progress=progress)
+        return run_gated(options, args.command, mpi=_mpi_gate(args), record=_recorder(args), freeze=args.freeze, progress=progress)
+
+
+def _recorder(args: argparse.Namespace):
+    """The :class:`~lockgate.gate.recording.Recorder` of ``--record``, or None; its options need it."""
+    if not args.record:
+        given = [flag for flag, value in (("--results", args.results), ("--sign-key", args.sign_key), ("--sbom", args.sbom)) if value]
+        if given:
+            raise LockgateError(f"{given[0]} belongs to the record: add --record PATH")
+        return None
+    from .gate.recording import Recorder
+
+    return Recorder(args.record, results=args.results, sign_key=args.sign_key, sbom=args.sbom)
 
 
 def _run_verify(args: argparse.Namespace) -> int:
@@ -305,7 +321,8 @@ def _check_generated(args: argparse.Namespace, options) -> int:
 def _configure_freeze(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", metavar="PATH", help="interpreter or venv folder (default: $VIRTUAL_ENV, else the nearest .venv, else lockgate's Python)")
     parser.add_argument("-o", "--output", metavar="PATH", help="write the lock here, atomically (default: stdout)")
-    parser.add_argument("--format", choices=("requirements.txt", "pylock.toml"), help="lock format (default: from the -o name, else requirements.txt)")
+    parser.add_argument("--format", choices=("requirements.txt", "pylock.toml", "cyclonedx-json"),
+                        help="lock format, or a CycloneDX 1.6 SBOM (cyclonedx-json: lockgate[attest]) (default: from the -o name, else requirements.txt)")  # fmt: skip
     parser.add_argument("--index-url", metavar="URL", help="pylock.toml: where uv finds the wheels and their hashes (default: PyPI)")
     parser.add_argument("--extra-index-url", metavar="URL", action="append", default=[], help="pylock.toml: another index (repeatable)")
     parser.add_argument("--find-links", metavar="PATH_OR_URL", action="append", default=[], help="pylock.toml: a folder or page of distributions (repeatable)")
@@ -318,7 +335,14 @@ def _run_freeze(args: argparse.Namespace) -> int:
     from .env.freeze import freeze, freeze_pylock
 
     pylock = args.format == "pylock.toml" or (args.format is None and (args.output or "").endswith(".toml"))
-    if pylock:
+    if args.format == "cyclonedx-json" or (args.format is None and (args.output or "").endswith(".cdx.json")):
+        from .env.interpreter import find_interpreter
+        from .env.inventory import scan_interpreter
+        from .env.sbom import sbom_json
+
+        interpreter = find_interpreter(args.python)
+        text = sbom_json(interpreter, scan_interpreter(interpreter))
+    elif pylock:
         options = [*(["--index-url", args.index_url] if args.index_url else []), *[f"--extra-index-url={u}" for u in args.extra_index_url],
                    *[f"--find-links={link}" for link in args.find_links], *(["--no-index"] * args.no_index), *(["--offline"] * args.offline)]  # fmt: skip
         text = freeze_pylock(args.python, options)
@@ -402,6 +426,34 @@ def _run_cluster(args: argparse.Namespace) -> int:
     for flag in ("--hosts", "--mpiexec", "--mpi-args"):
         passthrough = command_without_verification(passthrough, flag)
     return run_mpiexec(mpiexec_command(args.hosts, passthrough, mpiexec=args.mpiexec, mpi_args=args.mpi_args))
+
+
+def _configure_attest(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="attest_command", metavar="COMMAND", prog="lockgate attest")
+    summary = "re-verify a run record: signature, result files, lock, recorded verify and exit code (exit 0/1/2)"
+    sub = commands.add_parser("verify", help=summary, description=summary, formatter_class=_HelpFormatter)
+    sub.add_argument("record", metavar="RECORD", help="the record lockgate run --record (or the harness's --verify-record) wrote")
+    sub.add_argument("--lock", metavar="LOCK", help="the lock to check against the recorded sha256 (default: where the record says it is)")
+    sub.add_argument("--results", metavar="DIR", help="the results folder (default: where the record says, from RECORD's folder; else RECORD's folder)")
+    sub.add_argument("--key", metavar="PUB", help="the signer's Ed25519 public key: PEM, or ssh-ed25519 as in a .pub file (lockgate[attest])")
+    sub.add_argument("--allow-failed-run", action="store_true", help="accept a run whose command exited non-zero")
+    sub.add_argument("--python", metavar="VENV", help="also check that this interpreter or venv has the installed set the record holds")
+    sub.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    sub.add_argument("-q", "--quiet", action="store_true", help="print nothing when it passes, only the refusals otherwise")
+    sub.set_defaults(handler=_run_attest_verify)
+
+
+def _run_attest_verify(args: argparse.Namespace) -> int:
+    from .gate.attest_verify import attest_verify
+    from .render import render_json, render_text
+
+    report = attest_verify(args.record, lock=args.lock, results=args.results, key=args.key, allow_failed_run=args.allow_failed_run,
+                           python=args.python)  # fmt: skip
+    if args.format == "json":
+        sys.stdout.write(render_json(report))
+    else:
+        sys.stdout.write(render_text(report, title="lockgate attest verify", target=f"{args.record} ({report.header['kind']})", quiet=args.quiet))
+    return EXIT_PASSED if report.passed else EXIT_FAILED
 
 
 _TASK_COMMANDS = {
@@ -588,7 +640,7 @@ COMMANDS = {
     "schema": (
         "print the JSON Schema (2020-12) of a JSON lockgate writes",
         "Print the JSON Schema of one of lockgate's JSON outputs (lockgate.verify/1, lockgate.cluster/1, "
-        "lockgate.attestation/1, lockgate.generate.check/1, lockgate.tasks.verify/1, lockgate.tasks.outdated/1, lockgate.tasks.status/1, lockgate.registry/1, "
+        "lockgate.run/1 (the run record's predicate), lockgate.attest.verify/1, lockgate.attestation/1, lockgate.generate.check/1, lockgate.tasks.verify/1, lockgate.tasks.outdated/1, lockgate.tasks.status/1, lockgate.registry/1, "
         "lockgate.diff/1); without NAME, list them.",
         _configure_schema,
     ),
@@ -605,6 +657,12 @@ COMMANDS = {
         "or an environment (env:PATH) - and list the distributions added, removed and changed. Exit 0 when "
         "they are equal, 1 when not, 2 on bad input.",
         _configure_diff,
+    ),
+    "attest": (
+        "re-verify a run record: lockgate attest verify RECORD",
+        "Re-check a run record (an in-toto statement, signed or not) from the record alone: its signature, "
+        "its result files, its lock, its recorded verify and exit code. Exit 0 when it holds, 1 when not, 2 on an unreadable record.",
+        _configure_attest,
     ),
     "cluster": (
         "verify every host of an MPI job: one report, drift between hosts",

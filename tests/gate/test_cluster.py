@@ -133,11 +133,11 @@ def test_run_gates_the_job_on_every_rank(cluster, tmp_path):
     result = mpiexec((3, [*gate, "--python", str(good), "--record", str(record), "--", *job]))
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(line for line in result.stdout.splitlines() if line.startswith("job")) == [f"job rank {n} of 3" for n in range(3)]
-    attestation = json.loads(record.read_text())
+    attestation = json.loads(record.read_text())["predicate"]
     assert attestation["cluster"]["schema"] == "lockgate.cluster/1" and attestation["cluster"]["passed"] is True
     assert attestation["exit_code"] == 0 and attestation["wall_seconds"] >= 0  # rank 0's command ended, and the record says so
     failing = mpiexec((2, [*gate, "--python", str(good), "--record", str(record), "--", "sh", "-c", "exit 5"]))
-    assert failing.returncode == 5 and json.loads(record.read_text())["exit_code"] == 5
+    assert failing.returncode == 5 and json.loads(record.read_text())["predicate"]["exit_code"] == 5
     refused = mpiexec((2, [*gate, "--python", str(good), "--", *job]), (1, [*gate, "--python", str(drifted), "--", *job]))
     assert refused.returncode == 1 and "job rank" not in refused.stdout
     assert "the command was not started on any rank" in refused.stdout
@@ -251,8 +251,12 @@ def test_the_example_benchmark_is_one_gate_on_four_ranks(cluster, tmp_path, make
     passed = mpiexec((4, [sys.executable, *bench]))
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert sorted(p.name for p in out.iterdir()) == [f"ran-{rank}.txt" for rank in range(4)]
-    data = json.loads(record.read_text())
+    data = json.loads(record.read_text())["predicate"]
     assert data["cluster"]["passed"] is True and len(data["cluster"]["hosts"]) == 4 and data["exit_code"] == 0
+    statement = json.loads(record.read_text())  # rank 0 hashed the results once every rank had finished
+    assert sorted(subject["name"] for subject in statement["subject"]) == [f"ran-{rank}.txt" for rank in range(4)]
+    checked = subprocess.run([sys.executable, "-m", "lockgate", "attest", "verify", str(record)], capture_output=True, text=True)
+    assert checked.returncode == 0 and " extra " not in checked.stdout, checked.stdout + checked.stderr
     shutil.rmtree(out)
     refused = mpiexec((3, [sys.executable, *bench]), (1, [str(drifted / "bin" / "python"), *bench]))
     assert refused.returncode == 1 and not out.exists(), refused.stdout + refused.stderr

@@ -91,9 +91,10 @@ def test_record_is_written_before_and_updated_after(matching, tmp_path):
     code = f"import shutil; shutil.copy({str(record)!r}, {str(seen)!r}); raise SystemExit(4)"
     result = lockgate("run", "--verify-lockfile", good, "--python", str(venv), "--record", str(record), "--", *child(code, venv))
     assert result.returncode == 4
-    before, after = json.loads(seen.read_text()), json.loads(record.read_text())
-    assert before["schema"] == "lockgate.attestation/1" and before["exit_code"] is None and before["wall_seconds"] is None
-    assert after["exit_code"] == 4 and after["wall_seconds"] >= 0
+    before, after = (json.loads(path.read_text())["predicate"] for path in (seen, record))
+    assert json.loads(seen.read_text())["_type"] == "https://in-toto.io/Statement/v1"
+    assert before["exit_code"] is None and before["wall_seconds"] is None and before["ended_at"] is None
+    assert after["exit_code"] == 4 and after["ended_at"].endswith("Z") and after["wall_seconds"] >= 0
     assert after["verify"]["schema"] == "lockgate.verify/1" and after["verify"]["passed"] is True
     assert after["command"][-1] == code and after["started_at"].endswith("Z")
     assert after["environment_fingerprint"].startswith("sha256:") and len(after["environment_fingerprint"]) == 71
@@ -169,8 +170,8 @@ def test_example_harness_gates_rerun_prints_one_line_and_records(tmp_path):
                              "--verify-lockfile", str(lock), "--verify-record", str(record)], capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 4, result.stderr
     assert result.stderr.startswith(f"benchmark_cli: lockgate: 1 packages verified against {lock} in {sys.executable}")
-    data = json.loads(record.read_text())
-    assert data["schema"] == "lockgate.attestation/1" and data["exit_code"] == 4 and data["verify"]["passed"] is True
+    data = json.loads(record.read_text())["predicate"]
+    assert data["exit_code"] == 4 and data["verify"]["passed"] is True
     lock.write_text("not-installed-anywhere==1.0\n")
     refused = subprocess.run([sys.executable, EXAMPLE, "checkpointing", "rerun", "--results-dir", str(out), "--verify-lockfile", str(lock)],
                              capture_output=True, text=True)  # fmt: skip
@@ -215,7 +216,7 @@ def test_the_rerun_line_is_copy_pasteable_and_drops_every_harness_flag(tmp_path)
     assert result.returncode == 1
     rerun = result.stderr.rstrip().splitlines()[-1].strip()
     assert rerun == f"{sys.executable} {EXAMPLE} training run --results-dir {out} --skip warmup"
-    assert json.loads(record.read_text())["verify"]["passed"] is False  # results/ made for it, though the run was refused
+    assert json.loads(record.read_text())["predicate"]["verify"]["passed"] is False  # results/ made for it, though the run was refused
     again = subprocess.run(shlex.split(rerun), capture_output=True, text=True)
     assert again.returncode == 0 and (out / "ran-0.txt").exists()
 

@@ -13,8 +13,9 @@ when it is not an index: ``1.0 (git+URL@COMMIT)``, ``1.0 (-e PATH)``), and compa
 
 - a lockfile (any format lockgate reads): every entry; the same name under several markers is
   one value listing each (``1.0 ; sys_platform == 'linux' | 2.0 ; …``);
-- a saved JSON: ``lockgate.verify/1`` (what was found installed), ``lockgate.attestation/1``
-  (its verify report), ``lockgate.cluster/1`` (one host: ``FILE#HOST:RANK``);
+- a saved JSON: ``lockgate.verify/1`` (what was found installed), a run record (its verify or
+  cluster report: an in-toto statement, signed or not, or ``lockgate.attestation/1``),
+  ``lockgate.cluster/1`` (one host: ``FILE#HOST:RANK``);
 - an environment: ``env:PATH`` (an interpreter or venv folder).
 """
 
@@ -149,10 +150,37 @@ def _saved_report(path: str, selector: str) -> dict[str, str]:
         data = json.loads(read_text(path))
     except ValueError as error:
         raise LockgateError(f"not JSON ({error})", path) from None
+    return recorded_installed(_report_of_record(data, path), path, selector)
+
+
+def _report_of_record(data: Any, path: str) -> Any:
+    """The verify or cluster report a run record holds (an in-toto statement of lockgate's
+    predicate, a DSSE envelope of one, read without checking its signature: ``lockgate attest
+    verify`` does, or ``lockgate.attestation/1``); any other JSON as it is."""
+    if isinstance(data, dict) and isinstance(data.get("payloadType"), str) and isinstance(data.get("payload"), str):
+        import base64
+        import binascii
+
+        try:
+            data = json.loads(base64.b64decode(data["payload"], validate=True))
+        except (binascii.Error, ValueError) as error:
+            raise LockgateError(f"a DSSE envelope whose payload is not base64 JSON ({error})", path) from None
+    if isinstance(data, dict) and data.get("_type") == "https://in-toto.io/Statement/v1":
+        data = data.get("predicate") if isinstance(data.get("predicate"), dict) else {}
+        return data.get("cluster") or data.get("verify") or {}
+    if isinstance(data, dict) and data.get("schema") == "lockgate.attestation/1":
+        return data.get("cluster") or data.get("verify") or {}
+    return data
+
+
+def recorded_installed(data: Any, path: str, selector: str = "") -> dict[str, str]:
+    """name -> what was found installed, from a saved ``lockgate.verify/1`` report, or one host
+    (``selector`` ``HOST:RANK``) of a ``lockgate.cluster/1`` report.
+
+    Raises:
+        LockgateError: it is neither, or a cluster report without a known host selector (names ``path``).
+    """
     schema = data.get("schema") if isinstance(data, dict) else None
-    if schema == "lockgate.attestation/1":
-        data = data.get("cluster") or data.get("verify") or {}
-        schema = data.get("schema") if isinstance(data, dict) else None
     if schema == "lockgate.cluster/1":
         data, schema = _cluster_host(data, path, selector), "lockgate.verify/1"
     if schema != "lockgate.verify/1" or not isinstance(data.get("packages"), list):

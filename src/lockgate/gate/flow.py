@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..env.inventory import Inventory
     from ..env.options import VerifyOptions
     from ..report import Report
+    from .attestation import LockRecord
     from .cluster_report import ClusterReport
 
 
@@ -64,12 +65,13 @@ class Verdict:
         """0 when it passed, else 1."""
         return 0 if self.passed else 1
 
-    def attestation(self, command: list[str]) -> Attestation:
-        """The record of a run of ``command`` gated by this verdict, before it starts."""
+    def attestation(self, command: list[str], lock: LockRecord | None = None) -> Attestation:
+        """The record of a run of ``command`` gated by this verdict against ``lock``, before it starts."""
         if self.cluster is not None:
-            return Attestation(command, cluster=self.cluster.to_dict())
+            return Attestation(command, lock=lock, cluster=self.cluster.to_dict())
         fingerprint = self.inventory.fingerprint() if self.inventory is not None else None
-        return Attestation(command, verify=self.report.to_dict() if self.report else None, environment_fingerprint=fingerprint)
+        verify = self.report.to_dict() if self.report else None
+        return Attestation(command, lock=lock, verify=verify, environment_fingerprint=fingerprint)
 
 
 def gate(options: VerifyOptions, *, mpi: MpiGate | None = None, show: Callable[[Verdict], object] | None = None,

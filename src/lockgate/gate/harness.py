@@ -30,8 +30,8 @@ from ..errors import LockgateError
 
 if TYPE_CHECKING:
     from ..env.options import VerifyOptions
-    from .attestation import Attestation
     from .flow import Verdict
+    from .recording import Recorder
 
 __all__ = ["GatedRun", "LockgateError", "LockfileVerificationError", "add_lockfile_commands", "add_verify_lockfile_arguments",
            "enforce_lockfile", "run_lockfile_command"]  # fmt: skip
@@ -43,10 +43,13 @@ HARNESS_FLAGS = {"integrity": "--verify-integrity", "integrity-all": "--verify-i
 #: Where the harness keeps its values on the parsed arguments: apart from the host's own.
 DEST_PREFIX = "lockgate_"
 #: The harness's own options besides the verify options: ``name -> (metavar, help)``.
-_OWN = {
+_OWN: dict[str, tuple[str | None, str]] = {
     "verify-lockfile": ("PATH", "fail before the run starts unless the environment matches this lockfile"),
     "verify-record": ("PATH", "with --verify-lockfile: write the run's record here (its folder is made); completed with the exit code when the run ends"),
     "verify-hosts": ("H1,H2:4", "with --verify-lockfile: verify every host the benchmark will launch on (through mpiexec) before it launches"),
+    "verify-results": ("DIR", "with --verify-record: bind every file under DIR, hashed when the run ends, to the record"),
+    "verify-sign-key": ("KEY", "with --verify-record: sign the record (DSSE) with this Ed25519 private key, PEM or OpenSSH (lockgate[attest])"),
+    "verify-sbom": (None, "with --verify-record: write a CycloneDX SBOM of the verified environment beside it (lockgate[attest])"),
 }
 
 
@@ -105,13 +108,14 @@ class GatedRun:
         record_path: where the record is, or None.
     """
 
-    __slots__ = ("verdict", "report", "record_path", "_record", "_started")
+    __slots__ = ("verdict", "report", "record_path", "_recorder", "_started", "_mpi")
 
-    def __init__(self, verdict: Verdict, record_path: str | None, record: Attestation | None) -> None:
+    def __init__(self, verdict: Verdict, recorder: Recorder | None, mpi: bool = False) -> None:
+        self._mpi = mpi
         self.verdict = verdict
         self.report = verdict.report
-        self.record_path = record_path
-        self._record = record
+        self.record_path = recorder.path if recorder is not None else None
+        self._recorder = recorder
         self._started = time.monotonic()
 
     def summary(self) -> str:
@@ -126,13 +130,21 @@ class GatedRun:
 
     def finish(self, exit_code: int) -> None:
         """Complete the record (when one was asked for, on the rank that writes it) with the
-        run's exit code and its wall time since the gate passed.
+        run's exit code, its wall time since the gate passed and the files of the results
+        folder (``--verify-results``, or ``enforce_lockfile(results=...)``), hashed now. Under
+        MPI with a record, call it on every rank: rank 0 hashes once every rank has finished
+        (an MPI barrier), so every rank's result files are bound.
 
         Raises:
-            LockgateError: the record cannot be written.
+            LockgateError: the record cannot be written, or the results folder read.
         """
-        if self._record is not None and self.record_path:
-            self._record.ended(exit_code, time.monotonic() - self._started).write(self.record_path)
+        if self._mpi and self._recorder is not None:
+            from mpi4py import MPI
+
+            if MPI.Is_initialized() and not MPI.Is_finalized():
+                MPI.COMM_WORLD.Barrier()
+        if self._recorder is not None:
+            self._recorder.finish(exit_code, time.monotonic() - self._started)
 
 
 def add_verify_lockfile_arguments(parser: argparse.ArgumentParser) -> None:
@@ -161,7 +173,11 @@ def add_verify_lockfile_arguments(parser: argparse.ArgumentParser) -> None:
     taken = set(parser._option_string_actions)
     group = parser.add_argument_group("lockfile verification (lockgate)")
     for name, (metavar, text) in _OWN.items():
-        group.add_argument(f"--{name}", dest=DEST_PREFIX + name.replace("-", "_"), metavar=metavar, help=text)
+        dest = DEST_PREFIX + name.replace("-", "_")
+        if metavar is None:
+            group.add_argument(f"--{name}", dest=dest, action="store_true", help=text)
+        else:
+            group.add_argument(f"--{name}", dest=dest, metavar=metavar, help=text)
     flags = {}
     for name, _ in _verify_flags():
         flag = HARNESS_FLAGS.get(name, f"--{name}")
@@ -176,19 +192,24 @@ def _verify_flags() -> tuple[tuple[str, dict[str, object]], ...]:
     return tuple((name, keywords) for name, keywords in VERIFY_FLAGS if name != "python")
 
 
-def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, argv: list[str] | None = None) -> GatedRun | None:
+def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, argv: list[str] | None = None,
+                     results: str | os.PathLike[str] | None = None) -> GatedRun | None:  # fmt: skip
     """Verify the environment when ``--verify-lockfile`` was given; call it on every code path
     that starts a benchmark (run, rerun, resume), before it starts.
 
     With ``--verify-hosts``, every host named is checked first through mpiexec (as ``lockgate
     cluster verify``). Under an MPI launcher, every rank checks and rank 0 decides
-    (:func:`~lockgate.gate.flow.gate` with ``mpi``). With ``--verify-record``, the record is
-    written (by rank 0 under MPI) before returning; :meth:`GatedRun.finish` completes it.
+    (:func:`~lockgate.gate.flow.gate` with ``mpi``). With ``--verify-record``, the record (an
+    in-toto statement, :mod:`lockgate.gate.attestation`; signed with ``--verify-sign-key``, with
+    an SBOM beside it with ``--verify-sbom``) is written (by rank 0 under MPI) before returning;
+    :meth:`GatedRun.finish` completes it and binds the result files to it.
 
     Args:
         args: parsed arguments from a parser given :func:`add_verify_lockfile_arguments`.
         python: interpreter or venv to check; None is the one running the harness.
         argv: the command line, for the rerun hint and the record; default ``sys.argv``.
+        results: the benchmark's results folder, whose files the record binds when the run
+            ends (``--verify-results DIR`` overrides it); None: none.
 
     Returns:
         None when ``--verify-lockfile`` is absent; else the :class:`GatedRun`.
@@ -213,19 +234,39 @@ def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, arg
     hosts = getattr(args, DEST_PREFIX + "verify_hosts", None)
     if hosts:
         _verify_hosts(hosts, options, rerun)
-    record_path = getattr(args, DEST_PREFIX + "verify_record", None)
-    records: list[Attestation] = []
+    mpi = MpiGate() if launch_size(os.environ) > 1 else None
+    recorder = _recorder(args, results, mpi is not None)
 
     def keep(verdict: Verdict) -> None:
-        if record_path:
-            records.append(verdict.attestation(argv))
-            records[0].write(record_path)
+        if recorder is not None:
+            recorder.start(verdict, argv, lockfile)
 
-    mpi = MpiGate() if launch_size(os.environ) > 1 else None
     verdict = gate(options, mpi=mpi, show=keep)
     if not verdict.passed:
         raise LockfileVerificationError(verdict, lockfile, rerun)
-    return GatedRun(verdict, record_path, records[0] if records else None)
+    return GatedRun(verdict, recorder, mpi is not None)
+
+
+def _recorder(args: argparse.Namespace, results: str | os.PathLike[str] | None, mpi: bool) -> Recorder | None:
+    """The record's keeper of ``--verify-record`` and its options, or None.
+
+    Raises:
+        LockgateError: a record option without ``--verify-record``, or ``--verify-sbom`` under MPI.
+    """
+    from .recording import Recorder
+
+    path = getattr(args, DEST_PREFIX + "verify_record", None)
+    folder = getattr(args, DEST_PREFIX + "verify_results", None) or (os.fspath(results) if results is not None else None)
+    key, sbom = getattr(args, DEST_PREFIX + "verify_sign_key", None), getattr(args, DEST_PREFIX + "verify_sbom", False)
+    if not path:
+        if key or sbom or getattr(args, DEST_PREFIX + "verify_results", None):
+            raise LockgateError("--verify-results, --verify-sign-key and --verify-sbom belong to the record: add --verify-record PATH")
+        return None
+    if sbom and mpi:
+        raise LockgateError("--verify-sbom under MPI: make each host's SBOM with lockgate freeze --format cyclonedx-json (one environment per host)")
+    recorder = Recorder(path, results=folder, sign_key=key, sbom=sbom)
+    recorder.check()
+    return recorder
 
 
 def _verify_hosts(hosts: str, options: VerifyOptions, rerun: list[str]) -> None:
@@ -248,7 +289,7 @@ def rerun_command(argv: list[str], flags: list[str]) -> list[str]:
     this interpreter, as it was."""
     from .arguments import VERIFY_FLAGS
 
-    valued = {f"--{name}" for name in _OWN}
+    valued = {f"--{name}" for name, (metavar, _) in _OWN.items() if metavar is not None}
     valued |= {flag for flag in flags if _takes_value(flag, dict(VERIFY_FLAGS))}
     result, position = [], 0
     while position < len(argv):

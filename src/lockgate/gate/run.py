@@ -15,8 +15,8 @@ from ..report import MATCHED, Report
 
 if TYPE_CHECKING:
     from ..env.options import VerifyOptions
-    from .attestation import Attestation
     from .flow import MpiGate, Verdict
+    from .recording import Recorder
 
 _FORWARDED = ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 
@@ -114,16 +114,16 @@ def gate_target(python: str | None, command: list[str]) -> tuple[str | None, str
     return python, "--python (COMMAND's environment)"
 
 
-def run_gated(options: VerifyOptions, command: list[str], *, mpi: MpiGate | None = None, record: str | None = None,
+def run_gated(options: VerifyOptions, command: list[str], *, mpi: MpiGate | None = None, record: Recorder | None = None,
               freeze: str | None = None, progress: Callable[[int, int], object] | None = None) -> int:  # fmt: skip
     """``lockgate run``: the gate (:func:`~lockgate.gate.flow.gate`), then COMMAND, or not.
 
-    One host: verify, write the record (``record``) and the frozen environment (``freeze``),
-    then run COMMAND with signals forwarded, or print why not (exit 1). Under MPI: every rank
-    verifies; rank 0 prints the cluster report and writes the record; if any rank failed, no
-    rank starts COMMAND (exit 1); else each rank finalizes MPI and runs COMMAND, which
-    initialises MPI as the same rank of the same job; rank 0's record then says how its
-    COMMAND ended.
+    One host: verify, write the record (``record``: :class:`~lockgate.gate.recording.Recorder`)
+    and the frozen environment (``freeze``), then run COMMAND with signals forwarded, or print
+    why not (exit 1). Under MPI: every rank verifies; rank 0 prints the cluster report and
+    writes the record; if any rank failed, no rank starts COMMAND (exit 1); else each rank
+    finalizes MPI and runs COMMAND, which initialises MPI as the same rank of the same job;
+    rank 0's record then says how its COMMAND ended and binds the result files.
 
     Returns:
         COMMAND's exit code, or 1 when it was not started.
@@ -134,12 +134,12 @@ def run_gated(options: VerifyOptions, command: list[str], *, mpi: MpiGate | None
     """
     from .flow import gate
 
-    written: list[Attestation] = []
+    if record is not None:
+        record.check()
 
     def show(verdict: Verdict) -> None:
-        if record:
-            written.append(verdict.attestation(command))
-            written[0].write(record)
+        if record is not None:
+            record.start(verdict, command, options.lockfile)
         _say(verdict, options.lockfile or "the lock", command)
 
     verdict = gate(options, mpi=mpi, show=show, progress=progress)
@@ -155,11 +155,8 @@ def run_gated(options: VerifyOptions, command: list[str], *, mpi: MpiGate | None
 
         finalize_mpi()
     code, seconds = run_command(command)
-    if written:
-        try:
-            written[0].ended(code, seconds).write(record or "")
-        except LockgateError as error:  # the command ran: its exit code is the answer
-            print(f"lockgate: warning: the final record was not written: {error}", file=sys.stderr)
+    if record is not None:
+        record.finish(code, seconds, warn=True)  # the command ran: its exit code is the answer
     return code
 
 
