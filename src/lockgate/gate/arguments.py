@@ -53,13 +53,13 @@ _FLAGS: tuple[tuple[str, FlagKeywords], ...] = (
     ("no-cache", {"action": "store_true", "help": "read and write none of lockgate's cached interpreter facts and marker results"}),
 )  # fmt: skip
 
-#: The same as plain dicts, for a reader of the keywords (which options take a value).
-VERIFY_FLAGS: tuple[tuple[str, dict[str, object]], ...] = tuple((name, dict(keywords)) for name, keywords in _FLAGS)
+#: The names of the verify options, in the order they are added.
+FLAG_NAMES: tuple[str, ...] = tuple(name for name, _ in _FLAGS)
 
 
 def add_verify_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, flags: dict[str, str] | None = None,
                        dest_prefix: str = "", leave_out: tuple[str, ...] = ()) -> dict[str, str]:  # fmt: skip
-    """Add the verify options of :data:`VERIFY_FLAGS` to ``parser``.
+    """Add the verify options of :data:`FLAG_NAMES` to ``parser``.
 
     Args:
         parser: a parser or an argument group of one.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 
 from ..errors import LockgateError
 from .statement import Subject, hash_results, statement
@@ -117,8 +118,8 @@ class Attestation:
     __slots__ = ("command", "lock", "verify", "cluster", "environment_fingerprint", "started_at", "ended_at", "exit_code", "wall_seconds",
                  "results", "results_from_record", "subjects", "sbom")  # fmt: skip
 
-    def __init__(self, command: list[str], *, lock: LockRecord | None = None, verify: dict[str, object] | None = None,
-                 cluster: dict[str, object] | None = None, environment_fingerprint: str | None = None, started_at: str | None = None,
+    def __init__(self, command: list[str], *, lock: LockRecord | None = None, verify: Mapping[str, object] | None = None,
+                 cluster: Mapping[str, object] | None = None, environment_fingerprint: str | None = None, started_at: str | None = None,
                  ended_at: str | None = None, exit_code: int | None = None, wall_seconds: float | None = None, results: str | None = None,
                  results_from_record: str | None = None, subjects: tuple[Subject, ...] = (), sbom: FileRecord | None = None) -> None:  # fmt: skip
         self.command = list(command)

@@ -160,7 +160,7 @@ def add_verify_lockfile_arguments(parser: argparse.ArgumentParser) -> None:
     gets them on every subcommand (recursively), so they can be written after the subcommand;
     a subparser that already has ``--verify-lockfile`` is left as it is.
     """
-    from .arguments import add_verify_flags
+    from .arguments import FLAG_NAMES, add_verify_flags
 
     subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if subparsers:
@@ -179,17 +179,13 @@ def add_verify_lockfile_arguments(parser: argparse.ArgumentParser) -> None:
         else:
             group.add_argument(f"--{name}", dest=dest, metavar=metavar, help=text)
     flags = {}
-    for name, _ in _verify_flags():
+    for name in FLAG_NAMES:
         flag = HARNESS_FLAGS.get(name, f"--{name}")
         flags[name] = f"--lockfile-{name}" if flag in taken else flag
     added = add_verify_flags(group, flags=flags, dest_prefix=DEST_PREFIX, leave_out=("python",))
-    parser.set_defaults(lockgate_flags=[*(f"--{name}" for name in _OWN), *added.values()])
-
-
-def _verify_flags() -> tuple[tuple[str, dict[str, object]], ...]:
-    from .arguments import VERIFY_FLAGS
-
-    return tuple((name, keywords) for name, keywords in VERIFY_FLAGS if name != "python")
+    ours = [*(f"--{name}" for name in _OWN), *added.values()]
+    valued = [flag for flag in ours if parser._option_string_actions[flag].nargs != 0]  # a switch's nargs is 0
+    parser.set_defaults(lockgate_flags=ours, lockgate_valued_flags=valued)
 
 
 def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, argv: list[str] | None = None,
@@ -228,7 +224,7 @@ def enforce_lockfile(args: argparse.Namespace, *, python: str | None = None, arg
     from .launcher import launch_size
 
     argv = list(sys.argv if argv is None else argv)
-    rerun = rerun_command(argv, getattr(args, "lockgate_flags", []))
+    rerun = rerun_command(argv, getattr(args, "lockgate_flags", []), getattr(args, "lockgate_valued_flags", []))
     selected_by = "the harness's interpreter" if python is None else "enforce_lockfile(python=...)"
     options = verify_options(args, lockfile, dest_prefix=DEST_PREFIX, selected_by=selected_by).replace(python=python or sys.executable)
     hosts = getattr(args, DEST_PREFIX + "verify_hosts", None)
@@ -283,14 +279,10 @@ def _verify_hosts(hosts: str, options: VerifyOptions, rerun: list[str]) -> None:
                                      "not launched", detail=f"to run without verification:\n  {join(rerun)}")  # fmt: skip
 
 
-def rerun_command(argv: list[str], flags: list[str]) -> list[str]:
-    """``argv`` without the harness's flags (``--verify-lockfile PATH``, ``--strict``…, in both
-    ``FLAG VALUE`` and ``FLAG=VALUE`` forms), ready to paste: a script (``bench.py``) is run by
-    this interpreter, as it was."""
-    from .arguments import VERIFY_FLAGS
-
-    valued = {f"--{name}" for name, (metavar, _) in _OWN.items() if metavar is not None}
-    valued |= {flag for flag in flags if _takes_value(flag, dict(VERIFY_FLAGS))}
+def rerun_command(argv: list[str], flags: list[str], valued: list[str]) -> list[str]:
+    """``argv`` without the harness's ``flags`` (``--verify-lockfile PATH``, ``--strict``…, in
+    both ``FLAG VALUE`` and ``FLAG=VALUE`` forms; ``valued`` are those that take a value), ready
+    to paste: a script (``bench.py``) is run by this interpreter, as it was."""
     result, position = [], 0
     while position < len(argv):
         word = argv[position]
@@ -303,15 +295,6 @@ def rerun_command(argv: list[str], flags: list[str]) -> list[str]:
     if result and not os.access(result[0], os.X_OK) and result[0].endswith(".py"):
         result.insert(0, sys.executable)
     return result
-
-
-def _takes_value(flag: str, table: dict[str, dict[str, object]]) -> bool:
-    name = flag.removeprefix("--lockfile-").removeprefix("--")
-    for verify_name, harness_flag in HARNESS_FLAGS.items():
-        if flag in (harness_flag, f"--lockfile-{verify_name}"):
-            name = verify_name
-    keywords = table.get(name, {})
-    return keywords.get("action") != "store_true"
 
 
 def add_lockfile_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str = "lockfile") -> argparse.ArgumentParser:
