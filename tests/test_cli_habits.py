@@ -138,6 +138,8 @@ def test_output_that_cannot_be_written_never_changes_the_verdict(tmp_path, venv,
         )
         assert full.returncode == code, full.stderr
         assert "the output was not written (No space left on device); the exit code is the verdict" in full.stderr
+    closed = subprocess.run(["bash", "-c", f"{sys.executable} -m lockgate verify --python {venv} >&-"], capture_output=True, text=True, cwd=tmp_path)
+    assert closed.returncode == code and "the output was not written (the stream is closed)" in closed.stderr
     # under load: many at once, each reader gone before the first byte
     script = f"for i in $(seq 12); do ({sys.executable} -m lockgate verify --python {venv} | true; echo ${{PIPESTATUS[0]}}) & done; wait"
     codes = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path).stdout.split()

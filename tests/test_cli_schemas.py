@@ -83,7 +83,7 @@ def test_cluster_report():
     packages = [{"name": "numpy", "status": "mismatched", "expected": "2", "found": "1", "message": ""}]
     verify = {"schema": "lockgate.verify/1", "passed": False, "summary": {}, "packages": packages}
     results = [RankResult(rank, "h", "/p", summary={"mismatched": 1}, fingerprint="sha256:" + "0" * 64, distributions={"numpy": "1"},
-                          verify=verify, fix=["uv pip install -r L"]) for rank in range(2)]  # fmt: skip
+                          verify=verify, fix=["uv pip install -r L"], failing=["numpy"]) for rank in range(2)]  # fmt: skip
     valid("cluster", ClusterReport(results).to_dict())
     results[1] = results[1].replace(checked_by=0)
     valid("cluster", ClusterReport(results, groups=[{"leader": 0, "ranks": [0, 1], "python": "/p", "fingerprint": None}],

@@ -70,6 +70,7 @@ def test_run_verifies_the_interpreter_the_command_runs(tmp_path, make_venv):
     # lockgate's own interpreter is not the target: the command's is
     refused = lockgate("run", "--verify-lockfile", str(lock), "--", str(drifted / "bin" / "python"), "-c", code)
     assert refused.returncode == 1 and not marker.exists() and "mismatched  alpha" in refused.stderr
+    assert f"FAILED: {lock} vs {drifted}/bin/python (COMMAND's interpreter" in refused.stderr  # which interpreter was refused
     passed = lockgate("run", "--verify-lockfile", str(lock), "--", str(good / "bin" / "python"), "-c", code)
     assert passed.returncode == 0 and marker.exists() and f"in {good}/bin/python (COMMAND's interpreter" in passed.stderr
     # a console script: its #! line names the interpreter, found on PATH as the shell would

@@ -721,6 +721,8 @@ class _ClosedPipeSafe:
         self.failure = ""
 
     def write(self, text: str) -> int:
+        if self.stream is None and text:  # started with the descriptor closed (>&-)
+            self.failure = "the stream is closed"
         if not self.lost:
             try:
                 return self.stream.write(text)

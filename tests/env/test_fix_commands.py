@@ -282,3 +282,5 @@ def test_plan_is_a_value_of_the_findings():
     assert fix_commands(plan, pip=True)[1] == (
         "/v/bin/python -m pip uninstall -y alpha nvidia-nvtx-cu12 stray && /v/bin/python -m pip install --no-index -r r.txt"
     )
+    with_pip = plan_fix(lock, [*findings, Finding(EXTRA, "pip", None, "24.0", "", fails=True)], FixTarget("/v/bin/python", "/v"), strict=True)
+    assert [line for line in fix_commands(with_pip, pip=True) if "-m pip" in line] == []  # pip cannot uninstall itself, then install

@@ -214,3 +214,27 @@ def test_worker_processes_find_exactly_what_one_thread_finds(tmp_path, make_venv
     assert problems(3) == serial and forked
     kinds = {item["problem"] for _, files in serial.values() for item in files or []}
     assert kinds == {"hash", "size", "missing", "unreadable", "outside", "unlisted"}
+
+
+def test_a_record_in_hex_as_debian_writes_it_checks_the_same_files(tmp_path, make_venv):
+    import base64
+    import hashlib
+
+    venv = make_venv(*LOCK)
+    site = site_packages(venv)
+    (record,) = site.glob("payload-1.0.dist-info/RECORD")
+
+    def as_hex(row: str) -> str:
+        path, hashed, size = row.rsplit(",", 2)
+        if not hashed.startswith("sha256="):
+            return row
+        raw = base64.urlsafe_b64decode(hashed[len("sha256=") :] + "==")
+        return f"{path},sha256={raw.hex()},{size}"
+
+    record.write_text("\n".join(as_hex(row) for row in record.read_text().splitlines()) + "\n")
+    lock = write_lock(tmp_path, *LOCK)
+    assert verify(lock, python=str(venv), integrity=True).passed
+    (site / "payload" / "part0.py").write_bytes(b"PART = 9\n" * 40)  # same size as PART = 0 lines
+    finding, problems = files_of(verify(lock, python=str(venv), integrity=True), "payload")
+    assert finding.status == "modified" and problems == {("payload/part0.py", "hash")}
+    assert hashlib.sha256((site / "payload" / "part1.py").read_bytes()).hexdigest() in record.read_text()

@@ -12,7 +12,8 @@ def result(rank: int, host: str, versions: dict[str, str], failing: list[tuple[s
     summary = {"matched": len(versions), "mismatched": len(failing)}
     verify = None if error else {"schema": "lockgate.verify/1", "passed": not failing, "summary": summary, "packages": packages}
     return RankResult(rank, host, "/venv/bin/python", passed=not failing and not error, summary=summary, fingerprint=f"sha256:{len(failing)}",
-                      distributions=versions, verify=verify, error=error, fix=fix or (["uv pip install -r L"] if failing else []))  # fmt: skip
+                      distributions=versions, verify=verify, error=error, fix=fix or (["uv pip install -r L"] if failing else []),
+                      failing=[name for name, _, _ in failing])  # fmt: skip
 
 
 def render_cluster_text(report: ClusterReport) -> str:
@@ -77,3 +78,12 @@ def test_compare_names_drift_in_its_verdict_and_passes_when_ranks_agree():
     assert agree.passed and agree.render_text().endswith("lockgate cluster: passed: every rank has the same versions\n")
     differ = cluster_report([result(0, "a", {"numpy": "2"}), result(1, "b", {"numpy": "1"})], compare=True)
     assert not differ.passed and differ.render_text().endswith("lockgate cluster: FAILED: 1 distribution differs between ranks\n")
+
+
+def test_findings_that_do_not_fail_are_not_listed_between_hosts():
+    passing = result(0, "a", {"numpy": "2"})
+    passing.verify["packages"].append({"name": "stray", "status": "extra", "expected": None, "found": "1", "message": ""})
+    failing = result(1, "b", {}, [("numpy", "2", "1")])
+    failing.verify["packages"].append({"name": "stray", "status": "extra", "expected": None, "found": "1", "message": ""})
+    report = cluster_report([passing, failing])
+    assert [f["name"] for f in report.to_dict()["differing_findings"]] == ["numpy"] and report.to_dict()["common_findings"] == []

@@ -222,8 +222,8 @@ def fix_commands(plan: FixPlan, *, uv: str = "uv", pip: bool = False) -> list[st
     if plan.lock_format == "uv.lock":
         return [_uv_sync(plan, uv), *base]
     lines = [_uv_pip(plan, uv)]
-    if pip and plan.lock_format == "requirements.txt" and not plan.keep and not set(UV_ONLY) & set(plan.sources):
-        lines.append(_pip(plan))
+    if pip and plan.lock_format == "requirements.txt" and not plan.keep and not set(UV_ONLY) & set(plan.sources) and "pip" not in plan.remove:
+        lines.append(_pip(plan))  # pip cannot remove itself and then install
     if plan.lock_path == "-":  # -l -: the fix reads the lock where verify did
         lines = [f"{line}  # with the lock on standard input again" for line in lines]
     return [*lines, *base]

@@ -215,7 +215,8 @@ def _finish(result: RankResult, prepared: PreparedVerify, files: tuple[Integrity
     except Exception as error:  # noqa: BLE001 - as in _prepare
         return result.replace(error=_error_text(error))
     data = report.to_dict()
-    finished = result.replace(passed=report.passed, summary=data["summary"], verify=data, python=data["environment"]["python"], fix=report.fix)
+    finished = result.replace(passed=report.passed, summary=data["summary"], verify=data, python=data["environment"]["python"], fix=report.fix,
+                              failing=[finding.subject for finding in report.failures()])
     return finished if integrity is None else _Hashed(finished, integrity)
 
 

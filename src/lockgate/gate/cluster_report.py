@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         verify: JSONObject | None
         error: str | None
         fix: list[str]
+        failing: list[str]
         checked_by: int | None
         silent: bool
 
@@ -51,15 +52,18 @@ class RankResult:
         verify: its verify report as JSON, or None (``--compare``, or an error).
         error: why it could not decide, or None.
         fix: the commands that repair its environment (its verify report's).
+        failing: the subjects of its verify's failing findings (an ``extra`` fails only under
+            ``--strict``: the JSON alone does not say).
         checked_by: the rank whose check it shares, or None; silent: it never answered.
     """
 
-    __slots__ = ("rank", "hostname", "python", "passed", "summary", "fingerprint", "distributions", "verify", "error", "fix",
+    __slots__ = ("rank", "hostname", "python", "passed", "summary", "fingerprint", "distributions", "verify", "error", "fix", "failing",
                  "checked_by", "silent")  # fmt: skip
 
     def __init__(self, rank: int, hostname: str, python: str, *, passed: bool = False, summary: dict[str, int] | None = None,
                  fingerprint: str | None = None, distributions: dict[str, str] | None = None, verify: JSONObject | None = None,
-                 error: str | None = None, fix: list[str] | None = None, checked_by: int | None = None, silent: bool = False) -> None:  # fmt: skip
+                 error: str | None = None, fix: list[str] | None = None, failing: list[str] | None = None, checked_by: int | None = None,
+                 silent: bool = False) -> None:  # fmt: skip
         self.rank = rank
         self.hostname = hostname
         self.python = python
@@ -70,6 +74,7 @@ class RankResult:
         self.verify = verify
         self.error = error
         self.fix = fix or []
+        self.failing = failing or []
         self.checked_by = checked_by
         self.silent = silent
 
@@ -99,7 +104,7 @@ class RankResult:
         if verify is not None:
             verify = {**verify, "environment": {k: v for k, v in _object(verify["environment"]).items() if k != "hostname"}}
         return {"python": self.python, "passed": self.passed, "summary": self.summary, "fingerprint": self.fingerprint,
-                "distributions": self.distributions, "verify": verify, "error": self.error, "fix": self.fix, "silent": self.silent}  # fmt: skip
+                "distributions": self.distributions, "verify": verify, "error": self.error, "fix": self.fix, "failing": self.failing, "silent": self.silent}  # fmt: skip
 
     def host_entry(self) -> JSONObject:
         """Its entry in the report's ``hosts``: its verify JSON (just its verdict when it shares
@@ -151,7 +156,7 @@ def _grouped_findings(results: list[RankResult], *, shared: bool) -> list[JSONOb
     reported = [r for r in results if r.verify]
     for r in reported:
         for item in _objects((r.verify or {})["packages"]):
-            if item["status"] not in (MATCHED, NOT_APPLICABLE, SKIPPED):
+            if item["status"] not in (MATCHED, NOT_APPLICABLE, SKIPPED) and item["name"] in r.failing:
                 key = (item["name"], item["status"], item["expected"], item["found"], item["message"])
                 groups.setdefault(key, []).append(r.label)
     everywhere = len(reported) > 1

@@ -77,7 +77,8 @@ class LockfileVerificationError(LockgateError):
         if verdict.report is not None:
             from ..render import render_text
 
-            text = render_text(verdict.report, title="lockgate", target=f"environment vs {lockfile}", quiet=True)
+            environment = verdict.report.header_value("environment")
+            text = render_text(verdict.report, title="lockgate", target=f"{lockfile} vs {environment['python']}", quiet=True)
         elif verdict.cluster is not None:
             text = verdict.cluster.render_text() + "the benchmark was not started on any rank\n"
         else:  # another rank of the job: rank 0 says what and how to rerun

@@ -176,7 +176,9 @@ def _say(verdict: Verdict, lockfile: str, command: list[str]) -> None:
         return
     from ..render import render_text
 
-    sys.stderr.write(render_text(verdict.report, title="lockgate run", target=f"environment vs {lockfile}", quiet=True))
+    environment = verdict.report.header_value("environment")
+    target = f"{lockfile} vs {environment['python']} ({environment['selected_by']})"
+    sys.stderr.write(render_text(verdict.report, title="lockgate run", target=target, quiet=True))
     sys.stderr.write(f"the command was not started; to run it without verification:\n  {join(command)}\n")
 
 
