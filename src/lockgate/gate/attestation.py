@@ -158,8 +158,15 @@ class Attestation:
         """
         if folder is None:
             return self
+        return self.naming_results(folder, record)._replace(subjects=hash_results(folder, (record, *exclude)))
+
+    def naming_results(self, folder: str | None, record: str) -> Attestation:
+        """With the results folder named (as given and from ``record``'s folder) but nothing
+        bound yet: the record before the run, or of a run that never started."""
+        if folder is None:
+            return self
         relative = os.path.relpath(os.path.abspath(folder), os.path.dirname(os.path.abspath(record))).replace(os.sep, "/")
-        return self._replace(results=folder, results_from_record=relative, subjects=hash_results(folder, (record, *exclude)))
+        return self._replace(results=folder, results_from_record=relative)
 
     def with_sbom(self, sbom: FileRecord) -> Attestation:
         """With the SBOM written beside the record."""

@@ -53,7 +53,7 @@ class Recorder:
         """
         from .attestation import LockRecord, write_sbom
 
-        attestation = verdict.attestation(command, LockRecord.read(lockfile, self.path) if lockfile else None)
+        attestation = verdict.attestation(command, LockRecord.read(lockfile, self.path) if lockfile else None).naming_results(self.results, self.path)
         if self.sbom and verdict.interpreter is not None and verdict.inventory is not None:
             from ..env.sbom import sbom_json
 
