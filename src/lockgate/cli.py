@@ -508,7 +508,7 @@ def _run_tasks(args: argparse.Namespace) -> int:
 
 def _tasks_lock(config, args: argparse.Namespace) -> int:
     from .tasks import api
-    from .tasks.definition import is_group
+    from .tasks.task_schema import Kind
 
     reporter = None
     if args.verbose:
@@ -523,7 +523,7 @@ def _tasks_lock(config, args: argparse.Namespace) -> int:
     outcome = api.lock_tasks(config, roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update", reporter=reporter,
                              names=names, policy=getattr(args, "policy", None))  # fmt: skip
     verb = "wrote" if outcome.changed else "unchanged:"
-    groups = sum(1 for name in outcome.lock.tasks if is_group(name))
+    groups = sum(1 for task in outcome.lock.tasks.values() if task.name.kind is Kind.GROUP)
     counted = f"{len(outcome.lock.tasks) - groups} tasks" + (f", {groups} task group{'s' if groups > 1 else ''}" if groups else "")
     if outcome.adopted:
         roots = ", ".join(outcome.lock.roots)

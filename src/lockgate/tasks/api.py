@@ -10,6 +10,7 @@ from .config import TasksConfig
 from .constraints import Constraint
 from .lockfile import FORMAT_VERSION, LockedTask, TaskLock, lock_file_guard, read_task_lock, save_task_lock
 from .resolve import ResolvedTask, parse_root, resolve
+from .task_schema import TaskRef
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
             if not update and _unchanged(config, previous, roots):
                 return LockOutcome(config.lockfile, previous, False)
         locked = previous.tasks if previous else {}
+        names = [TaskRef.parse(name) for name in names]
         unknown = sorted(set(names) - set(locked))
         if unknown:
             raise LockgateError(f"tasks update: {', '.join(unknown)} not in {config.lockfile}; locked: {', '.join(locked) or 'nothing'}")
@@ -735,10 +737,10 @@ def _field(reference) -> str:
 
 
 def _workflow_root(reference) -> str:
-    from .definition import GROUP_PREFIX
+    from .task_schema import GROUP_PREFIX
     from .workflow_refs import IMPORT
 
-    return GROUP_PREFIX + reference.text if reference.kind == IMPORT else reference.text
+    return GROUP_PREFIX + reference.text if reference.kind == IMPORT else reference.text  # the root as a lock records it
 
 
 def _workflow_requirement(reference):

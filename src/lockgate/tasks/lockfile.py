@@ -35,7 +35,13 @@ from __future__ import annotations
 import os
 
 from ..errors import LockgateError
-from .definition import GROUP_PREFIX, is_group
+from .task_schema import Kind, TaskRef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .source_record import SourceRecord
 
 FORMAT_VERSION = "1.1.0"
 _COUNTS = ("task_count", "group_count")
@@ -43,13 +49,16 @@ _ENTRY_KEYS = ("version", "checksum", "source", "resolved_at", "dependencies", "
 
 
 class LockedTask:
-    """One ``tasks.<name>`` entry. Attributes as the lock's keys (``resolved_at`` a string,
-    ``source`` a :class:`~lockgate.tasks.source_record.SourceRecord`)."""
+    """One ``tasks.<name>`` (or ``groups.<name>``) entry. Attributes as the lock's keys
+    (``resolved_at`` a string, ``source`` a :class:`~lockgate.tasks.source_record.SourceRecord`,
+    ``dependencies`` keyed by :class:`~lockgate.tasks.task_schema.TaskRef`); ``name`` is its
+    :class:`~lockgate.tasks.task_schema.TaskRef` (text is parsed as the lock writes it)."""
 
     __slots__ = ("name", *_ENTRY_KEYS)
 
-    def __init__(self, name, version, checksum, source, resolved_at, dependencies, constraints, metadata):
-        self.name = name
+    def __init__(self, name: str, version: str, checksum: str, source: SourceRecord, resolved_at: str,
+                 dependencies: dict[TaskRef, str], constraints: dict[str, str], metadata: dict[str, Any]):  # fmt: skip
+        self.name = TaskRef.parse(name)
         self.version = version
         self.checksum = checksum
         self.source = source
@@ -62,8 +71,13 @@ class LockedTask:
         """Everything but the timestamp: two entries with equal content are the same pin."""
         return (self.version, self.checksum, self.source, self.dependencies, self.constraints, self.metadata)
 
-    def to_dict(self) -> dict:
-        return {key: self.source.to_dict() if key == "source" else getattr(self, key) for key in _ENTRY_KEYS}
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as the file writes it: names as plain text (``group:NAME`` for a group)."""
+        document = {key: getattr(self, key) for key in _ENTRY_KEYS}
+        document["source"] = self.source.to_dict()
+        document["dependencies"] = {str(name): version for name, version in self.dependencies.items()}
+        document["constraints"] = {str(name): text for name, text in self.constraints.items()}
+        return document
 
 
 class TaskLock:
@@ -98,8 +112,8 @@ class TaskLock:
         return self.generated_by.startswith("periplon")
 
     def to_dict(self) -> dict:
-        tasks = {name: task.to_dict() for name, task in sorted(self.tasks.items()) if not is_group(name)}
-        groups = {name.removeprefix(GROUP_PREFIX): task.to_dict() for name, task in sorted(self.tasks.items()) if is_group(name)}
+        tasks = {task.name.name: task.to_dict() for _, task in sorted(self.tasks.items()) if task.name.kind is Kind.TASK}
+        groups = {task.name.name: task.to_dict() for _, task in sorted(self.tasks.items()) if task.name.kind is Kind.GROUP}
         document = {"version": self.version, "generated_at": self.generated_at, "generated_by": self.generated_by,
                     "roots": self.roots, "tasks": tasks}  # fmt: skip
         counts = {"task_count": len(tasks)}
@@ -132,9 +146,11 @@ def read_task_lock(path: str) -> TaskLock:
 
     generated_by = _text(document.get("generated_by"), "generated_by", path)
     base = _project_folder(path) if generated_by.startswith("periplon") else None
-    tasks = {str(name): _entry(name, entry, path, "tasks", base) for name, entry in sorted(table(document.get("tasks"), "tasks", path).items(), key=_by_name)}
-    groups = table(document.get("groups"), "groups", path)
-    tasks.update((GROUP_PREFIX + str(name), _entry(GROUP_PREFIX + str(name), entry, path, "groups", base)) for name, entry in sorted(groups.items(), key=_by_name))
+    tasks: dict[str, LockedTask] = {}
+    for section, kind in (("tasks", Kind.TASK), ("groups", Kind.GROUP)):
+        for name, entry in sorted(table(document.get(section), section, path).items(), key=_by_name):
+            ref = TaskRef(kind, str(name))
+            tasks[ref] = _entry(ref, entry, path, section, base)
     roots = string_list(document.get("roots"), "roots", path)
     metadata = table(document.get("metadata"), "metadata", path)
     return TaskLock(version, _text(document.get("generated_at"), "generated_at", path), generated_by, list(roots), tasks, metadata)
@@ -151,10 +167,10 @@ def _by_name(item) -> str:
     return str(item[0])
 
 
-def _entry(name, entry, path: str, section: str, base: str | None) -> LockedTask:
+def _entry(name: TaskRef, entry, path: str, section: str, base: str | None) -> LockedTask:
     """One entry, each field checked for its one type where it is read; ``base``: the folder a
     periplon lock's local paths start from (they are rebased onto the lock's folder)."""
-    field = f"{section}.{str(name).removeprefix(GROUP_PREFIX)}"
+    field = f"{section}.{name.name}"
     if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
         raise LockgateError(f"{field}: expected a mapping with a quoted version", path)
     from .source_record import LocalRecord, source_record
@@ -164,13 +180,13 @@ def _entry(name, entry, path: str, section: str, base: str | None) -> LockedTask
         source = source.rebased(base, os.path.dirname(os.path.realpath(path)))
     from ..shapes import table
 
-    dependencies = _text_table(entry.get("dependencies"), f"{field}.dependencies", path)
+    dependencies = {TaskRef.parse(key): value for key, value in _text_table(entry.get("dependencies"), f"{field}.dependencies", path).items()}
     constraints = _text_table(entry.get("constraints"), f"{field}.constraints", path)
     checksum = entry.get("checksum", "")
     if not isinstance(checksum, str):
         raise LockgateError(f"{field}.checksum: must be text (sha256:HEX), not {type(checksum).__name__}", path)
     return LockedTask(
-        str(name), entry["version"], checksum, source, _text(entry.get("resolved_at"), f"{field}.resolved_at", path),
+        name, entry["version"], checksum, source, _text(entry.get("resolved_at"), f"{field}.resolved_at", path),
         dependencies, constraints, table(entry.get("metadata"), f"{field}.metadata", path),
     )  # fmt: skip
 

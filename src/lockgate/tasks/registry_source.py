@@ -28,9 +28,10 @@ import os
 import re
 
 from ..errors import LockgateError
-from .definition import GROUP_PREFIX, TaskDefinition, file_name, is_group, parse_locked
+from .definition import TaskDefinition, file_name, parse_locked
 from .source_record import RegistryRecord
 from .sources import TaskSource
+from .task_schema import Kind, TaskRef
 
 REGISTRY = "registry"
 SCHEMA = "lockgate.registry/1"
@@ -103,10 +104,10 @@ class RegistrySource(TaskSource):
                 _write_cache(cached, data)  # only once it is known to be an index
         return self._index
 
-    def versions(self, name: str) -> list[str]:
+    def versions(self, name: TaskRef) -> list[str]:
         return list(self.index().get(name, {}))
 
-    def definition(self, name: str, version: str) -> TaskDefinition:
+    def definition(self, name: TaskRef, version: str) -> TaskDefinition:
         key = f"{name}@{version}"
         if key not in self._definitions:
             entry = self.index()[name][version]
@@ -330,9 +331,9 @@ def publish(folder: str, registry_dir: str) -> int:
         for version, definition in versions.items():
             with open(definition.path, "rb") as handle:
                 data = handle.read()
-            folder, plain = ("groups", name.removeprefix(GROUP_PREFIX)) if is_group(name) else ("tasks", name)
-            relative = f"{folder}/{plain}/{file_name(name, version)}"
-            os.makedirs(os.path.join(registry_dir, folder, plain), exist_ok=True)
+            folder = "groups" if name.kind is Kind.GROUP else "tasks"
+            relative = f"{folder}/{name.name}/{file_name(name, version)}"
+            os.makedirs(os.path.join(registry_dir, folder, name.name), exist_ok=True)
             write_atomic(os.path.join(registry_dir, *relative.split("/")), data)
             index.setdefault(name, {})[version] = {"url": relative, "sha256": hashlib.sha256(data).hexdigest()}
     document = {"schema": SCHEMA, "tasks": index}

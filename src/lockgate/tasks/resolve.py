@@ -13,8 +13,9 @@ from resolvelib import AbstractProvider, BaseReporter
 
 from ..errors import LockgateError
 from .constraints import Constraint, parse_constraint, version_key
-from .definition import GROUP_PREFIX, TaskDefinition, is_group
+from .definition import TaskDefinition
 from .sources import TaskSource
+from .task_schema import NAME_PATTERN, Kind, TaskRef
 
 ROOT = "(root)"
 _MAX_ROUNDS = 100_000  # resolvelib pins about one task a round; this bounds only pathological backtracking
@@ -76,15 +77,13 @@ def parse_root(text: str) -> TaskRequirement:
     Raises:
         LockgateError: a malformed reference, or an empty version after ``@`` (periplon refuses ``app@``).
     """
-    from .definition import NAME_PATTERN
-
     name, at, constraint = str(text).partition("@")
-    name = name.strip()
-    if not NAME_PATTERN.match(name.removeprefix(GROUP_PREFIX)):
+    ref = TaskRef.parse(name.strip())
+    if not NAME_PATTERN.match(ref.name):
         raise LockgateError(f"task reference {text!r}: expected NAME@CONSTRAINT or group:NAME@CONSTRAINT, e.g. app@^1.0")
     if at and not constraint.strip():
         raise LockgateError(f"task reference {text!r}: no version after @; write {name}@CONSTRAINT (e.g. {name}@^1.0) or {name} for any version")
-    return TaskRequirement(name, parse_constraint(constraint or "*", f"task reference {text!r}"))
+    return TaskRequirement(ref, parse_constraint(constraint or "*", f"task reference {text!r}"))
 
 
 def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: dict[str, str] | None = None, *,
@@ -296,7 +295,7 @@ def _conflict_message(causes, provider: _Provider) -> str:
         if text not in asked:
             asked.append(text)
     available = [c.version for c in reversed(provider.candidates(name))]
-    as_group = [] if is_group(name) else list(reversed(provider.candidates(GROUP_PREFIX + name)))
+    as_group = [] if name.kind is Kind.GROUP else list(reversed(provider.candidates(TaskRef(Kind.GROUP, name.name))))
     if not available and as_group:  # periplon names groups group:NAME; a bare name is a task
         return f"{name} is a task group ({as_group[0].definition.path}): write group:{name}@{group[0].requirement.constraint.text}"
     if not available:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 
 from ..errors import LockgateError
-from .definition import GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, is_group, load_definition
+from .definition import GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, load_definition
 from .source_record import LocalRecord, SourceRecord
+from .task_schema import Kind
 
 LOCAL = "local"
 
@@ -72,7 +73,7 @@ class LocalSource(TaskSource):
             self._index = {}
             for path in sorted(_task_files(self.folder)):
                 task = load_definition(path)
-                if task is None or (self.groups_only and not is_group(task.name)):
+                if task is None or (self.groups_only and task.name.kind is not Kind.GROUP):
                     continue
                 versions = self._index.setdefault(task.name, {})
                 if task.version in versions:

@@ -1,0 +1,65 @@
+"""The tasks wing's shape (issue #26): typed task and group values whose constructors check,
+names that carry their kind, and module boundaries."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+from taskmaker import write_group, write_task
+
+import lockgate.tasks
+
+TASKS = Path(lockgate.tasks.__file__).parent
+
+
+def _imports(module: str) -> set[str]:
+    """The sibling modules ``tasks/<module>.py`` imports (``from .x import …``), anywhere in it."""
+    tree = ast.parse((TASKS / f"{module}.py").read_text())
+    return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
+
+
+def test_task_and_group_are_typed_values_built_by_checking_constructors(tmp_path):
+    from lockgate.tasks.task_schema import Kind, Task, TaskGroup, TaskRef, TaskSchemaError
+
+    group = TaskGroup.from_document(yaml.safe_load(write_group(tmp_path, "suite", "2.0.0", tasks=[("packer", "^1"), ("extra", "^1", False)],
+                                                               groups=[("kit", "^1")], workflows=["ship"]).read_text()), "g.yaml")  # fmt: skip
+    assert group.name == "group:suite" and group.name.kind is Kind.GROUP and group.name.name == "suite"
+    assert [(d.name, d.name.kind, d.optional) for d in group.dependencies] == [("packer", Kind.TASK, False), ("extra", Kind.TASK, True), ("group:kit", Kind.GROUP, False)]
+    assert group.workflow_names == ["ship"]
+    task = Task.from_document(yaml.safe_load(write_task(tmp_path, "packer", "1.0.0", deps=[("util", "^1")]).read_text()), "t.yaml")
+    assert task.name.kind is Kind.TASK and str(task.name) == "packer" and task.dependencies[0].name.kind is Kind.TASK
+    document = yaml.safe_load(write_task(tmp_path, "bad", "1.0.0", inputs={"x": {"type": "float"}}).read_text())
+    with pytest.raises(TaskSchemaError) as error:
+        Task.from_document(document, "bad.yaml")
+    assert error.value.field == "spec.inputs.x.type" and str(error.value).startswith("bad.yaml: spec.inputs.x.type: 'float' is not one of")
+    assert TaskRef.parse("group:suite").kind is Kind.GROUP and TaskRef.parse("suite").kind is Kind.TASK
+    assert sorted([TaskRef(Kind.GROUP, "a"), TaskRef(Kind.TASK, "b")]) == ["b", "group:a"]  # keys, sorts and prints as the lock writes it
+
+
+def test_definition_and_schema_do_not_import_each_other_and_no_group_prefix_tests():
+    assert "definition" not in _imports("task_schema")
+    for path in TASKS.glob("*.py"):
+        text = path.read_text()
+        assert 'startswith("group:")' not in text and "startswith(GROUP_PREFIX)" not in text or path.name == "task_schema.py", path.name
+        assert "is_group(" not in text, path.name
+
+
+def test_locked_names_read_back_with_their_kind(tmp_path):
+    from conftest import lockgate
+
+    from lockgate.tasks.lockfile import read_task_lock
+    from lockgate.tasks.task_schema import Kind
+
+    tasks = tmp_path / "tasks"
+    write_task(tasks, "packer", "1.2.0")
+    write_task(tasks, "auditor", "0.9.0")
+    write_group(tasks, "kit", "1.0.0", tasks=[("auditor", "^0.9")])
+    write_group(tasks, "suite", "2.0.0", tasks=[("packer", "^1")], groups=[("kit", "^1")])
+    (tmp_path / "lockgate.toml").write_text('[[tasks.sources]]\npath = "tasks"\n')
+    assert lockgate("tasks", "lock", "group:suite@^2", cwd=tmp_path).returncode == 0
+    lock = read_task_lock(str(tmp_path / "tasks.lock.yaml"))
+    assert {name: name.kind for name in lock.tasks} == {"auditor": Kind.TASK, "group:kit": Kind.GROUP, "packer": Kind.TASK, "group:suite": Kind.GROUP}
+    assert [(name, name.kind) for name in lock.tasks["group:suite"].dependencies] == [("group:kit", Kind.GROUP), ("packer", Kind.TASK)]
