@@ -63,3 +63,16 @@ def test_locked_names_read_back_with_their_kind(tmp_path):
     lock = read_task_lock(str(tmp_path / "tasks.lock.yaml"))
     assert {name: name.kind for name in lock.tasks} == {"auditor": Kind.TASK, "group:kit": Kind.GROUP, "packer": Kind.TASK, "group:suite": Kind.GROUP}
     assert [(name, name.kind) for name in lock.tasks["group:suite"].dependencies] == [("group:kit", Kind.GROUP), ("packer", Kind.TASK)]
+
+
+def test_the_commands_live_in_modules_by_job():
+    import importlib
+
+    jobs = {"locking": ["lock_tasks", "build_lock", "update_bounds", "moves"], "checking": ["verify_tasks", "tasks_status"], "tree": ["tasks_tree"],
+            "outdated": ["outdated_tasks"], "fetch": ["fetch_locked_tasks"], "workflows": ["check_workflows", "workflow_roots"],
+            "diff": ["differences_between"]}  # fmt: skip
+    for module, names in jobs.items():
+        loaded = importlib.import_module(f"lockgate.tasks.{module}")
+        assert all(callable(getattr(loaded, name)) for name in names), module
+    assert not (TASKS / "api.py").exists()
+    assert "diff" not in {m for m in _imports("diff")} and not {"locking", "checking", "locked"} & _imports("diff")  # diff is pure: it acts on nothing

@@ -1,5 +1,5 @@
 """Reading locked tasks back from their sources, exactly as locked: ``lockgate tasks fetch``
-and the checksum half of ``tasks verify``."""
+(:func:`fetch_locked_tasks`) and the checksum half of ``tasks verify``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .lockfile import LockedTask, TaskLock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .config import TasksConfig
     from .definition import TaskDefinition
     from .git_source import GitSource
 
@@ -136,3 +137,23 @@ def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: boo
         write_atomic(path, text.encode())
         written.append(path)
     return written
+
+
+def fetch_locked_tasks(config: TasksConfig, destination: str, *, offline: bool = False, frozen: bool = False) -> list[str]:
+    """Write every locked task, exactly as locked and checked against its checksum, into
+    ``destination``; with ``frozen``, refuse a stale lock first. Returns the paths written.
+
+    Raises:
+        FrozenLockError: ``frozen`` and the lock is stale (the reasons in ``detail``).
+        LockgateError: a source cannot give the locked content, or it does not match.
+    """
+    from .checking import tasks_status
+    from .locked import lock_folder, read_existing
+    from .locking import FrozenLockError
+
+    locked = read_existing(config)
+    if frozen:
+        reasons = tasks_status(config)
+        if reasons:
+            raise FrozenLockError(f"--frozen: the lock is stale ({len(reasons)} reasons); run lockgate tasks lock", config.lockfile, detail="\n".join(reasons))
+    return fetch_tasks(locked, lock_folder(config), destination, offline=offline, sources=config.sources)
