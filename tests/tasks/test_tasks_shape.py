@@ -75,4 +75,76 @@ def test_the_commands_live_in_modules_by_job():
         loaded = importlib.import_module(f"lockgate.tasks.{module}")
         assert all(callable(getattr(loaded, name)) for name in names), module
     assert not (TASKS / "api.py").exists()
-    assert "diff" not in {m for m in _imports("diff")} and not {"locking", "checking", "locked"} & _imports("diff")  # diff is pure: it acts on nothing
+    assert not {"locking", "checking", "locked", "fetch"} & _imports("diff")  # diff is pure: it reads and acts on nothing
+
+
+GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"]
+
+
+def _repository(tmp_path: Path) -> tuple[Path, Path, str]:
+    """``(bare, work, first commit)``: app 1.0.0 needing util ^1, and util 1.0.0, under ``catalog/``."""
+    from conftest import run
+
+    work = tmp_path / "work"
+    write_task(work / "catalog", "app", "1.0.0", [("util", "^1")])
+    write_task(work / "catalog", "util", "1.0.0")
+    run([*GIT, "init", "-q", str(work)])
+    run([*GIT, "-C", str(work), "add", "-A"])
+    run([*GIT, "-C", str(work), "commit", "-qm", "v1"])
+    bare = tmp_path / "tasks.git"
+    run(["git", "clone", "-q", "--bare", str(work), str(bare)])
+    return bare, work, run([*GIT, "-C", str(work), "rev-parse", "HEAD"]).stdout.strip()
+
+
+def test_commands_leave_the_configuration_they_are_given_as_it_was(tmp_path, task_cache):
+    """The sources a lock records (a --source-git lock) are added to a new configuration, never
+    appended to the caller's."""
+    from conftest import lockgate
+
+    from lockgate.tasks.checking import tasks_status, verify_tasks
+    from lockgate.tasks.config import load_tasks_config
+    from lockgate.tasks.locked import with_locked_sources
+    from lockgate.tasks.lockfile import read_task_lock
+    from lockgate.tasks.locking import lock_tasks
+    from lockgate.tasks.outdated import outdated_tasks
+    from lockgate.tasks.workflows import check_workflows
+
+    bare, _, _ = _repository(tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    assert lockgate("tasks", "lock", "app@^1", "--source-git", f"{bare}@main#catalog", cwd=project).returncode == 0
+    (project / "flow.yaml").write_text('name: "f"\nversion: "1.0.0"\ntasks:\n  a:\n    uses: "app@^1"\n')
+    config = load_tasks_config(str(project))
+    before = list(config.sources)
+    assert verify_tasks(config).passed and not tasks_status(config) and not lock_tasks(config).changed
+    assert outdated_tasks(config) and check_workflows(config, [str(project / "flow.yaml")]) == (1, [])
+    assert config.sources == before
+    extended = with_locked_sources(config, read_task_lock(str(project / "tasks.lock.yaml")))
+    assert extended is not config and len(extended.sources) == len(before) + 1 and config.sources == before
+
+
+def test_git_sources_are_pinned_by_new_values_not_by_setting_the_configured_ones(tmp_path, task_cache):
+    from conftest import lockgate, run
+
+    from lockgate.tasks.config import load_tasks_config
+    from lockgate.tasks.git_source import GitSource
+    from lockgate.tasks.locked import pinned_sources
+    from lockgate.tasks.lockfile import read_task_lock
+    from lockgate.tasks.locking import lock_tasks
+
+    bare, work, first = _repository(tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "lockgate.toml").write_text(f'[tasks]\nroots = ["app@^1"]\n\n[[tasks.sources]]\ntype = "git"\nurl = "{bare}"\nref = "main"\nsubpath = "catalog"\n')
+    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    write_task(work / "catalog", "util", "1.1.0")
+    run([*GIT, "-C", str(work), "add", "-A"])
+    run([*GIT, "-C", str(work), "commit", "-qm", "util 1.1.0"])
+    run([*GIT, "-C", str(work), "push", "-q", str(bare), "main"])
+    config = load_tasks_config(str(project), fetch=False)
+    configured = next(source for source in config.sources if isinstance(source, GitSource))
+    pinned = pinned_sources(config.sources, read_task_lock(str(project / "tasks.lock.yaml")))
+    assert [source.pinned for source in pinned if isinstance(source, GitSource)] == [first] and configured.pinned is None
+    outcome = lock_tasks(config)
+    assert outcome.lock.tasks["util"].version == "1.0.0" and outcome.lock.tasks["util"].source.get("commit") == first  # the pin holds
+    assert configured.pinned is None and config.sources[0] is configured

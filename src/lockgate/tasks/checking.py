@@ -9,7 +9,7 @@ from ..errors import LockgateError
 from ..report import EXTRA, MATCHED, MISSING, Finding, Report
 from .config import TasksConfig
 from .diff import CHECKSUM_FAILED, DEPENDENCY_MISMATCH, SOURCE_MISMATCH, VERSION_MISMATCH, differences_between, periplon_notice, task_differences
-from .locked import add_locked_sources, checksum_findings, implied_roots, lock_folder, read_existing, roots_changed, still_resolves
+from .locked import checksum_findings, implied_roots, lock_folder, read_existing, roots_changed, still_resolves, with_locked_sources
 from .lockfile import FORMAT_VERSION, read_task_lock
 from .locking import fresh_lock
 
@@ -32,7 +32,7 @@ def verify_tasks(config: TasksConfig) -> Report:
         LockgateError: no lock, or an invalid task file, lock or resolution.
     """
     locked = read_existing(config)
-    add_locked_sources(config, locked)
+    config = with_locked_sources(config, locked)
     lock_dir = lock_folder(config)
     findings, current = checksum_findings(locked, lock_dir, config.sources)
     if locked.by_periplon:
@@ -61,7 +61,7 @@ def tasks_status(config: TasksConfig) -> list[str]:
     if not os.path.exists(config.lockfile):
         return [f"no lock at {config.lockfile}"]
     locked = read_task_lock(config.lockfile)
-    add_locked_sources(config, locked)
+    config = with_locked_sources(config, locked)
     changed, current = checksum_findings(locked, lock_folder(config), config.sources)
     try:
         fresh = locked if not changed and still_resolves(locked, current, config) else fresh_lock(config, locked)

@@ -63,6 +63,10 @@ class TasksConfig:
         self.modes: dict = modes or {"fetch": False, "offline": False, "frozen": False, "timeout": None}
         self.warnings: list[str] = list(warnings)
 
+    def with_sources(self, sources: list[TaskSource]) -> TasksConfig:
+        """The same settings with ``sources`` instead (a new value; this one is left as it was)."""
+        return TasksConfig(self.roots, self.lockfile, sources, self.modes, self.warnings)
+
 
 def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), registries=(), lockfile: str | None = None,
                       fetch: bool = False, offline: bool = False, frozen: bool = False, timeout: float | None = None) -> TasksConfig:  # fmt: skip

@@ -71,6 +71,12 @@ class GitSource(TaskSource):
         self._index: dict[str, dict[str, TaskDefinition]] | None = None
         self._paths: dict[str, str] = {}
 
+    def at_commit(self, commit: str) -> GitSource:
+        """The same source reading ``commit`` (a lock's pin) instead of ``ref``'s tip: a new
+        source, nothing read yet."""
+        return GitSource(self.url, self.ref, self.subpath, self.priority, commit=commit, frozen=self.frozen, fetch=self.fetch,
+                         offline=self.offline, timeout=self.timeout)  # fmt: skip
+
     def _git(self, arguments: list[str], repository: str | None, *, check: bool = True):
         return run_git(arguments, repository, check=check, timeout=self.timeout)
 

@@ -16,6 +16,8 @@ from .resolve import parse_root
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .definition import TaskDefinition
+    from .git_source import GitSource
+    from .sources import TaskSource
 
 
 def lock_folder(config: TasksConfig) -> str:
@@ -30,10 +32,20 @@ def read_existing(config: TasksConfig) -> TaskLock:
     return read_task_lock(config.lockfile)
 
 
-def add_locked_sources(config: TasksConfig, locked: TaskLock) -> None:
-    """Add the git repositories and registries the lock records but the configuration does
-    not name, below every configured source: a lock made with ``--source-git URL`` is read,
-    verified and relocked without repeating the flag."""
+def with_locked_sources(config: TasksConfig, locked: TaskLock) -> TasksConfig:
+    """``config`` with the git repositories and registries the lock records but the
+    configuration does not name added below every configured source: a lock made with
+    ``--source-git URL`` is read, verified and relocked without repeating the flag.
+
+    Returns:
+        A new :class:`~lockgate.tasks.config.TasksConfig` (``config`` itself when the lock
+        records nothing new); ``config`` is left as it was.
+    """
+    added = _unnamed_sources(config, locked)
+    return config.with_sources([*config.sources, *added]) if added else config
+
+
+def _unnamed_sources(config: TasksConfig, locked: TaskLock) -> list[TaskSource]:
     from ..urls import comparable
     from .git_source import GitSource
     from .registry_source import RegistrySource
@@ -42,34 +54,45 @@ def add_locked_sources(config: TasksConfig, locked: TaskLock) -> None:
     known: set[object] = {(comparable(s.url), s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
     known |= {comparable(s.base) for s in config.sources if isinstance(s, RegistrySource)}
     priority = min((source.priority for source in config.sources), default=0) - 1
+    added: list[TaskSource] = []
     for task in locked.tasks.values():
         entry = task.source
         if isinstance(entry, GitRecord):
             key = (comparable(entry.get("url")), entry.get("ref") or "HEAD", entry.get("subpath"))
             if key not in known:
                 known.add(key)
-                config.sources.append(GitSource(entry.get("url"), None if key[1] == "HEAD" else key[1], key[2], priority, **config.modes))
+                added.append(GitSource(entry.get("url"), None if key[1] == "HEAD" else key[1], key[2], priority, **config.modes))
         elif isinstance(entry, RegistryRecord):
             base = entry.get("url").rstrip("/") + "/"
             if comparable(base) not in known:
                 known.add(comparable(base))
-                config.sources.append(RegistrySource(base, priority, offline=config.modes["offline"]))
+                added.append(RegistrySource(base, priority, offline=config.modes["offline"]))
+    return added
 
 
-def pin_git_commits(sources, locked: TaskLock | None) -> None:
-    """Git sources read the commit the lock recorded for them (as Cargo keeps a git pin)."""
-    from ..urls import comparable
+def pinned_sources(sources: list[TaskSource], locked: TaskLock | None) -> list[TaskSource]:
+    """The sources with each git source that the lock recorded a commit for reading that
+    commit (as Cargo keeps a git pin): a new :class:`~lockgate.tasks.git_source.GitSource` in
+    its place; one already pinned, or fetching (``tasks update``), stays as it is, and so do
+    the ``sources`` given."""
     from .git_source import GitSource
+
+    if locked is None:
+        return list(sources)
+    return [_pinned(source, locked) if isinstance(source, GitSource) and not source.pinned and not source.fetch else source for source in sources]
+
+
+def _pinned(source: GitSource, locked: TaskLock) -> GitSource:
+    """``source`` at the commit of the first locked task that came from it, if any."""
+    from ..urls import comparable
     from .source_record import GitRecord
 
-    for source in sources:
-        if not isinstance(source, GitSource) or source.pinned or source.fetch or locked is None:
-            continue
-        for task in locked.tasks.values():
-            entry = task.source
-            if isinstance(entry, GitRecord) and (comparable(entry.get("url")), entry.get("ref"), entry.get("subpath")) == (comparable(source.url), source.ref or "HEAD", source.subpath):
-                source.pinned = entry.get("commit") or None
-                break
+    for task in locked.tasks.values():
+        entry = task.source
+        if isinstance(entry, GitRecord) and (comparable(entry.get("url")), entry.get("ref"), entry.get("subpath")) == (comparable(source.url), source.ref or "HEAD", source.subpath):
+            commit = entry.get("commit")
+            return source.at_commit(commit) if commit else source
+    return source
 
 
 def implied_roots(locked: TaskLock) -> list[str]:

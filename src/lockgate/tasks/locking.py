@@ -8,7 +8,7 @@ from ..errors import LockgateError
 from .config import TasksConfig
 from .constraints import Constraint
 from .diff import differences_between
-from .locked import add_locked_sources, checksum_findings, implied_roots, lock_folder, pin_git_commits, still_resolves
+from .locked import checksum_findings, implied_roots, lock_folder, pinned_sources, still_resolves, with_locked_sources
 from .lockfile import FORMAT_VERSION, LockedTask, TaskLock, lock_file_guard, read_task_lock, save_task_lock
 from .resolve import ResolvedTask, parse_root, resolve
 from .task_schema import TaskRef
@@ -76,7 +76,7 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
             raise LockgateError("no tasks to lock: name them (lockgate tasks lock app@^1.0) or set tasks.roots in lockgate.toml")
         requirements = [parse_root(root) for root in roots]
         if previous:
-            add_locked_sources(config, previous)
+            config = with_locked_sources(config, previous)
             if not update and _unchanged(config, previous, roots):
                 return LockOutcome(config.lockfile, previous, False)
         locked = previous.tasks if previous else {}
@@ -86,11 +86,10 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
             raise LockgateError(f"tasks update: {', '.join(unknown)} not in {config.lockfile}; locked: {', '.join(locked) or 'nothing'}")
         moving = set(names) if names else set(locked) if update else set()
         preferred = {name: task.version for name, task in locked.items() if name not in moving}
-        if not update:
-            pin_git_commits(config.sources, previous)
+        sources = config.sources if update else pinned_sources(config.sources, previous)
         bounds = update_bounds({name: locked[name].version for name in moving}, policy)
         try:
-            resolution = resolve(requirements, config.sources, preferred, reporter=reporter, bounds=bounds)
+            resolution = resolve(requirements, sources, preferred, reporter=reporter, bounds=bounds)
         except LockgateError as error:
             if not bounds:
                 raise
@@ -103,7 +102,7 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
         if changed:
             save_task_lock(config.lockfile, new)
         adopted = previous.generated_by if previous and previous.by_periplon and changed else None
-        return LockOutcome(config.lockfile, new, changed, moves(previous, new, config.sources) if previous else (), adopted)
+        return LockOutcome(config.lockfile, new, changed, moves(previous, new, sources) if previous else (), adopted)
 
 
 def _unchanged(config: TasksConfig, previous: TaskLock, roots: list[str]) -> bool:
@@ -161,8 +160,7 @@ def fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
     """The lock ``tasks lock`` would write now, keeping the locked versions that still fit."""
     roots = config.roots or locked.roots or [f"{name}@={locked.tasks[name].version}" for name in implied_roots(locked)]
     preferred = {name: task.version for name, task in locked.tasks.items()}
-    pin_git_commits(config.sources, locked)
-    resolution = resolve([parse_root(root) for root in roots], config.sources, preferred)
+    resolution = resolve([parse_root(root) for root in roots], pinned_sources(config.sources, locked), preferred)
     return build_lock(resolution, locked, list(roots) if locked.roots or config.roots else [], lock_folder(config))
 
 

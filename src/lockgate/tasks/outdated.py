@@ -4,7 +4,7 @@ newest there is."""
 from __future__ import annotations
 
 from .config import TasksConfig
-from .locked import add_locked_sources, read_existing
+from .locked import read_existing, with_locked_sources
 
 
 def outdated_tasks(config: TasksConfig) -> list[dict]:
@@ -24,7 +24,7 @@ def outdated_tasks(config: TasksConfig) -> list[dict]:
     from .resolve import available_versions
 
     locked = read_existing(config)
-    add_locked_sources(config, locked)
+    config = with_locked_sources(config, locked)
     sources = [*config.sources, *(tagged for s in config.sources if isinstance(s, GitSource) for tagged in s.version_tags())]
     rows = []
     for name, task in locked.tasks.items():

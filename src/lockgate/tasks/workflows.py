@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import LockgateError
 from .config import TasksConfig
 from .diff import periplon_notice
-from .locked import add_locked_sources, lock_folder, read_existing
+from .locked import lock_folder, read_existing, with_locked_sources
 from .lockfile import TaskLock
 from .resolve import parse_root
 
@@ -102,7 +102,7 @@ class _LockedFiles:
     def __init__(self, config: TasksConfig, locked: TaskLock):
         from .fetch import LockedReader
 
-        add_locked_sources(config, locked)
+        config = with_locked_sources(config, locked)
         self.locked = locked
         self.reader = LockedReader(lock_folder(config), sources=config.sources)
         self.read: dict[str, TaskDefinition | str] = {}  # name -> its definition, or why it cannot be used
