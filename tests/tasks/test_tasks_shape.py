@@ -148,3 +148,20 @@ def test_git_sources_are_pinned_by_new_values_not_by_setting_the_configured_ones
     outcome = lock_tasks(config)
     assert outcome.lock.tasks["util"].version == "1.0.0" and outcome.lock.tasks["util"].source.get("commit") == first  # the pin holds
     assert configured.pinned is None and config.sources[0] is configured
+
+
+def test_the_bounded_yaml_loader_lives_beside_the_toml_one_with_its_limits():
+    from lockgate import _yaml
+    from lockgate.errors import LockgateError
+
+    assert (_yaml.MAX_YAML_DEPTH, _yaml.MAX_YAML_NODES) == (100, 1_000_000)
+    with pytest.raises(LockgateError, match="refers to itself"):
+        _yaml.load_yaml("a: &x [*x]\n", "loop.yaml")
+    with pytest.raises(LockgateError, match="nested deeper than 100"):
+        _yaml.load_yaml("[" * 101 + "]" * 101, "deep.yaml")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(6))
+    with pytest.raises(LockgateError, match="more than 1,000,000 nodes"):
+        _yaml.load_yaml(bomb, "bomb.yaml")
+    for module in ("definition", "lockfile", "workflow_refs", "task_sources_file"):
+        source = (TASKS / f"{module}.py").read_text()
+        assert "from .._yaml import load_yaml" in source and "def load_yaml" not in source, module

@@ -131,7 +131,7 @@ def read_task_lock(path: str) -> TaskLock:
         LockgateError: unreadable, invalid YAML, a newer major format, or a malformed entry.
     """
     from .._io import read_text
-    from .definition import load_yaml
+    from .._yaml import load_yaml
 
     document = load_yaml(read_text(path), path)
     if not isinstance(document, dict) or not isinstance(document.get("tasks") or {}, dict):

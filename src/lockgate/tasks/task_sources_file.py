@@ -53,7 +53,7 @@ def read_task_sources(path: str, project: str, modes: dict, warnings: list[str])
         LockgateError: not that shape, naming the file and the field.
     """
     from .._io import read_text
-    from .definition import load_yaml
+    from .._yaml import load_yaml
 
     document = load_yaml(read_text(path), path)
     entries = document.get("sources") if isinstance(document, dict) else None

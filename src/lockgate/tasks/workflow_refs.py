@@ -48,7 +48,7 @@ def read_workflow_references(path: str) -> list[WorkflowReference]:
             and line named).
     """
     from .._io import read_text
-    from .definition import load_yaml
+    from .._yaml import load_yaml
 
     root = load_yaml(read_text(path), path, nodes=True)
     found: list[WorkflowReference] = []
