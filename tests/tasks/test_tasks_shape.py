@@ -165,3 +165,20 @@ def test_the_bounded_yaml_loader_lives_beside_the_toml_one_with_its_limits():
     for module in ("definition", "lockfile", "workflow_refs", "task_sources_file"):
         source = (TASKS / f"{module}.py").read_text()
         assert "from .._yaml import load_yaml" in source and "def load_yaml" not in source, module
+
+
+def test_every_function_in_tasks_is_annotated_and_mypy_checks_it_as_strictly_as_env():
+    import tomli
+
+    missing = []
+    for path in sorted(TASKS.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, *filter(None, [node.args.vararg, node.args.kwarg])]
+                bare = [a.arg for a in arguments if a.annotation is None and a.arg not in ("self", "cls")]
+                if bare or (node.returns is None and node.name != "__init__"):
+                    missing.append(f"{path.name}:{node.lineno} {node.name}")
+    assert not missing
+    overrides = tomli.loads((TASKS.parents[2] / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
+    strict = next(entry for entry in overrides if "lockgate.env.*" in entry["module"])
+    assert "lockgate.tasks.*" in strict["module"] and strict["disallow_untyped_defs"] and strict["disallow_any_generics"]

@@ -132,7 +132,7 @@ def _definition(value: Task | TaskGroup, document: Any, path: str) -> TaskDefini
     return TaskDefinition(value, document, path, checksum(document, path))
 
 
-def checksum(document, path: str = "") -> str:
+def checksum(document: object, path: str = "") -> str:
     """``"sha256:<hex>"`` of a parsed document's canonical JSON (module doc).
 
     Raises:
@@ -143,7 +143,7 @@ def checksum(document, path: str = "") -> str:
     return "sha256:" + hashlib.sha256(canonical_json(document, path)).hexdigest()
 
 
-def canonical_json(document, path: str = "") -> bytes:
+def canonical_json(document: object, path: str = "") -> bytes:
     """The canonical serialization that :func:`checksum` hashes, as UTF-8 bytes."""
     import json
 
@@ -154,7 +154,7 @@ def canonical_json(document, path: str = "") -> bytes:
     return text.encode()
 
 
-def _timestamp(value):
+def _timestamp(value: object) -> str:
     import datetime
 
     if isinstance(value, (datetime.date, datetime.datetime)):

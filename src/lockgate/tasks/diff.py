@@ -8,6 +8,12 @@ from .lockfile import TaskLock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .source_record import SourceRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
 
     pass
 
@@ -31,12 +37,13 @@ def periplon_notice(lock: TaskLock) -> str:
             "adopt the lock with: lockgate tasks lock")  # fmt: skip
 
 
-def task_differences(locked: TaskLock, fresh: TaskLock):
+def task_differences(locked: TaskLock, fresh: TaskLock) -> Iterator[tuple[str, str, str | None, str | None, str]]:
     """``(status, name, expected, found, message)`` for each task whose lock entry differs
     from a fresh resolution."""
     for name in sorted(set(locked.tasks) | set(fresh.tasks)):
         old, new = locked.tasks.get(name), fresh.tasks.get(name)
         if old is None:
+            assert new is not None  # a name of either lock
             yield MISSING, name, new.version, None, f"needed at {new.version}, not in the lock"
         elif new is None:
             yield EXTRA, name, None, old.version, "in the lock, no longer needed"
@@ -52,7 +59,7 @@ def task_differences(locked: TaskLock, fresh: TaskLock):
             yield DEPENDENCY_MISMATCH, name, _pairs(old.constraints), _pairs(new.constraints), "constraints changed"
 
 
-def _same_source(old, new, by_periplon: bool) -> bool:
+def _same_source(old: SourceRecord, new: SourceRecord, by_periplon: bool) -> bool:
     """The same source; periplon records fewer fields (no git commit or path): those it has must agree."""
     if not by_periplon:
         return bool(old == new)
@@ -60,5 +67,5 @@ def _same_source(old, new, by_periplon: bool) -> bool:
     return all(found.get(key) == value for key, value in old.to_dict().items())
 
 
-def _pairs(mapping: dict) -> str:
+def _pairs(mapping: dict[str, str]) -> str:
     return ", ".join(f"{key} {value}" for key, value in mapping.items()) or "none"

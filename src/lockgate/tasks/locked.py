@@ -15,6 +15,8 @@ from .resolve import parse_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .definition import TaskDefinition
     from .git_source import GitSource
     from .sources import TaskSource
@@ -107,7 +109,7 @@ def roots_changed(config: TasksConfig, locked: TaskLock) -> bool:
     return bool(config.roots) and sorted(config.roots) != sorted(locked.roots)
 
 
-def checksum_findings(locked: TaskLock, lock_dir: str, sources=()) -> tuple[dict[str, Finding], dict[str, TaskDefinition]]:
+def checksum_findings(locked: TaskLock, lock_dir: str, sources: Sequence[TaskSource] = ()) -> tuple[dict[str, Finding], dict[str, TaskDefinition]]:
     """Each locked task's file as its source holds it now (a local file, the locked git
     commit, the registry file with the locked sha256).
 
@@ -127,7 +129,7 @@ def checksum_findings(locked: TaskLock, lock_dir: str, sources=()) -> tuple[dict
         except LockgateError as error:
             findings[name] = _gone(name, task, error, sources)
             continue
-        definition = current[name] = parse_locked(text, origin, name)
+        definition = current[name] = parse_locked(text, origin, task.name)
         if (definition.name, definition.version) != (name, task.version):
             findings[name] = Finding(VERSION_MISMATCH, name, task.version, definition.version, f"{origin} now defines {definition.key}", fails=True)
         elif definition.checksum != task.checksum and not locked.by_periplon:  # periplon's: said once, not per task
@@ -135,7 +137,7 @@ def checksum_findings(locked: TaskLock, lock_dir: str, sources=()) -> tuple[dict
     return findings, current
 
 
-def _gone(name: str, task: LockedTask, error: LockgateError, sources) -> Finding:
+def _gone(name: str, task: LockedTask, error: LockgateError, sources: Sequence[TaskSource]) -> Finding:
     """A locked file that cannot be read: a version change naming both versions when the
     sources now offer others of the task, else a failed checksum with the reason."""
     from .git_source import CommitGoneError
@@ -185,15 +187,16 @@ def still_resolves(locked: TaskLock, current: dict[str, TaskDefinition], config:
     return _no_shadowing(current, config.sources, lock_folder(config))
 
 
-def _no_shadowing(current: dict, sources, lock_dir: str) -> bool:
+def _no_shadowing(current: dict[str, TaskDefinition], sources: Sequence[TaskSource], lock_dir: str) -> bool:
     """Every locked file (its path as the lock gives it, relative to ``lock_dir``) lies in the
     first source folder that exists (the highest priority): no other source can offer the
     same version ahead of it."""
     from .sources import LocalSource
 
-    if not all(isinstance(source, LocalSource) for source in sources):
+    local = [source for source in sources if isinstance(source, LocalSource)]
+    if len(local) != len(sources):
         return False
-    existing = [source.folder for source in sources if os.path.isdir(source.folder)]
+    existing = [source.folder for source in local if os.path.isdir(source.folder)]
     if not existing:
         return False
     top = os.path.join(os.path.abspath(existing[0]), "")

@@ -41,6 +41,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from filelock import FileLock
+
     from .source_record import SourceRecord
 
 FORMAT_VERSION = "1.1.0"
@@ -57,7 +59,7 @@ class LockedTask:
     __slots__ = ("name", *_ENTRY_KEYS)
 
     def __init__(self, name: str, version: str, checksum: str, source: SourceRecord, resolved_at: str,
-                 dependencies: dict[TaskRef, str], constraints: dict[str, str], metadata: dict[str, Any]):  # fmt: skip
+                 dependencies: dict[str, str], constraints: dict[str, str], metadata: dict[str, Any]):  # fmt: skip
         self.name = TaskRef.parse(name)
         self.version = version
         self.checksum = checksum
@@ -67,7 +69,7 @@ class LockedTask:
         self.constraints = constraints
         self.metadata = metadata
 
-    def content(self) -> tuple:
+    def content(self) -> tuple[object, ...]:
         """Everything but the timestamp: two entries with equal content are the same pin."""
         return (self.version, self.checksum, self.source, self.dependencies, self.constraints, self.metadata)
 
@@ -94,7 +96,8 @@ class TaskLock:
 
     __slots__ = ("version", "generated_at", "generated_by", "roots", "tasks", "metadata")
 
-    def __init__(self, version, generated_at, generated_by, roots, tasks, metadata=None):
+    def __init__(self, version: str, generated_at: str, generated_by: str, roots: list[str], tasks: dict[str, LockedTask],
+                 metadata: dict[str, Any] | None = None):  # fmt: skip
         self.version = version
         self.generated_at = generated_at
         self.generated_by = generated_by
@@ -102,7 +105,8 @@ class TaskLock:
         self.tasks = tasks
         self.metadata = {key: value for key, value in (metadata or {}).items() if key not in _COUNTS}
 
-    def content(self) -> tuple:
+    def content(self) -> tuple[object, ...]:
+        """Everything but the timestamps and the format: two locks with equal content pin the same."""
         return (self.roots, {name: task.content() for name, task in self.tasks.items()}, self.metadata)
 
     @property
@@ -111,7 +115,8 @@ class TaskLock:
         periplon's Rust struct (``serde_yaml::to_string``), which lockgate cannot re-derive."""
         return self.generated_by.startswith("periplon")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The document as the file writes it (module doc): tasks and groups in their sections."""
         tasks = {task.name.name: task.to_dict() for _, task in sorted(self.tasks.items()) if task.name.kind is Kind.TASK}
         groups = {task.name.name: task.to_dict() for _, task in sorted(self.tasks.items()) if task.name.kind is Kind.GROUP}
         document = {"version": self.version, "generated_at": self.generated_at, "generated_by": self.generated_by,
@@ -163,11 +168,11 @@ def _project_folder(path: str) -> str:
     return os.path.dirname(folder) if os.path.basename(folder) == ".claude" else folder
 
 
-def _by_name(item) -> str:
+def _by_name(item: tuple[object, object]) -> str:
     return str(item[0])
 
 
-def _entry(name: TaskRef, entry, path: str, section: str, base: str | None) -> LockedTask:
+def _entry(name: TaskRef, entry: object, path: str, section: str, base: str | None) -> LockedTask:
     """One entry, each field checked for its one type where it is read; ``base``: the folder a
     periplon lock's local paths start from (they are rebased onto the lock's folder)."""
     field = f"{section}.{name.name}"
@@ -180,7 +185,7 @@ def _entry(name: TaskRef, entry, path: str, section: str, base: str | None) -> L
         source = source.rebased(base, os.path.dirname(os.path.realpath(path)))
     from ..shapes import table
 
-    dependencies = {TaskRef.parse(key): value for key, value in _text_table(entry.get("dependencies"), f"{field}.dependencies", path).items()}
+    dependencies: dict[str, str] = {TaskRef.parse(key): value for key, value in _text_table(entry.get("dependencies"), f"{field}.dependencies", path).items()}
     constraints = _text_table(entry.get("constraints"), f"{field}.constraints", path)
     checksum = entry.get("checksum", "")
     if not isinstance(checksum, str):
@@ -191,7 +196,7 @@ def _entry(name: TaskRef, entry, path: str, section: str, base: str | None) -> L
     )  # fmt: skip
 
 
-def _text_table(value, field: str, path: str) -> dict[str, str]:
+def _text_table(value: object, field: str, path: str) -> dict[str, str]:
     """A mapping of names to quoted text (versions, constraints): ``2.1`` unquoted is a number.
 
     Raises:
@@ -206,13 +211,15 @@ def _text_table(value, field: str, path: str) -> dict[str, str]:
     return {str(key): item for key, item in mapping.items()}
 
 
-def _text(value, field: str, path: str) -> str:
+def _text(value: object, field: str, path: str) -> str:
     """Text as written; a timestamp YAML read as a datetime (unquoted) comes back as ISO 8601.
 
     Raises:
         LockgateError: a number, list or mapping where text belongs.
     """
-    if hasattr(value, "isoformat"):
+    import datetime
+
+    if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat().replace("+00:00", "Z")
     if value is not None and not isinstance(value, str):
         raise LockgateError(f"{field}: must be text, not {type(value).__name__}", path)
@@ -234,7 +241,7 @@ def save_task_lock(path: str, lock: TaskLock) -> None:
     write_atomic(path, render_task_lock(lock).encode())
 
 
-def lock_file_guard(path: str, timeout: float = 600):
+def lock_file_guard(path: str, timeout: float = 600) -> FileLock:
     """A :class:`filelock.FileLock` that makes writers of the lock at ``path`` wait for each
     other (``timeout`` seconds). It lives in lockgate's cache folder (``locks/``), named by the
     sha256 of the lock's real path, never beside the lock: nothing is left in the project for

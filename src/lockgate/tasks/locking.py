@@ -13,6 +13,15 @@ from .lockfile import FORMAT_VERSION, LockedTask, TaskLock, lock_file_guard, rea
 from .resolve import ResolvedTask, parse_root, resolve
 from .task_schema import TaskRef
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from resolvelib import BaseReporter
+
+    from .resolve import Candidate, TaskRequirement
+    from .sources import TaskSource
+
 
 class FrozenLockError(LockgateError):
     """``tasks lock --frozen`` would change the lock (exit 1); the file is left as it was."""
@@ -28,7 +37,7 @@ class LockOutcome:
 
     __slots__ = ("path", "lock", "changed", "moved", "adopted")
 
-    def __init__(self, path, lock, changed, moved=(), adopted=None):
+    def __init__(self, path: str, lock: TaskLock, changed: bool, moved: Iterable[str] = (), adopted: str | None = None):
         self.path = path
         self.lock = lock
         self.changed = changed
@@ -36,7 +45,8 @@ class LockOutcome:
         self.adopted: str | None = adopted
 
 
-def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update: bool = False, reporter=None, names=(),
+def lock_tasks(config: TasksConfig, roots: Sequence[str] | None = None, *, frozen: bool = False, update: bool = False,
+               reporter: BaseReporter[TaskRequirement, Candidate, str] | None = None, names: Iterable[str] = (),
                policy: str | None = None) -> LockOutcome:  # fmt: skip
     """Resolve the roots and write the lock, under a file lock that makes writers wait
     (:func:`~lockgate.tasks.lockfile.lock_file_guard`, in the cache folder; none with ``frozen``).
@@ -80,11 +90,11 @@ def lock_tasks(config: TasksConfig, roots=None, *, frozen: bool = False, update:
             if not update and _unchanged(config, previous, roots):
                 return LockOutcome(config.lockfile, previous, False)
         locked = previous.tasks if previous else {}
-        names = [TaskRef.parse(name) for name in names]
-        unknown = sorted(set(names) - set(locked))
+        named = [TaskRef.parse(name) for name in names]
+        unknown = sorted(set(named) - set(locked))
         if unknown:
             raise LockgateError(f"tasks update: {', '.join(unknown)} not in {config.lockfile}; locked: {', '.join(locked) or 'nothing'}")
-        moving = set(names) if names else set(locked) if update else set()
+        moving: set[str] = set(named) if named else set(locked) if update else set()
         preferred = {name: task.version for name, task in locked.items() if name not in moving}
         sources = config.sources if update else pinned_sources(config.sources, previous)
         bounds = update_bounds({name: locked[name].version for name in moving}, policy)
@@ -164,7 +174,7 @@ def fresh_lock(config: TasksConfig, locked: TaskLock) -> TaskLock:
     return build_lock(resolution, locked, list(roots) if locked.roots or config.roots else [], lock_folder(config))
 
 
-def moves(old: TaskLock, new: TaskLock, sources=()) -> list[str]:
+def moves(old: TaskLock, new: TaskLock, sources: Sequence[TaskSource] = ()) -> list[str]:
     """What a relock moved, one line per task, as ``cargo update`` prints it:
     ``auth-helper 2.2.0 -> 2.1.0 (downgrade: ref v2.2.0 gone from the remote)``, ``adding audit
     1.0.0``, ``removing logger 0.1.0``, ``util 1.2.5 commit 1a2b3c4d5e6f -> 6f5e4d3c2b1a``."""
@@ -174,6 +184,7 @@ def moves(old: TaskLock, new: TaskLock, sources=()) -> list[str]:
     for name in sorted(set(old.tasks) | set(new.tasks)):
         before, after = old.tasks.get(name), new.tasks.get(name)
         if before is None:
+            assert after is not None  # a name of either lock
             lines.append(f"adding {name} {after.version}")
         elif after is None:
             lines.append(f"removing {name} {before.version}")
@@ -186,7 +197,7 @@ def moves(old: TaskLock, new: TaskLock, sources=()) -> list[str]:
     return lines
 
 
-def _why_gone(entry: LockedTask, sources) -> str | None:
+def _why_gone(entry: LockedTask, sources: Sequence[TaskSource]) -> str | None:
     """Why a git-locked version could not be kept: its ref gone from the remote, or its commit
     force-pushed away (None when neither, or not from git)."""
     from ..urls import comparable

@@ -6,8 +6,12 @@ from __future__ import annotations
 from .config import TasksConfig
 from .locked import read_existing, with_locked_sources
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-def outdated_tasks(config: TasksConfig) -> list[dict]:
+
+def outdated_tasks(config: TasksConfig) -> list[dict[str, Any]]:
     """For each locked task: the newest version its recorded constraints allow, the newest
     release there is (never older than the locked version, a locked pre-release included), the
     kind of update to it and whether it is breaking (a major bump, periplon's ReviewRequired).

@@ -14,6 +14,10 @@ from .definition import GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, load_definiti
 from .source_record import LocalRecord, SourceRecord
 from .task_schema import Kind
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 LOCAL = "local"
 
 
@@ -102,7 +106,7 @@ def relative_path(path: str, folder: str) -> str:
     return os.path.relpath(os.path.abspath(path), os.path.abspath(folder)).replace(os.sep, "/")
 
 
-def _task_files(folder: str):
+def _task_files(folder: str) -> Iterator[str]:
     """Every ``*.task.yaml`` and ``*.taskgroup.yaml`` under ``folder``; a file or folder that is a symlink leading out of
     ``folder`` is refused (a source cannot pull in files from elsewhere)."""
     inside = os.path.join(os.path.realpath(folder), "")

@@ -195,21 +195,21 @@ class _Fields:
     def fail(self, field: str, problem: str) -> NoReturn:
         raise TaskSchemaError(field, problem, self.path)
 
-    def mapping(self, value, field: str, *, required: bool = False) -> dict:
+    def mapping(self, value: object, field: str, *, required: bool = False) -> dict[str, Any]:
         if value is None and not required:
             return {}
         if not isinstance(value, dict):
             self.fail(field, "must be a mapping" if value is not None else "is required")
         return value
 
-    def items(self, value, field: str) -> list:
+    def items(self, value: object, field: str) -> list[Any]:
         if value is None:
             return []
         if not isinstance(value, list):
             self.fail(field, "must be a list")
         return value
 
-    def text(self, parent: dict, key: str, prefix: str, *, required: bool = False) -> str | None:
+    def text(self, parent: dict[str, Any], key: str, prefix: str, *, required: bool = False) -> str | None:
         value = parent.get(key)
         if value is None and not required:
             return None
@@ -217,16 +217,16 @@ class _Fields:
             self.fail(prefix + key, "is required" if value in (None, "") else "must be a string")
         return value
 
-    def flag(self, parent: dict, key: str, prefix: str) -> None:
+    def flag(self, parent: dict[str, Any], key: str, prefix: str) -> None:
         if key in parent and not isinstance(parent[key], bool):
             self.fail(prefix + key, "must be true or false")
 
-    def whole(self, parent: dict, key: str, prefix: str, *, low: int = 0) -> None:
+    def whole(self, parent: dict[str, Any], key: str, prefix: str, *, low: int = 0) -> None:
         value = parent.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**32):
             self.fail(prefix + key, f"must be a whole number from {low}")
 
-    def strings(self, parent: dict, key: str, prefix: str) -> None:
+    def strings(self, parent: dict[str, Any], key: str, prefix: str) -> None:
         value = parent.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             self.fail(prefix + key, "must be a list of strings")
@@ -253,7 +253,7 @@ def _header(document: object, api_version: str, kind: str, what: str, fields: _F
     return document, str(name), str(version)
 
 
-def _agent_template(template: dict, fields: _Fields) -> None:
+def _agent_template(template: dict[str, Any], fields: _Fields) -> None:
     prefix = "spec.agent_template."
     fields.text(template, "description", prefix, required=True)
     for key in ("model", "system_prompt"):
@@ -263,12 +263,12 @@ def _agent_template(template: dict, fields: _Fields) -> None:
     _permissions(fields.mapping(template.get("permissions"), prefix + "permissions"), prefix + "permissions.", fields)
 
 
-def _permissions(permissions: dict, prefix: str, fields: _Fields) -> None:
+def _permissions(permissions: dict[str, Any], prefix: str, fields: _Fields) -> None:
     fields.text(permissions, "mode", prefix)
     fields.strings(permissions, "allowed_directories", prefix)
 
 
-def _inputs(value, field: str, fields: _Fields) -> None:
+def _inputs(value: object, field: str, fields: _Fields) -> None:
     for name, spec in fields.mapping(value, field).items():
         where = f"{field}.{_field_name(name, field, fields)}"
         spec = fields.mapping(spec, where, required=True)
@@ -281,7 +281,7 @@ def _inputs(value, field: str, fields: _Fields) -> None:
         _validation(fields.mapping(spec.get("validation"), f"{where}.validation"), kind, f"{where}.validation.", fields)
 
 
-def _validation(rules: dict, kind: str, prefix: str, fields: _Fields) -> None:
+def _validation(rules: dict[str, Any], kind: str, prefix: str, fields: _Fields) -> None:
     if rules.get("pattern") is not None:
         fields.text(rules, "pattern", prefix)
         if kind != "string":
@@ -297,7 +297,7 @@ def _validation(rules: dict, kind: str, prefix: str, fields: _Fields) -> None:
     fields.items(rules.get("allowed_values"), prefix + "allowed_values")
 
 
-def _outputs(value, fields: _Fields) -> None:
+def _outputs(value: object, fields: _Fields) -> None:
     for name, spec in fields.mapping(value, "spec.outputs").items():
         where = f"spec.outputs.{_field_name(name, 'spec.outputs', fields)}"
         spec = fields.mapping(spec, where, required=True)
@@ -310,7 +310,7 @@ def _outputs(value, fields: _Fields) -> None:
         fields.text(source, OUTPUT_SOURCES[kind], f"{where}.source.", required=True)
 
 
-def _field_name(name, field: str, fields: _Fields) -> str:
+def _field_name(name: object, field: str, fields: _Fields) -> str:
     text = str(name)
     if not text or not all(c.isalnum() or c in "_-" for c in text):
         fields.fail(f"{field}.{text}", "a name is letters, digits, '_' and '-'")
@@ -336,7 +336,7 @@ def _dependencies(value: object, field: str, flag: str, kind: Kind, fields: _Fie
     return found
 
 
-def _unique(names: list, field: str, fields: _Fields) -> None:
+def _unique(names: list[Any], field: str, fields: _Fields) -> None:
     seen = set()
     for name in names:
         if name in seen:
@@ -344,7 +344,7 @@ def _unique(names: list, field: str, fields: _Fields) -> None:
         seen.add(name)
 
 
-def _shared_config(config: dict, fields: _Fields) -> None:
+def _shared_config(config: dict[str, Any], fields: _Fields) -> None:
     prefix = "spec.shared_config."
     _inputs(config.get("inputs"), prefix + "inputs", fields)
     _permissions(fields.mapping(config.get("permissions"), prefix + "permissions"), prefix + "permissions.", fields)
@@ -354,7 +354,7 @@ def _shared_config(config: dict, fields: _Fields) -> None:
     fields.whole(config, "max_turns", prefix, low=1)
 
 
-def _hooks(hooks: dict, fields: _Fields) -> None:
+def _hooks(hooks: dict[str, Any], fields: _Fields) -> None:
     for stage in ("post_install", "pre_use", "post_uninstall"):
         for index, hook in enumerate(fields.items(hooks.get(stage), f"spec.hooks.{stage}")):
             where = f"spec.hooks.{stage}[{index}]"

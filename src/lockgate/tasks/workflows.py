@@ -12,10 +12,14 @@ from .resolve import parse_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .definition import TaskDefinition
+    from .resolve import TaskRequirement
+    from .workflow_refs import WorkflowReference
 
 
-def workflow_roots(paths) -> list[str]:
+def workflow_roots(paths: Iterable[str]) -> list[str]:
     """The roots periplon workflows name, in file order, without repeats: every ``uses:
     NAME@CONSTRAINT``, and every ``imports: {namespace: GROUP@CONSTRAINT}`` as
     ``group:GROUP@CONSTRAINT``.
@@ -36,7 +40,7 @@ def workflow_roots(paths) -> list[str]:
     return roots
 
 
-def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
+def check_workflows(config: TasksConfig, paths: Iterable[str]) -> tuple[int, list[str]]:
     """``tasks check``: is every reference of these periplon workflows satisfied by the lock?
 
     A ``uses: NAME@CONSTRAINT`` is satisfied when NAME is locked at a version the constraint
@@ -68,7 +72,7 @@ def check_workflows(config: TasksConfig, paths) -> tuple[int, list[str]]:
     return checked, problems
 
 
-def _workflow_problem(reference, imports: dict, locked: TaskLock, files: _LockedFiles, lockfile: str) -> str | None:
+def _workflow_problem(reference: WorkflowReference, imports: dict[str | None, WorkflowReference], locked: TaskLock, files: _LockedFiles, lockfile: str) -> str | None:
     """Why one workflow reference is not satisfied by the lock, or None."""
     from .workflow_refs import USES_WORKFLOW
 
@@ -85,7 +89,7 @@ def _workflow_problem(reference, imports: dict, locked: TaskLock, files: _Locked
     return files.workflow_problem(_workflow_requirement(imported).name, workflow)
 
 
-def _pin_problem(reference, locked: TaskLock, lockfile: str) -> str | None:
+def _pin_problem(reference: WorkflowReference, locked: TaskLock, lockfile: str) -> str | None:
     requirement = _workflow_requirement(reference)
     task = locked.tasks.get(requirement.name)
     if task is None:
@@ -145,20 +149,21 @@ class _LockedFiles:
         return self.read[name]
 
 
-def _field(reference) -> str:
+def _field(reference: WorkflowReference) -> str:
     from .workflow_refs import IMPORT, USES
 
-    return {USES: "uses", IMPORT: f"imports.{reference.namespace}"}.get(reference.kind, "uses_workflow")
+    fields = {USES: "uses", IMPORT: f"imports.{reference.namespace}"}
+    return fields.get(reference.kind, "uses_workflow")
 
 
-def _workflow_root(reference) -> str:
+def _workflow_root(reference: WorkflowReference) -> str:
     from .task_schema import GROUP_PREFIX
     from .workflow_refs import IMPORT
 
     return GROUP_PREFIX + reference.text if reference.kind == IMPORT else reference.text  # the root as a lock records it
 
 
-def _workflow_requirement(reference):
+def _workflow_requirement(reference: WorkflowReference) -> TaskRequirement:
     """A workflow's ``uses:`` or import as a requirement; a malformed one names its file and line."""
     try:
         return parse_root(_workflow_root(reference))
