@@ -55,30 +55,35 @@ class TaskRef(str):
 
     A ``str`` equal to its printed form (``NAME``, or ``group:NAME`` for a group), so that it
     keys dicts, sorts and compares as the lock file and the command line spell it; ``kind``
-    (:class:`Kind`) and the bare ``name`` say what it is without reading the text. The text is
-    parsed only at the edges (:meth:`parse`: command-line roots and the lock's keys).
+    (:class:`Kind`) and the bare ``name`` say what it is, so no other code reads the text. It is
+    built from a kind and a name, or parsed at the edges (:meth:`parse`: command-line roots and
+    the lock's keys). No attributes of its own (``kind`` and ``name`` are read off the one
+    text that holds them): no ``__dict__`` per name for the garbage collector to walk, in locks
+    of thousands of tasks.
     """
 
-    kind: Kind
-    name: str
+    __slots__ = ()
 
     def __new__(cls, kind: Kind, name: str) -> TaskRef:
-        ref = super().__new__(cls, GROUP_PREFIX + name if kind is Kind.GROUP else name)
-        ref.kind = kind
-        ref.name = name
-        return ref
+        return super().__new__(cls, GROUP_PREFIX + name if kind is Kind.GROUP else name)
 
     @classmethod
     def parse(cls, text: str) -> TaskRef:
         """``NAME`` (a task) or ``group:NAME`` (a group), as the lock and the command line write it."""
-        if isinstance(text, TaskRef):
-            return text
-        if text.startswith(GROUP_PREFIX):
-            return cls(Kind.GROUP, text[len(GROUP_PREFIX) :])
-        return cls(Kind.TASK, text)
+        return text if isinstance(text, TaskRef) else str.__new__(cls, text)
+
+    @property
+    def kind(self) -> Kind:
+        """:attr:`Kind.GROUP` for ``group:NAME``, else :attr:`Kind.TASK` (a task name holds no ``:``)."""
+        return Kind.GROUP if self.startswith(GROUP_PREFIX) else Kind.TASK
+
+    @property
+    def name(self) -> str:
+        """The name without the kind: ``NAME``."""
+        return self[len(GROUP_PREFIX) :] if self.startswith(GROUP_PREFIX) else str(self)
 
     def __reduce__(self) -> tuple[object, ...]:
-        return TaskRef, (self.kind, self.name)
+        return TaskRef.parse, (str(self),)
 
 
 class TaskSchemaError(LockgateError):
