@@ -112,7 +112,7 @@ def main() -> None:
     if args.wide_only:
         return wide(args.runs)
     sys.path.insert(0, str(HERE.parent / "src"))
-    from lockgate.tasks import api
+    from lockgate.tasks import checking, locking
     from lockgate.tasks.config import load_tasks_config
     from lockgate.tasks.lockfile import save_task_lock
     from lockgate.tasks.resolve import parse_root, resolve
@@ -124,11 +124,11 @@ def main() -> None:
         config = load_tasks_config()
         started = time.perf_counter()
         resolution = resolve([parse_root(root) for root in config.roots], config.sources)
-        lock = api.build_lock(resolution, None, config.roots, str(WORK))
+        lock = locking.build_lock(resolution, None, config.roots, str(WORK))
         resolve_times.append(time.perf_counter() - started)
         save_task_lock(config.lockfile, lock)
         started = time.perf_counter()
-        report = api.verify_tasks(load_tasks_config())
+        report = checking.verify_tasks(load_tasks_config())
         verify_times.append(time.perf_counter() - started)
         assert report.passed, report.failures()[:3]
     files = len(list((WORK / "tasks").iterdir()))

@@ -7,7 +7,7 @@ The library API (imported on first use, so ``import lockgate`` stays cheap):
 - :func:`lockgate.env.interpreter.find_interpreter`, :func:`lockgate.env.inventory.scan_inventory`
 - :func:`lockgate.env.integrity.check_integrity` (installed files against RECORD)
 - :func:`lockgate.generate.generate`, :func:`lockgate.generate.check` (uv-backed lockfiles)
-- :mod:`lockgate.tasks.api` (task locks: lock, verify, status, tree)
+- :mod:`lockgate.tasks` (task locks: lock, verify, status, tree)
 """
 
 __version__ = "0.1.0"

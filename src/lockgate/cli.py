@@ -519,8 +519,9 @@ def _run_tasks(args: argparse.Namespace) -> int:
 
 
 def _tasks_lock(config, args: argparse.Namespace) -> int:
-    from .tasks import api
-    from .tasks.definition import is_group
+    from .tasks.locking import lock_tasks
+    from .tasks.task_schema import Kind
+    from .tasks.workflows import workflow_roots
 
     reporter = None
     if args.verbose:
@@ -529,13 +530,13 @@ def _tasks_lock(config, args: argparse.Namespace) -> int:
         reporter = StepReporter(sys.stderr)
     roots, names = args.roots, []
     if getattr(args, "workflow", None):
-        roots = roots + [root for root in api.workflow_roots(args.workflow) if root not in roots]
+        roots = roots + [root for root in workflow_roots(args.workflow) if root not in roots]
     if args.tasks_command == "update":
         roots, names = [r for r in args.roots if "@" in r], [n for n in args.roots if "@" not in n]
-    outcome = api.lock_tasks(config, roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update", reporter=reporter,
+    outcome = lock_tasks(config, roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update", reporter=reporter,
                              names=names, policy=getattr(args, "policy", None))  # fmt: skip
     verb = "wrote" if outcome.changed else "unchanged:"
-    groups = sum(1 for name in outcome.lock.tasks if is_group(name))
+    groups = sum(1 for task in outcome.lock.tasks.values() if task.name.kind is Kind.GROUP)
     counted = f"{len(outcome.lock.tasks) - groups} tasks" + (f", {groups} task group{'s' if groups > 1 else ''}" if groups else "")
     if outcome.adopted:
         roots = ", ".join(outcome.lock.roots)
@@ -549,18 +550,18 @@ def _tasks_lock(config, args: argparse.Namespace) -> int:
 
 def _tasks_verify(config, args: argparse.Namespace) -> int:
     from .render import render_json, render_text
-    from .tasks import api
+    from .tasks.checking import verify_tasks
 
-    report = api.verify_tasks(config)
+    report = verify_tasks(config)
     output = render_json(report) if args.format == "json" else render_text(report, title="lockgate tasks verify", target=config.lockfile, quiet=args.quiet)
     sys.stdout.write(output)
     return EXIT_PASSED if report.passed else EXIT_FAILED
 
 
 def _tasks_status(config, args: argparse.Namespace) -> int:
-    from .tasks import api
+    from .tasks.checking import tasks_status
 
-    reasons = api.tasks_status(config)
+    reasons = tasks_status(config)
     if args.format == "json":
         import json
 
@@ -574,18 +575,18 @@ def _tasks_status(config, args: argparse.Namespace) -> int:
 
 
 def _tasks_fetch(config, args: argparse.Namespace) -> int:
-    from .tasks import api
+    from .tasks.fetch import fetch_locked_tasks
 
-    written = api.fetch_locked_tasks(config, args.dest, offline=args.offline, frozen=args.frozen)
+    written = fetch_locked_tasks(config, args.dest, offline=args.offline, frozen=args.frozen)
     print(f"lockgate tasks fetch: {len(written)} tasks, checksums verified, in {args.dest}")
     return EXIT_PASSED
 
 
 def _tasks_outdated(config, args: argparse.Namespace) -> int:
     from .render import render_outdated
-    from .tasks import api
+    from .tasks.outdated import outdated_tasks
 
-    rows = api.outdated_tasks(config)
+    rows = outdated_tasks(config)
     if args.format == "json":
         import json
 
@@ -597,16 +598,16 @@ def _tasks_outdated(config, args: argparse.Namespace) -> int:
 
 def _tasks_tree(config, args: argparse.Namespace) -> int:
     from .render import render_task_tree
-    from .tasks import api
+    from .tasks.tree import tasks_tree
 
-    sys.stdout.write(render_task_tree(api.tasks_tree(config)))
+    sys.stdout.write(render_task_tree(tasks_tree(config)))
     return EXIT_PASSED
 
 
 def _tasks_check(config, args: argparse.Namespace) -> int:
-    from .tasks import api
+    from .tasks.workflows import check_workflows
 
-    checked, problems = api.check_workflows(config, args.workflows)
+    checked, problems = check_workflows(config, args.workflows)
     for problem in problems:
         print(problem)
     verdict = f"{len(problems)} of {checked} references unsatisfied" if problems else f"{checked} references, all satisfied"

@@ -78,7 +78,7 @@ def _describe_file(item: dict) -> str:
 
 
 def render_task_tree(roots) -> str:
-    """The locked task graph (:func:`lockgate.tasks.api.tasks_tree`) as an indented tree:
+    """The locked task graph (:func:`lockgate.tasks.tree.tasks_tree`) as an indented tree:
     ``name@version (constraint)``, ``(*)`` after a task shown before."""
     lines: list[str] = []
 

@@ -53,7 +53,7 @@ def test_first_fit_equals_resolvelib(tmp_path_factory, shape, root, preferred_ve
 
 
 def test_relocking_an_unchanged_lock_resolves_nothing_and_a_changed_file_resolves_again(tmp_path, monkeypatch):
-    from lockgate.tasks import api
+    from lockgate.tasks import locking as api
     from lockgate.tasks.config import load_tasks_config
 
     write_task(tmp_path / "tasks", "app", "1.0.0", deps=[("lib", "^1")])

@@ -15,11 +15,11 @@ from conftest import lockgate
 from taskmaker import write_task
 
 from lockgate.errors import LockgateError
-from lockgate.tasks import api
+from lockgate.tasks.checking import verify_tasks
 from lockgate.tasks.config import load_tasks_config
 from lockgate.tasks.constraints import parse_constraint
 from lockgate.tasks.definition import load_task
-from lockgate.tasks.lockfile import read_task_lock
+from lockgate.tasks.lockfile import LockedTask, read_task_lock
 from lockgate.tasks.resolve import parse_root, resolve
 from lockgate.tasks.sources import LocalSource
 
@@ -271,7 +271,7 @@ def test_verify_reports_each_kind_of_problem(project):
     data["tasks"]["auth-helper"]["source"]["path"] = "elsewhere/auth-helper.task.yaml"
     data["tasks"]["ghost"] = dict(data["tasks"]["util"])
     lock.write_text(yaml.safe_dump(data, sort_keys=False))
-    report = api.verify_tasks(load_tasks_config(str(project), lockfile=str(lock)))
+    report = verify_tasks(load_tasks_config(str(project), lockfile=str(lock)))
     by_name = {f.subject: f.status for f in report.findings}
     assert by_name["util"] == "version_mismatch" and by_name["ghost"] == "version_mismatch"  # file says another version
     assert by_name["auth-helper"] == "checksum_failed"  # its recorded file is gone
@@ -282,13 +282,13 @@ def test_source_mismatch_and_missing(project, tmp_path):
     assert lockgate("tasks", "lock", cwd=project).returncode == 0
     elsewhere = project / "vendored"
     shutil.copy(project / "tasks" / "util-1.2.5.task.yaml", elsewhere.mkdir() or elsewhere / "util.task.yaml")
-    report = api.verify_tasks(load_tasks_config(str(project), sources=[str(elsewhere)], lockfile=str(project / "tasks.lock.yaml")))
+    report = verify_tasks(load_tasks_config(str(project), sources=[str(elsewhere)], lockfile=str(project / "tasks.lock.yaml")))
     assert {f.subject: f.status for f in report.findings}["util"] == "source_mismatch"
     helper = project / "tasks" / "auth-helper-2.1.0.task.yaml"
     write_task(project / "tasks", "auth-helper", "2.2.0", [("util", "~1.2"), ("audit", "^1")])
     write_task(project / "tasks", "audit", "1.0.0")
     helper.unlink()
-    report = api.verify_tasks(load_tasks_config(str(project), lockfile=str(project / "tasks.lock.yaml")))
+    report = verify_tasks(load_tasks_config(str(project), lockfile=str(project / "tasks.lock.yaml")))
     statuses = {f.subject: f.status for f in report.findings}
     assert statuses["audit"] == "missing" and statuses["auth-helper"] == "version_mismatch"  # 2.1.0 left; 2.2.0 is there
 
@@ -398,7 +398,7 @@ def test_source_records_keep_unknown_keys_and_refuse_unknown_types():
     unknown = source_record({"type": "s3", "bucket": "b"}, "tasks.a.source")
     assert unknown.to_dict() == {"type": "s3", "bucket": "b"}
     with pytest.raises(LockgateError, match="tasks.a.source: unknown type 's3'"):
-        unknown.read(None, api.LockedTask("a", "1.0.0", "", unknown, "", {}, {}, {}))
+        unknown.read(None, LockedTask("a", "1.0.0", "", unknown, "", {}, {}, {}))
     with pytest.raises(LockgateError, match=r"tasks.a.source.url: must be text"):
         source_record({"type": "git", "url": ["x"]}, "tasks.a.source")
 

@@ -32,6 +32,11 @@ from ..errors import LockgateError
 from ..shapes import plain_text
 from .sources import LocalSource, TaskSource
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
 DEFAULT_LOCKFILE = "tasks.lock.yaml"
 _SOURCE_KEYS = {
     "local": ("type", "path", "priority", "enabled"),
@@ -56,15 +61,20 @@ class TasksConfig:
 
     __slots__ = ("roots", "lockfile", "sources", "modes", "warnings")
 
-    def __init__(self, roots, lockfile, sources, modes=None, warnings=()):
+    def __init__(self, roots: list[str], lockfile: str, sources: list[TaskSource], modes: dict[str, Any] | None = None,
+                 warnings: Iterable[str] = ()):  # fmt: skip
         self.roots: list[str] = roots
         self.lockfile: str = lockfile
         self.sources: list[TaskSource] = sources
-        self.modes: dict = modes or {"fetch": False, "offline": False, "frozen": False, "timeout": None}
+        self.modes: dict[str, Any] = modes or {"fetch": False, "offline": False, "frozen": False, "timeout": None}
         self.warnings: list[str] = list(warnings)
 
+    def with_sources(self, sources: list[TaskSource]) -> TasksConfig:
+        """The same settings with ``sources`` instead (a new value; this one is left as it was)."""
+        return TasksConfig(self.roots, self.lockfile, sources, self.modes, self.warnings)
 
-def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), registries=(), lockfile: str | None = None,
+
+def load_tasks_config(directory: str = ".", *, sources: Sequence[str] = (), git_sources: Sequence[str] = (), registries: Sequence[str] = (), lockfile: str | None = None,
                       fetch: bool = False, offline: bool = False, frozen: bool = False, timeout: float | None = None) -> TasksConfig:  # fmt: skip
     """The project's task settings, with command-line overrides.
 
@@ -90,7 +100,7 @@ def load_tasks_config(directory: str = ".", *, sources=(), git_sources=(), regis
     roots = tasks.get("roots", [])
     if not isinstance(roots, list) or not all(isinstance(root, str) for root in roots):
         raise LockgateError(f"{where}.roots: must be a list of NAME@CONSTRAINT strings")
-    modes: dict = {"fetch": fetch, "offline": offline, "frozen": frozen, "timeout": timeout}
+    modes: dict[str, Any] = {"fetch": fetch, "offline": offline, "frozen": frozen, "timeout": timeout}
     warnings: list[str] = []
     configured = _configured_sources(tasks.get("sources"), base, where, modes, warnings)
     top = max((source.priority for source in configured), default=0)
@@ -132,7 +142,7 @@ def _group_folders(base: str, listed: list[TaskSource]) -> list[TaskSource]:
     return [LocalSource(folder, -1 - index, groups_only=True) for index, folder in enumerate(found) if os.path.realpath(folder) not in folders]
 
 
-def _configured_sources(entries, base: str, where: str, modes: dict, warnings: list[str]) -> list[TaskSource]:
+def _configured_sources(entries: object, base: str, where: str, modes: dict[str, Any], warnings: list[str]) -> list[TaskSource]:
     if entries is None:
         from .task_sources_file import read_task_sources, task_sources_files
 
@@ -175,7 +185,7 @@ def _configured_sources(entries, base: str, where: str, modes: dict, warnings: l
     return sources
 
 
-def _git_source(entry: dict, field: str, priority: int, modes: dict) -> TaskSource:
+def _git_source(entry: dict[str, Any], field: str, priority: int, modes: dict[str, Any]) -> TaskSource:
     from .git_source import GitSource
 
     for key in ("url", "ref", "subpath"):
@@ -189,7 +199,7 @@ def _git_source(entry: dict, field: str, priority: int, modes: dict) -> TaskSour
         raise LockgateError(f"{field}: {error}") from None
 
 
-def _registry_source(entry: dict, field: str, priority: int, offline: bool) -> TaskSource:
+def _registry_source(entry: dict[str, Any], field: str, priority: int, offline: bool) -> TaskSource:
     from .registry_source import DEFAULT_TIMEOUT, RegistrySource
 
     if "url" not in entry:

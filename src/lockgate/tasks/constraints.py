@@ -13,6 +13,10 @@ from functools import cmp_to_key
 
 from ..errors import LockgateError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 _PART = re.compile(
     r"^(?P<op>=|\^|~|>=|<=|>|<)?\s*"
     r"(?P<version>(?:\d+|[*xX])(?:\.(?:\d+|[*xX])){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$"
@@ -63,7 +67,7 @@ def _satisfies(version: str, range_: str) -> bool:
     return bool(parsed.test(version, include_prerelease=False))  # type: ignore[attr-defined]
 
 
-def parse_constraint(text, where: str = "") -> Constraint:
+def parse_constraint(text: object, where: str = "") -> Constraint:
     """Parse a Cargo-style constraint.
 
     Args:
@@ -88,7 +92,7 @@ def parse_constraint(text, where: str = "") -> Constraint:
     return Constraint(written, " ".join(parts))
 
 
-def is_semver(version) -> bool:
+def is_semver(version: object) -> bool:
     """True for a SemVer 2.0 version (``1.2.3``, ``1.0.0-rc.1+build.5``); not ``1.2``, ``v1.2.3``
     or ``01.2.3``."""
     from nodesemver import valid
@@ -104,7 +108,7 @@ def release_parts(version: str) -> tuple[int, int, int]:
     return parsed.major, parsed.minor, parsed.patch
 
 
-def version_key(version: str):
+def version_key(version: str) -> Any:
     """A sort key that orders SemVer versions by precedence (pre-releases before releases)."""
     return _key(version)
 
@@ -112,7 +116,8 @@ def version_key(version: str):
 def _compare(a: str, b: str) -> int:
     from nodesemver import compare
 
-    return compare(a, b, loose=False)
+    order: int = compare(a, b, loose=False)
+    return order
 
 
 _key = cmp_to_key(_compare)

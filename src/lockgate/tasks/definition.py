@@ -1,11 +1,11 @@
 """Task and task group definitions: ``*.task.yaml`` files of ``apiVersion: task/v1``, ``kind:
 PredefinedTask``, and ``*.taskgroup.yaml`` files of ``apiVersion: taskgroup/v1``, ``kind:
 TaskGroup`` (periplon's formats), read with YAML's safe loader and checked as periplon checks
-them (:mod:`lockgate.tasks.task_schema`).
+them (the values of :mod:`lockgate.tasks.task_schema`, whose constructors check).
 
-A group takes part in resolution as ``group:NAME``: its tasks are its dependencies
-(``required: false`` ones optional) and so are the groups it depends on (``group:OTHER``). A
-task name cannot hold ``:``, so the two never collide.
+A group takes part in resolution as ``group:NAME`` (a :class:`~lockgate.tasks.task_schema.TaskRef`
+of kind GROUP): its tasks are its dependencies (``required: false`` ones optional) and so are
+the groups it depends on.
 
 Unknown fields are kept: they are part of the definition and of its checksum.
 
@@ -18,47 +18,39 @@ the content only, never on the file's formatting, comments, key order, the proce
 
 from __future__ import annotations
 
-import re
-
+from .._yaml import load_yaml
 from ..errors import LockgateError
-from .constraints import Constraint
+from .task_schema import Kind, Task, TaskDependency, TaskGroup, TaskRef
 
-NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # a task name: no leading, trailing or double hyphen
-GROUP_PREFIX = "group:"
 TASK_SUFFIX = ".task.yaml"
 GROUP_SUFFIX = ".taskgroup.yaml"
 
-
-class TaskDependency:
-    """One entry of ``spec.dependencies`` (or of a group's ``spec.tasks``): ``name``,
-    ``constraint`` (a :class:`~lockgate.tasks.constraints.Constraint`) and ``optional``."""
-
-    __slots__ = ("name", "constraint", "optional")
-
-    def __init__(self, name: str, constraint: Constraint, optional: bool = False):
-        self.name = name
-        self.constraint = constraint
-        self.optional = optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class TaskDefinition:
     """A parsed, checked task or task group file.
 
     Attributes:
-        name: ``metadata.name``; ``group:NAME`` for a task group.
+        value: the checked :class:`~lockgate.tasks.task_schema.Task` or
+            :class:`~lockgate.tasks.task_schema.TaskGroup`.
+        name: its :class:`~lockgate.tasks.task_schema.TaskRef` (``group:NAME`` for a group).
         version: ``metadata.version`` (SemVer 2.0).
-        dependencies: list of :class:`TaskDependency`.
+        dependencies: list of :class:`~lockgate.tasks.task_schema.TaskDependency`.
         document: the whole parsed document, unknown fields included.
         path: the file it was read from.
         checksum: ``"sha256:<hex>"`` of the canonical document (module doc).
     """
 
-    __slots__ = ("name", "version", "dependencies", "document", "path", "checksum")
+    __slots__ = ("value", "name", "version", "dependencies", "document", "path", "checksum")
 
-    def __init__(self, name, version, dependencies, document, path, checksum):
-        self.name = name
-        self.version = version
-        self.dependencies = dependencies
+    def __init__(self, value: Task | TaskGroup, document: dict[str, Any], path: str, checksum: str):
+        self.value = value
+        self.name: TaskRef = value.name
+        self.version: str = value.version
+        self.dependencies: list[TaskDependency] = value.dependencies
         self.document = document
         self.path = path
         self.checksum = checksum
@@ -71,25 +63,18 @@ class TaskDefinition:
     @property
     def workflow_names(self) -> list[str]:
         """The names of a group's ``spec.workflows`` (what ``uses_workflow`` may name); none for a task."""
-        return [workflow["name"] for workflow in self.document["spec"].get("workflows") or []] if is_group(self.name) else []
+        return self.value.workflow_names
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """The metadata a lock keeps: description, author and license, where present."""
         metadata = self.document["metadata"]
         return {key: metadata[key] for key in ("description", "author", "license") if key in metadata}
 
 
-def is_group(name: str) -> bool:
-    """True for a resolution name of a task group (``group:NAME``)."""
-    return name.startswith(GROUP_PREFIX)
-
-
-def file_name(name: str, version: str) -> str:
+def file_name(name: TaskRef, version: str) -> str:
     """The file name of a locked entry: ``NAME-VERSION.task.yaml``, or
-    ``NAME-VERSION.taskgroup.yaml`` for ``group:NAME``."""
-    if is_group(name):
-        return f"{name.removeprefix(GROUP_PREFIX)}-{version}{GROUP_SUFFIX}"
-    return f"{name}-{version}{TASK_SUFFIX}"
+    ``NAME-VERSION.taskgroup.yaml`` for a group."""
+    return f"{name.name}-{version}{GROUP_SUFFIX if name.kind is Kind.GROUP else TASK_SUFFIX}"
 
 
 def load_task(path: str) -> TaskDefinition:
@@ -127,125 +112,27 @@ def parse_found(text: str, path: str) -> TaskDefinition | None:
     document = load_yaml(text, path)
     if isinstance(document, dict) and "apiVersion" not in document:
         return None
-    return _group(document, path)
+    return _definition(TaskGroup.from_document(document, path), document, path)
 
 
 def parse_task(text: str, path: str) -> TaskDefinition:
     """Parse and check task YAML that came from ``path`` (named in errors)."""
-    from .task_schema import check_task
-
     document = load_yaml(text, path)
-    name, version, dependencies = check_task(document, path)
-    return TaskDefinition(name, version, dependencies, document, path, checksum(document, path))
+    return _definition(Task.from_document(document, path), document, path)
 
 
-def parse_locked(text: str, path: str, name: str) -> TaskDefinition:
-    """Parse the file of the locked entry ``name``: a task group for ``group:NAME``, else a task."""
-    return _group(load_yaml(text, path), path) if is_group(name) else parse_task(text, path)
+def parse_locked(text: str, path: str, name: TaskRef) -> TaskDefinition:
+    """Parse the file of the locked entry ``name``: a task group or a task, as ``name.kind`` says."""
+    document = load_yaml(text, path)
+    value = TaskGroup.from_document(document, path) if name.kind is Kind.GROUP else Task.from_document(document, path)
+    return _definition(value, document, path)
 
 
-def _group(document, path: str) -> TaskDefinition:
-    from .task_schema import check_group
-
-    name, version, dependencies = check_group(document, path)
-    return TaskDefinition(GROUP_PREFIX + name, version, dependencies, document, path, checksum(document, path))
+def _definition(value: Task | TaskGroup, document: Any, path: str) -> TaskDefinition:
+    return TaskDefinition(value, document, path, checksum(document, path))
 
 
-#: Bounds on a YAML document, checked on its node graph before anything is built from it.
-MAX_YAML_DEPTH = 100
-MAX_YAML_NODES = 1_000_000  # after expanding aliases: a 1 KB alias bomb expands to billions
-
-
-def load_yaml(text: str, path: str, *, nodes: bool = False):
-    """YAML through the safe loader (libyaml's when available), bounded: a document nested
-    deeper than :data:`MAX_YAML_DEPTH`, one whose aliases expand to more than
-    :data:`MAX_YAML_NODES` nodes, or one that refers to itself is refused before it is built.
-    With ``nodes``, the checked node graph is returned instead (``yaml.Node``: values with
-    their lines).
-
-    Raises:
-        LockgateError: invalid or out-of-bounds YAML, naming the line.
-    """
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _check_bounds(node, path)
-        return node if nodes else loader.construct_document(node)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        raise LockgateError(f"invalid YAML: {error.problem or error.context}", path, mark.line + 1 if mark else None) from None
-    except AttributeError:  # PyYAML's answer to !!timestamp on text that is no date
-        raise LockgateError("invalid YAML: a !!timestamp value is not a date", path) from None
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:  # !!float abc, !!binary zz
-        raise LockgateError(f"invalid YAML: {str(error).splitlines()[0] if str(error) else type(error).__name__}", path) from None
-    finally:
-        loader.dispose()
-
-
-def _check_bounds(root, path: str) -> None:
-    """Depth and expanded size of a composed YAML node graph (aliases share nodes), in one
-    iterative post-order walk; a node met again while it is open is a cycle. A document
-    without shared nodes (no aliases: the common case) needs only its depth."""
-    if not _shares_nodes(root, path):
-        return
-    sizes: dict[int, int] = {}
-    depths: dict[int, int] = {}
-    open_nodes: set[int] = set()
-    stack: list[tuple[object, list | None]] = [(root, None)]
-    while stack:
-        node, children = stack.pop()
-        key = id(node)
-        if children is not None:  # every child is done
-            open_nodes.discard(key)
-            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
-            depths[key] = 1 + max((depths[id(child)] for child in children), default=0)
-            if depths[key] > MAX_YAML_DEPTH or sizes[key] > MAX_YAML_NODES:
-                what = f"nested deeper than {MAX_YAML_DEPTH}" if depths[key] > MAX_YAML_DEPTH else f"more than {MAX_YAML_NODES:,} nodes once aliases are expanded"
-                raise LockgateError(f"refused: the YAML is {what}", path, node.start_mark.line + 1)  # type: ignore[attr-defined]
-            continue
-        if key in sizes:
-            continue
-        if key in open_nodes:
-            raise LockgateError("refused: the YAML refers to itself (a recursive alias)", path, node.start_mark.line + 1)  # type: ignore[attr-defined]
-        open_nodes.add(key)
-        children = _children(node)
-        stack.append((node, children))
-        stack.extend((child, None) for child in children if id(child) not in sizes)
-
-
-def _shares_nodes(root, path: str) -> bool:
-    """Walk the tree once, depth-first, refusing it past :data:`MAX_YAML_DEPTH`; True when a
-    node is met twice (an alias), so that sizes and cycles must be checked too."""
-    seen: set[int] = set()
-    stack = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_YAML_DEPTH:
-            raise LockgateError(f"refused: the YAML is nested deeper than {MAX_YAML_DEPTH}", path, node.start_mark.line + 1)
-        value = node.value
-        if not isinstance(value, list):
-            continue
-        key = id(node)
-        if key in seen:
-            return True
-        seen.add(key)
-        for child in _children(node):
-            stack.append((child, depth + 1))
-    return False
-
-
-def _children(node) -> list:
-    value = node.value
-    if isinstance(value, list):
-        return [item for pair in value for item in pair] if value and isinstance(value[0], tuple) else list(value)
-    return []
-
-
-def checksum(document, path: str = "") -> str:
+def checksum(document: object, path: str = "") -> str:
     """``"sha256:<hex>"`` of a parsed document's canonical JSON (module doc).
 
     Raises:
@@ -256,7 +143,7 @@ def checksum(document, path: str = "") -> str:
     return "sha256:" + hashlib.sha256(canonical_json(document, path)).hexdigest()
 
 
-def canonical_json(document, path: str = "") -> bytes:
+def canonical_json(document: object, path: str = "") -> bytes:
     """The canonical serialization that :func:`checksum` hashes, as UTF-8 bytes."""
     import json
 
@@ -267,7 +154,7 @@ def canonical_json(document, path: str = "") -> bytes:
     return text.encode()
 
 
-def _timestamp(value):
+def _timestamp(value: object) -> str:
     import datetime
 
     if isinstance(value, (datetime.date, datetime.datetime)):

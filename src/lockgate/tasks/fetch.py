@@ -1,5 +1,5 @@
 """Reading locked tasks back from their sources, exactly as locked: ``lockgate tasks fetch``
-and the checksum half of ``tasks verify``."""
+(:func:`fetch_locked_tasks`) and the checksum half of ``tasks verify``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,14 @@ from .lockfile import LockedTask, TaskLock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .config import TasksConfig
     from .definition import TaskDefinition
     from .git_source import GitSource
+    from .registry_source import RegistrySource
+    from .source_record import GitRecord, RegistryRecord
+    from .sources import TaskSource
 
 
 class LockedReader:
@@ -28,11 +34,11 @@ class LockedReader:
         sources: the configured sources.
     """
 
-    def __init__(self, lock_dir: str, *, offline: bool = False, sources=()):
+    def __init__(self, lock_dir: str, *, offline: bool = False, sources: Iterable[TaskSource] = ()):
         self.lock_dir = lock_dir
         self.offline = offline
         self.sources = list(sources)
-        self._git: dict[tuple, GitSource] = {}
+        self._git: dict[tuple[str, str | None, str, str | None], GitSource] = {}
 
     def text(self, task: LockedTask) -> tuple[str, str]:
         """``(text, origin)`` of the task's file as its source holds it now.
@@ -67,7 +73,7 @@ class LockedReader:
             raise LockgateError(f"{path} is gone")
         return read_text(full), path
 
-    def read_git(self, record, key: str) -> tuple[str, str]:
+    def read_git(self, record: GitRecord, key: str) -> tuple[str, str]:
         """A git record's blob at its commit, from the cached mirror; without a recorded
         ``path`` (periplon's records), the file of task ``key`` (``name@version``)."""
         from .git_source import GitSource
@@ -79,7 +85,7 @@ class LockedReader:
         path = record.get("path") or git.path_of(key)
         return git.read(path), f"{git.url}@{git.commit()[:12]}:{path}"
 
-    def read_registry(self, record) -> tuple[str, str]:
+    def read_registry(self, record: RegistryRecord) -> tuple[str, str]:
         """A registry record's file, checked against its sha256 (through the configured
         source of that registry, for its token and timeout)."""
         return self._registry(record.get("url")).read_file(record.get("file"), record.get("sha256"))
@@ -97,7 +103,7 @@ class LockedReader:
             raise LockgateError(f"tasks.{name}.source.path {path!r} leads outside the lock's folder and every local source; refused")
         return full
 
-    def _registry(self, url: str):
+    def _registry(self, url: str) -> RegistrySource:
         """The configured registry the lock's ``url`` (recorded without credentials) names, with
         its credentials and token; else that URL as it is."""
         from ..urls import comparable
@@ -115,7 +121,7 @@ class LockedReader:
         return next((s.url for s in self.sources if isinstance(s, GitSource) and comparable(s.url) == comparable(url)), url)
 
 
-def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: bool = False, sources=()) -> list[str]:
+def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: bool = False, sources: Iterable[TaskSource] = ()) -> list[str]:
     """Write every locked task into ``destination`` as ``NAME-VERSION.task.yaml`` (a group as
     ``NAME-VERSION.taskgroup.yaml``), each checked
     against the lock's checksum first. Returns the paths written.
@@ -130,9 +136,29 @@ def fetch_tasks(lock: TaskLock, lock_dir: str, destination: str, *, offline: boo
     os.makedirs(destination, exist_ok=True)
     reader = LockedReader(lock_dir, offline=offline, sources=sources)
     written = []
-    for name, task in lock.tasks.items():
+    for task in lock.tasks.values():
         text, _ = reader.exact(task)
-        path = os.path.join(destination, file_name(name, task.version))
+        path = os.path.join(destination, file_name(task.name, task.version))
         write_atomic(path, text.encode())
         written.append(path)
     return written
+
+
+def fetch_locked_tasks(config: TasksConfig, destination: str, *, offline: bool = False, frozen: bool = False) -> list[str]:
+    """Write every locked task, exactly as locked and checked against its checksum, into
+    ``destination``; with ``frozen``, refuse a stale lock first. Returns the paths written.
+
+    Raises:
+        FrozenLockError: ``frozen`` and the lock is stale (the reasons in ``detail``).
+        LockgateError: a source cannot give the locked content, or it does not match.
+    """
+    from .checking import tasks_status
+    from .locked import lock_folder, read_existing
+    from .locking import FrozenLockError
+
+    locked = read_existing(config)
+    if frozen:
+        reasons = tasks_status(config)
+        if reasons:
+            raise FrozenLockError(f"--frozen: the lock is stale ({len(reasons)} reasons); run lockgate tasks lock", config.lockfile, detail="\n".join(reasons))
+    return fetch_tasks(locked, lock_folder(config), destination, offline=offline, sources=config.sources)

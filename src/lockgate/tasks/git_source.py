@@ -23,6 +23,8 @@ from .sources import TaskSource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from subprocess import CompletedProcess
+
     from .source_record import GitRecord
 
 GIT = "git"
@@ -71,7 +73,13 @@ class GitSource(TaskSource):
         self._index: dict[str, dict[str, TaskDefinition]] | None = None
         self._paths: dict[str, str] = {}
 
-    def _git(self, arguments: list[str], repository: str | None, *, check: bool = True):
+    def at_commit(self, commit: str) -> GitSource:
+        """The same source reading ``commit`` (a lock's pin) instead of ``ref``'s tip: a new
+        source, nothing read yet."""
+        return GitSource(self.url, self.ref, self.subpath, self.priority, commit=commit, frozen=self.frozen, fetch=self.fetch,
+                         offline=self.offline, timeout=self.timeout)  # fmt: skip
+
+    def _git(self, arguments: list[str], repository: str | None, *, check: bool = True) -> CompletedProcess[str]:
         return run_git(arguments, repository, check=check, timeout=self.timeout)
 
     def describe(self) -> str:
@@ -255,7 +263,7 @@ def check_subpath(subpath: str) -> str:
     return "/".join(part for part in parts if part not in ("", "."))
 
 
-def run_git(arguments: list[str], repository: str | None, *, check: bool = True, timeout: float = 0.0):
+def run_git(arguments: list[str], repository: str | None, *, check: bool = True, timeout: float = 0.0) -> CompletedProcess[str]:
     """Run one git command with a deadline: on ``timeout`` seconds (default
     :data:`GIT_TIMEOUT`) its whole process group is killed (a remote that accepts and never
     answers holds git's helpers too) and a one-line error says so.

@@ -35,7 +35,15 @@ from __future__ import annotations
 import os
 
 from ..errors import LockgateError
-from .definition import GROUP_PREFIX, is_group
+from .task_schema import Kind, TaskRef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from filelock import FileLock
+
+    from .source_record import SourceRecord
 
 FORMAT_VERSION = "1.1.0"
 _COUNTS = ("task_count", "group_count")
@@ -43,13 +51,16 @@ _ENTRY_KEYS = ("version", "checksum", "source", "resolved_at", "dependencies", "
 
 
 class LockedTask:
-    """One ``tasks.<name>`` entry. Attributes as the lock's keys (``resolved_at`` a string,
-    ``source`` a :class:`~lockgate.tasks.source_record.SourceRecord`)."""
+    """One ``tasks.<name>`` (or ``groups.<name>``) entry. Attributes as the lock's keys
+    (``resolved_at`` a string, ``source`` a :class:`~lockgate.tasks.source_record.SourceRecord`,
+    ``dependencies`` keyed by :class:`~lockgate.tasks.task_schema.TaskRef`); ``name`` is its
+    :class:`~lockgate.tasks.task_schema.TaskRef` (text is parsed as the lock writes it)."""
 
     __slots__ = ("name", *_ENTRY_KEYS)
 
-    def __init__(self, name, version, checksum, source, resolved_at, dependencies, constraints, metadata):
-        self.name = name
+    def __init__(self, name: str, version: str, checksum: str, source: SourceRecord, resolved_at: str,
+                 dependencies: dict[str, str], constraints: dict[str, str], metadata: dict[str, Any]):  # fmt: skip
+        self.name = TaskRef.parse(name)
         self.version = version
         self.checksum = checksum
         self.source = source
@@ -58,12 +69,17 @@ class LockedTask:
         self.constraints = constraints
         self.metadata = metadata
 
-    def content(self) -> tuple:
+    def content(self) -> tuple[object, ...]:
         """Everything but the timestamp: two entries with equal content are the same pin."""
         return (self.version, self.checksum, self.source, self.dependencies, self.constraints, self.metadata)
 
-    def to_dict(self) -> dict:
-        return {key: self.source.to_dict() if key == "source" else getattr(self, key) for key in _ENTRY_KEYS}
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as the file writes it: names as plain text (``group:NAME`` for a group)."""
+        document = {key: getattr(self, key) for key in _ENTRY_KEYS}
+        document["source"] = self.source.to_dict()
+        document["dependencies"] = {str(name): version for name, version in self.dependencies.items()}
+        document["constraints"] = {str(name): text for name, text in self.constraints.items()}
+        return document
 
 
 class TaskLock:
@@ -80,7 +96,8 @@ class TaskLock:
 
     __slots__ = ("version", "generated_at", "generated_by", "roots", "tasks", "metadata")
 
-    def __init__(self, version, generated_at, generated_by, roots, tasks, metadata=None):
+    def __init__(self, version: str, generated_at: str, generated_by: str, roots: list[str], tasks: dict[str, LockedTask],
+                 metadata: dict[str, Any] | None = None):  # fmt: skip
         self.version = version
         self.generated_at = generated_at
         self.generated_by = generated_by
@@ -88,7 +105,8 @@ class TaskLock:
         self.tasks = tasks
         self.metadata = {key: value for key, value in (metadata or {}).items() if key not in _COUNTS}
 
-    def content(self) -> tuple:
+    def content(self) -> tuple[object, ...]:
+        """Everything but the timestamps and the format: two locks with equal content pin the same."""
         return (self.roots, {name: task.content() for name, task in self.tasks.items()}, self.metadata)
 
     @property
@@ -97,9 +115,10 @@ class TaskLock:
         periplon's Rust struct (``serde_yaml::to_string``), which lockgate cannot re-derive."""
         return self.generated_by.startswith("periplon")
 
-    def to_dict(self) -> dict:
-        tasks = {name: task.to_dict() for name, task in sorted(self.tasks.items()) if not is_group(name)}
-        groups = {name.removeprefix(GROUP_PREFIX): task.to_dict() for name, task in sorted(self.tasks.items()) if is_group(name)}
+    def to_dict(self) -> dict[str, Any]:
+        """The document as the file writes it (module doc): tasks and groups in their sections."""
+        tasks = {task.name.name: task.to_dict() for _, task in sorted(self.tasks.items()) if task.name.kind is Kind.TASK}
+        groups = {task.name.name: task.to_dict() for _, task in sorted(self.tasks.items()) if task.name.kind is Kind.GROUP}
         document = {"version": self.version, "generated_at": self.generated_at, "generated_by": self.generated_by,
                     "roots": self.roots, "tasks": tasks}  # fmt: skip
         counts = {"task_count": len(tasks)}
@@ -117,7 +136,7 @@ def read_task_lock(path: str) -> TaskLock:
         LockgateError: unreadable, invalid YAML, a newer major format, or a malformed entry.
     """
     from .._io import read_text
-    from .definition import load_yaml
+    from .._yaml import load_yaml
 
     document = load_yaml(read_text(path), path)
     if not isinstance(document, dict) or not isinstance(document.get("tasks") or {}, dict):
@@ -132,9 +151,11 @@ def read_task_lock(path: str) -> TaskLock:
 
     generated_by = _text(document.get("generated_by"), "generated_by", path)
     base = _project_folder(path) if generated_by.startswith("periplon") else None
-    tasks = {str(name): _entry(name, entry, path, "tasks", base) for name, entry in sorted(table(document.get("tasks"), "tasks", path).items(), key=_by_name)}
-    groups = table(document.get("groups"), "groups", path)
-    tasks.update((GROUP_PREFIX + str(name), _entry(GROUP_PREFIX + str(name), entry, path, "groups", base)) for name, entry in sorted(groups.items(), key=_by_name))
+    tasks: dict[str, LockedTask] = {}
+    for section, kind in (("tasks", Kind.TASK), ("groups", Kind.GROUP)):
+        for name, entry in sorted(table(document.get(section), section, path).items(), key=_by_name):
+            ref = TaskRef(kind, str(name))
+            tasks[ref] = _entry(ref, entry, path, section, base)
     roots = string_list(document.get("roots"), "roots", path)
     metadata = table(document.get("metadata"), "metadata", path)
     return TaskLock(version, _text(document.get("generated_at"), "generated_at", path), generated_by, list(roots), tasks, metadata)
@@ -147,14 +168,14 @@ def _project_folder(path: str) -> str:
     return os.path.dirname(folder) if os.path.basename(folder) == ".claude" else folder
 
 
-def _by_name(item) -> str:
+def _by_name(item: tuple[object, object]) -> str:
     return str(item[0])
 
 
-def _entry(name, entry, path: str, section: str, base: str | None) -> LockedTask:
+def _entry(name: TaskRef, entry: object, path: str, section: str, base: str | None) -> LockedTask:
     """One entry, each field checked for its one type where it is read; ``base``: the folder a
     periplon lock's local paths start from (they are rebased onto the lock's folder)."""
-    field = f"{section}.{str(name).removeprefix(GROUP_PREFIX)}"
+    field = f"{section}.{name.name}"
     if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
         raise LockgateError(f"{field}: expected a mapping with a quoted version", path)
     from .source_record import LocalRecord, source_record
@@ -164,18 +185,18 @@ def _entry(name, entry, path: str, section: str, base: str | None) -> LockedTask
         source = source.rebased(base, os.path.dirname(os.path.realpath(path)))
     from ..shapes import table
 
-    dependencies = _text_table(entry.get("dependencies"), f"{field}.dependencies", path)
+    dependencies: dict[str, str] = {TaskRef.parse(key): value for key, value in _text_table(entry.get("dependencies"), f"{field}.dependencies", path).items()}
     constraints = _text_table(entry.get("constraints"), f"{field}.constraints", path)
     checksum = entry.get("checksum", "")
     if not isinstance(checksum, str):
         raise LockgateError(f"{field}.checksum: must be text (sha256:HEX), not {type(checksum).__name__}", path)
     return LockedTask(
-        str(name), entry["version"], checksum, source, _text(entry.get("resolved_at"), f"{field}.resolved_at", path),
+        name, entry["version"], checksum, source, _text(entry.get("resolved_at"), f"{field}.resolved_at", path),
         dependencies, constraints, table(entry.get("metadata"), f"{field}.metadata", path),
     )  # fmt: skip
 
 
-def _text_table(value, field: str, path: str) -> dict[str, str]:
+def _text_table(value: object, field: str, path: str) -> dict[str, str]:
     """A mapping of names to quoted text (versions, constraints): ``2.1`` unquoted is a number.
 
     Raises:
@@ -190,13 +211,15 @@ def _text_table(value, field: str, path: str) -> dict[str, str]:
     return {str(key): item for key, item in mapping.items()}
 
 
-def _text(value, field: str, path: str) -> str:
+def _text(value: object, field: str, path: str) -> str:
     """Text as written; a timestamp YAML read as a datetime (unquoted) comes back as ISO 8601.
 
     Raises:
         LockgateError: a number, list or mapping where text belongs.
     """
-    if hasattr(value, "isoformat"):
+    import datetime
+
+    if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat().replace("+00:00", "Z")
     if value is not None and not isinstance(value, str):
         raise LockgateError(f"{field}: must be text, not {type(value).__name__}", path)
@@ -218,7 +241,7 @@ def save_task_lock(path: str, lock: TaskLock) -> None:
     write_atomic(path, render_task_lock(lock).encode())
 
 
-def lock_file_guard(path: str, timeout: float = 600):
+def lock_file_guard(path: str, timeout: float = 600) -> FileLock:
     """A :class:`filelock.FileLock` that makes writers of the lock at ``path`` wait for each
     other (``timeout`` seconds). It lives in lockgate's cache folder (``locks/``), named by the
     sha256 of the lock's real path, never beside the lock: nothing is left in the project for

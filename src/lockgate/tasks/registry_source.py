@@ -28,9 +28,15 @@ import os
 import re
 
 from ..errors import LockgateError
-from .definition import GROUP_PREFIX, TaskDefinition, file_name, is_group, parse_locked
+from .definition import TaskDefinition, file_name, parse_locked
 from .source_record import RegistryRecord
 from .sources import TaskSource
+from .task_schema import Kind, TaskRef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from http.client import HTTPMessage, HTTPResponse
+    from typing import IO, Any
 
 REGISTRY = "registry"
 SCHEMA = "lockgate.registry/1"
@@ -76,7 +82,7 @@ class RegistrySource(TaskSource):
         self.token_env = token_env
         self.timeout = timeout
         self.offline = offline
-        self._index: dict | None = None
+        self._index: dict[str, Any] | None = None
         self._definitions: dict[str, TaskDefinition] = {}
 
     def describe(self) -> str:
@@ -84,7 +90,7 @@ class RegistrySource(TaskSource):
 
         return f"registry {without_credentials(self.base)}"
 
-    def index(self) -> dict[str, dict[str, dict]]:
+    def index(self) -> dict[str, dict[str, dict[str, str]]]:
         """name -> version -> ``{"url", "sha256"}`` from index.json (downloaded, or cached offline)."""
         if self._index is None:
             from .cache import cache_dir, key
@@ -111,7 +117,7 @@ class RegistrySource(TaskSource):
         if key not in self._definitions:
             entry = self.index()[name][version]
             text, url = self.read_file(entry["url"], entry["sha256"])
-            definition = parse_locked(text, url, name)
+            definition = parse_locked(text, url, TaskRef.parse(name))
             if (definition.name, definition.version) != (name, version):
                 raise LockgateError(f"{url} defines {definition.key}, but the registry index lists it as {key}; refused")
             self._definitions[key] = definition
@@ -162,7 +168,7 @@ def _shown(url: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in without_credentials(url))
 
 
-def fetch_file(url: str, sha256: str, base: str, token, timeout: float, offline: bool, limit: int = MAX_FILE_BYTES) -> str:
+def fetch_file(url: str, sha256: str, base: str, token: str | None, timeout: float, offline: bool, limit: int = MAX_FILE_BYTES) -> str:
     """The file's text, from the cache (by sha256) or downloaded and checked.
 
     Raises:
@@ -215,7 +221,8 @@ def download(url: str, base: str, token: str | None, timeout: float, limit: int 
     from ..urls import without_credentials
 
     class InsideRegistry(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, request, stream, code, message, headers, new_url):
+        def redirect_request(self, request: urllib.request.Request, stream: IO[bytes], code: int, message: str, headers: HTTPMessage,
+                             new_url: str) -> urllib.request.Request | None:  # fmt: skip
             file_url(base, new_url)  # raises when the redirect leaves the registry
             return super().redirect_request(request, stream, code, message, headers, new_url)
 
@@ -253,7 +260,7 @@ def _basic_authorization(url: str) -> str:
     return "Basic " + base64.b64encode(pair).decode()
 
 
-def _read_bounded(response, shown: str, limit: int, deadline: float, timeout: float) -> bytes:
+def _read_bounded(response: HTTPResponse, shown: str, limit: int, deadline: float, timeout: float) -> bytes:
     """The body, read a chunk at a time against the size limit and the deadline."""
     import time
 
@@ -277,14 +284,14 @@ def _read_bounded(response, shown: str, limit: int, deadline: float, timeout: fl
         chunks.append(chunk)
 
 
-def _limit_wait(response, seconds: float) -> None:
+def _limit_wait(response: HTTPResponse, seconds: float) -> None:
     """Let one read wait no longer than the time left (an HTTP response's socket)."""
     sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
     if sock is not None:
         sock.settimeout(max(seconds, 0.001))
 
 
-def _check_index(data: bytes, url: str, limit: int = MAX_INDEX_BYTES) -> dict:
+def _check_index(data: bytes, url: str, limit: int = MAX_INDEX_BYTES) -> dict[str, Any]:
     url = _shown(url)
     if len(data) > limit:
         raise LockgateError(f"{url}: more than the limit of {limit:,} bytes; refused")
@@ -325,14 +332,15 @@ def publish(folder: str, registry_dir: str) -> int:
     from .._io import write_atomic
     from .sources import LocalSource
 
-    index: dict[str, dict[str, dict]] = {}
-    for name, versions in sorted(LocalSource(folder).index().items()):
+    index: dict[str, dict[str, dict[str, str]]] = {}
+    for _, versions in sorted(LocalSource(folder).index().items()):
         for version, definition in versions.items():
+            name = definition.name
             with open(definition.path, "rb") as handle:
                 data = handle.read()
-            folder, plain = ("groups", name.removeprefix(GROUP_PREFIX)) if is_group(name) else ("tasks", name)
-            relative = f"{folder}/{plain}/{file_name(name, version)}"
-            os.makedirs(os.path.join(registry_dir, folder, plain), exist_ok=True)
+            folder = "groups" if name.kind is Kind.GROUP else "tasks"
+            relative = f"{folder}/{name.name}/{file_name(name, version)}"
+            os.makedirs(os.path.join(registry_dir, folder, name.name), exist_ok=True)
             write_atomic(os.path.join(registry_dir, *relative.split("/")), data)
             index.setdefault(name, {})[version] = {"url": relative, "sha256": hashlib.sha256(data).hexdigest()}
     document = {"schema": SCHEMA, "tasks": index}

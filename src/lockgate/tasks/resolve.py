@@ -13,8 +13,22 @@ from resolvelib import AbstractProvider, BaseReporter
 
 from ..errors import LockgateError
 from .constraints import Constraint, parse_constraint, version_key
-from .definition import GROUP_PREFIX, TaskDefinition, is_group
+from .definition import TaskDefinition
 from .sources import TaskSource
+from .task_schema import NAME_PATTERN, Kind, TaskRef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+    from typing import Any, Protocol, TextIO
+
+    from resolvelib.resolvers import Criterion, Result
+    from resolvelib.structs import RequirementInformation
+
+    class _Graph(Protocol):
+        def iter_children(self, key: Any) -> Iterator[Any]: ...
+
+    Information = RequirementInformation["TaskRequirement", "Candidate"]
 
 ROOT = "(root)"
 _MAX_ROUNDS = 100_000  # resolvelib pins about one task a round; this bounds only pathological backtracking
@@ -25,7 +39,7 @@ class TaskRequirement:
 
     __slots__ = ("name", "constraint", "parent")
 
-    def __init__(self, name: str, constraint: Constraint, parent: str | None = None):
+    def __init__(self, name: TaskRef, constraint: Constraint, parent: str | None = None):
         self.name = name
         self.constraint = constraint
         self.parent = parent
@@ -44,7 +58,7 @@ class Candidate:
         self.source = source
 
     @property
-    def name(self) -> str:
+    def name(self) -> TaskRef:
         return self.definition.name
 
     @property
@@ -63,7 +77,7 @@ class ResolvedTask:
 
     __slots__ = ("candidate", "constraints", "dependencies")
 
-    def __init__(self, candidate, constraints, dependencies):
+    def __init__(self, candidate: Candidate, constraints: dict[str, str], dependencies: dict[str, str]):
         self.candidate = candidate
         self.constraints = constraints
         self.dependencies = dependencies
@@ -76,19 +90,17 @@ def parse_root(text: str) -> TaskRequirement:
     Raises:
         LockgateError: a malformed reference, or an empty version after ``@`` (periplon refuses ``app@``).
     """
-    from .definition import NAME_PATTERN
-
     name, at, constraint = str(text).partition("@")
-    name = name.strip()
-    if not NAME_PATTERN.match(name.removeprefix(GROUP_PREFIX)):
+    ref = TaskRef.parse(name.strip())
+    if not NAME_PATTERN.match(ref.name):
         raise LockgateError(f"task reference {text!r}: expected NAME@CONSTRAINT or group:NAME@CONSTRAINT, e.g. app@^1.0")
     if at and not constraint.strip():
         raise LockgateError(f"task reference {text!r}: no version after @; write {name}@CONSTRAINT (e.g. {name}@^1.0) or {name} for any version")
-    return TaskRequirement(name, parse_constraint(constraint or "*", f"task reference {text!r}"))
+    return TaskRequirement(ref, parse_constraint(constraint or "*", f"task reference {text!r}"))
 
 
-def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: dict[str, str] | None = None, *,
-            reporter: BaseReporter | None = None, bounds: dict[str, Constraint] | None = None) -> dict[str, ResolvedTask]:  # fmt: skip
+def resolve(roots: list[TaskRequirement], sources: Sequence[TaskSource], preferred: dict[str, str] | None = None, *,
+            reporter: BaseReporter[TaskRequirement, Candidate, str] | None = None, bounds: dict[str, Constraint] | None = None) -> dict[str, ResolvedTask]:  # fmt: skip
     """One version of every task the roots need.
 
     Args:
@@ -124,7 +136,7 @@ def resolve(roots: list[TaskRequirement], sources: list[TaskSource], preferred: 
     return _resolved(result, provider)
 
 
-def available_versions(sources: list[TaskSource], name: str) -> list[str]:
+def available_versions(sources: Sequence[TaskSource], name: str) -> list[str]:
     """Every version of task ``name`` the sources offer, newest first."""
     return [candidate.version for candidate in _Provider(sorted(sources, key=lambda s: -s.priority), {}).candidates(name)]
 
@@ -133,30 +145,30 @@ class StepReporter(BaseReporter["TaskRequirement", "Candidate", str]):
     """Writes the resolution's steps, one line each, to ``stream`` (``tasks lock -v``): each
     requirement added, each version pinned, each rejected, and each conflict backtracked."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: TextIO):
         self.stream = stream
 
     def _say(self, text: str) -> None:
         self.stream.write(f"lockgate tasks: {text}\n")
 
-    def adding_requirement(self, requirement, parent) -> None:
+    def adding_requirement(self, requirement: TaskRequirement, parent: Candidate | None) -> None:
         by = f" (from {parent.name}@{parent.version})" if parent is not None else " (root)"
         self._say(f"requires {requirement.name} {requirement.constraint.text}{by}")
 
-    def pinning(self, candidate) -> None:
+    def pinning(self, candidate: Candidate) -> None:
         self._say(f"pinned {candidate.name}@{candidate.version} from {candidate.source.describe()}")
 
-    def rejecting_candidate(self, criterion, candidate) -> None:
+    def rejecting_candidate(self, criterion: Criterion[TaskRequirement, Candidate], candidate: Candidate) -> None:
         self._say(f"rejected {candidate.name}@{candidate.version}")
 
-    def resolving_conflicts(self, causes) -> None:
+    def resolving_conflicts(self, causes: Collection[Information]) -> None:
         self._say("backtracking: " + "; ".join(f"{cause.requirement.name} {cause.requirement.constraint.text}" for cause in causes))
 
 
 class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
     """resolvelib's provider over the task sources."""
 
-    def __init__(self, sources: list[TaskSource], preferred: dict[str, str], bounds: dict[str, Constraint] | None = None):
+    def __init__(self, sources: Sequence[TaskSource], preferred: dict[str, str], bounds: dict[str, Constraint] | None = None):
         self.sources = sources
         self.preferred = preferred
         self.bounds = bounds or {}
@@ -176,14 +188,17 @@ class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
             found = self._candidates[name] = sorted(by_version.values(), key=lambda c: version_key(c.version), reverse=True)
         return found
 
-    def identify(self, requirement_or_candidate) -> str:
-        return requirement_or_candidate.name
+    def identify(self, requirement_or_candidate: TaskRequirement | Candidate) -> str:
+        name: str = requirement_or_candidate.name
+        return name
 
-    def get_preference(self, identifier, resolutions, candidates, information, backtrack_causes):
+    def get_preference(self, identifier: str, resolutions: Mapping[str, Candidate], candidates: Mapping[str, Iterator[Candidate]],
+                       information: Mapping[str, Iterator[Information]], backtrack_causes: Sequence[Information]) -> tuple[bool, int, str]:  # fmt: skip
         causes = {cause.requirement.name for cause in backtrack_causes}
         return (identifier not in causes, sum(1 for _ in candidates[identifier]), identifier)
 
-    def find_matches(self, identifier, requirements, incompatibilities):
+    def find_matches(self, identifier: str, requirements: Mapping[str, Iterator[TaskRequirement]],
+                     incompatibilities: Mapping[str, Iterator[Candidate]]) -> list[Candidate]:  # fmt: skip
         wanted = list(requirements[identifier])
         excluded = {candidate.version for candidate in incompatibilities[identifier]}
         matches = [c for c in self.candidates(identifier) if c.version not in excluded and all(r.constraint.allows(c.version) for r in wanted)]
@@ -191,7 +206,7 @@ class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
         matches.sort(key=lambda c: c.version != kept)  # stable: the locked pin first, then newest first
         return matches
 
-    def find_first(self, name: str, constraints) -> Candidate | None:
+    def find_first(self, name: str, constraints: Iterable[Constraint]) -> Candidate | None:
         """The locked version of ``name`` if every constraint allows it, else the newest one
         they all allow, or None."""
         candidates = self.candidates(name)
@@ -199,10 +214,10 @@ class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
         ordered = [c for c in candidates if c.version == kept] + candidates if kept else candidates
         return next((c for c in ordered if all(constraint.allows(c.version) for constraint in constraints)), None)
 
-    def is_satisfied_by(self, requirement, candidate) -> bool:
+    def is_satisfied_by(self, requirement: TaskRequirement, candidate: Candidate) -> bool:
         return requirement.constraint.allows(candidate.version)
 
-    def get_dependencies(self, candidate: Candidate):
+    def get_dependencies(self, candidate: Candidate) -> list[TaskRequirement]:
         requirements = []
         for dependency in candidate.definition.dependencies:
             requirement = TaskRequirement(dependency.name, dependency.constraint, candidate.definition.key)
@@ -211,7 +226,9 @@ class _Provider(AbstractProvider["TaskRequirement", "Candidate", str]):
             requirements.append(requirement)
         return requirements
 
-    def narrow_requirement_selection(self, identifiers, resolutions, candidates, information, backtrack_causes):
+    def narrow_requirement_selection(self, identifiers: Iterable[str], resolutions: Mapping[str, Candidate],
+                                     candidates: Mapping[str, Iterator[Candidate]], information: Mapping[str, Iterator[Information]],
+                                     backtrack_causes: Sequence[Information]) -> Iterable[str]:  # fmt: skip
         return identifiers
 
 
@@ -232,7 +249,7 @@ def _first_fit(roots: list[TaskRequirement], provider: _Provider) -> dict[str, R
     queue: deque[tuple[TaskRequirement, str]] = deque((root, ROOT) for root in roots)
     while queue:
         requirement, requirer = queue.popleft()
-        name = requirement.name
+        name: str = requirement.name
         asked.setdefault(name, {})[requirer] = requirement.constraint
         pinned = chosen.get(name)
         if pinned is not None:
@@ -248,7 +265,7 @@ def _first_fit(roots: list[TaskRequirement], provider: _Provider) -> dict[str, R
             edges[name].append(dependency.name)
             queue.append((dependency, name))
     _refuse_cycles(chosen, _Children(edges))
-    resolved = {}
+    resolved: dict[str, ResolvedTask] = {}
     for name in sorted(chosen):
         candidate = chosen[name]
         constraints = {requirer: constraint.text for requirer, constraint in asked[name].items()}
@@ -263,11 +280,11 @@ class _Children:
     def __init__(self, edges: dict[str, list[str]]):
         self.edges = edges
 
-    def iter_children(self, name: str):
+    def iter_children(self, name: str) -> Iterator[str]:
         return iter(self.edges.get(name, ()))
 
 
-def _resolved(result, provider: _Provider) -> dict[str, ResolvedTask]:
+def _resolved(result: Result[TaskRequirement, Candidate, str], provider: _Provider) -> dict[str, ResolvedTask]:
     resolved = {}
     for name in sorted(result.mapping):
         candidate = result.mapping[name]
@@ -283,9 +300,9 @@ def _resolved(result, provider: _Provider) -> dict[str, ResolvedTask]:
     return resolved
 
 
-def _conflict_message(causes, provider: _Provider) -> str:
+def _conflict_message(causes: Collection[Information], provider: _Provider) -> str:
     """"no version of X satisfies A (required by p@1) and B (required by q@2); available: …"."""
-    by_name: dict[str, list] = {}
+    by_name: dict[TaskRef, list[Information]] = {}
     for cause in causes:
         by_name.setdefault(cause.requirement.name, []).append(cause)
     name, group = max(by_name.items(), key=lambda item: len(item[1]))
@@ -296,7 +313,7 @@ def _conflict_message(causes, provider: _Provider) -> str:
         if text not in asked:
             asked.append(text)
     available = [c.version for c in reversed(provider.candidates(name))]
-    as_group = [] if is_group(name) else list(reversed(provider.candidates(GROUP_PREFIX + name)))
+    as_group = [] if name.kind is Kind.GROUP else list(reversed(provider.candidates(TaskRef(Kind.GROUP, name.name))))
     if not available and as_group:  # periplon names groups group:NAME; a bare name is a task
         return f"{name} is a task group ({as_group[0].definition.path}): write group:{name}@{group[0].requirement.constraint.text}"
     if not available:
@@ -305,7 +322,7 @@ def _conflict_message(causes, provider: _Provider) -> str:
     return f"no version of {name} satisfies {' and '.join(asked)}; available: {', '.join(available)}"
 
 
-def _refuse_cycles(mapping, graph) -> None:
+def _refuse_cycles(mapping: Mapping[str, Any], graph: _Graph) -> None:
     """Raise on the first dependency cycle, showing its path ``a -> b -> c -> a``.
 
     Depth-first, with an explicit stack: chains of a thousand tasks exceed Python's recursion limit.

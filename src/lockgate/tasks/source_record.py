@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from ..errors import LockgateError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .fetch import LockedReader
+    from .lockfile import LockedTask
+
 
 class SourceRecord:
     """A lock's ``source`` mapping: ``type`` and the fields of :attr:`FIELDS`, in that order.
@@ -22,7 +29,7 @@ class SourceRecord:
     kind = ""
     FIELDS: tuple[str, ...] = ()
 
-    def __init__(self, fields: dict[str, str], extra: dict | None = None):
+    def __init__(self, fields: dict[str, str], extra: dict[str, Any] | None = None):
         self.fields = {key: fields[key] for key in self.FIELDS if fields.get(key) is not None}
         self.extra = dict(extra or {})
 
@@ -30,7 +37,7 @@ class SourceRecord:
         """A field's text, or ``default``."""
         return self.fields.get(key, default)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The mapping the lock file holds: ``type`` first, then the fields, then unknown keys."""
         return {"type": self.kind, **self.fields, **self.extra}
 
@@ -38,7 +45,7 @@ class SourceRecord:
         """``type=git url=… commit=…``, for messages."""
         return " ".join(f"{key}={value}" for key, value in self.to_dict().items())
 
-    def read(self, reader, task) -> tuple[str, str]:
+    def read(self, reader: LockedReader, task: LockedTask) -> tuple[str, str]:
         """``(text, origin)`` of the locked ``task``'s file as this source holds it now, through a
         :class:`~lockgate.tasks.fetch.LockedReader`.
 
@@ -65,7 +72,7 @@ class LocalRecord(SourceRecord):
     kind = "local"
     FIELDS = ("path",)
 
-    def __init__(self, fields: dict[str, str], extra: dict | None = None):
+    def __init__(self, fields: dict[str, str], extra: dict[str, Any] | None = None):
         import posixpath
 
         path = fields.get("path")  # ./x and x are one path
@@ -81,7 +88,7 @@ class LocalRecord(SourceRecord):
         moved = os.path.relpath(os.path.normpath(os.path.join(old, path)), new).replace(os.sep, "/")
         return LocalRecord({**self.fields, "path": moved}, self.extra)
 
-    def read(self, reader, task) -> tuple[str, str]:
+    def read(self, reader: LockedReader, task: LockedTask) -> tuple[str, str]:
         return reader.read_local(task.name, self.get("path"))
 
 
@@ -93,7 +100,7 @@ class GitRecord(SourceRecord):
     kind = "git"
     FIELDS = ("url", "ref", "commit", "subpath", "path")
 
-    def read(self, reader, task) -> tuple[str, str]:
+    def read(self, reader: LockedReader, task: LockedTask) -> tuple[str, str]:
         return reader.read_git(self, f"{task.name}@{task.version}")
 
 
@@ -103,14 +110,14 @@ class RegistryRecord(SourceRecord):
     kind = "registry"
     FIELDS = ("url", "file", "sha256")
 
-    def read(self, reader, task) -> tuple[str, str]:
+    def read(self, reader: LockedReader, task: LockedTask) -> tuple[str, str]:
         return reader.read_registry(self)
 
 
 _KINDS = {record.kind: record for record in (LocalRecord, GitRecord, RegistryRecord)}
 
 
-def source_record(mapping, field: str, path: str | None = None) -> SourceRecord:
+def source_record(mapping: object, field: str, path: str | None = None) -> SourceRecord:
     """The record of a lock's ``source`` mapping (an unknown ``type`` gives a record that
     refuses to read, naming it).
 

@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 
 from ..errors import LockgateError
-from .definition import GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, is_group, load_definition
+from .definition import GROUP_SUFFIX, TASK_SUFFIX, TaskDefinition, load_definition
 from .source_record import LocalRecord, SourceRecord
+from .task_schema import Kind
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 LOCAL = "local"
 
@@ -72,7 +77,7 @@ class LocalSource(TaskSource):
             self._index = {}
             for path in sorted(_task_files(self.folder)):
                 task = load_definition(path)
-                if task is None or (self.groups_only and not is_group(task.name)):
+                if task is None or (self.groups_only and task.name.kind is not Kind.GROUP):
                     continue
                 versions = self._index.setdefault(task.name, {})
                 if task.version in versions:
@@ -101,7 +106,7 @@ def relative_path(path: str, folder: str) -> str:
     return os.path.relpath(os.path.abspath(path), os.path.abspath(folder)).replace(os.sep, "/")
 
 
-def _task_files(folder: str):
+def _task_files(folder: str) -> Iterator[str]:
     """Every ``*.task.yaml`` and ``*.taskgroup.yaml`` under ``folder``; a file or folder that is a symlink leading out of
     ``folder`` is refused (a source cannot pull in files from elsewhere)."""
     inside = os.path.join(os.path.realpath(folder), "")

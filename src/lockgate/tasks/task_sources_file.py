@@ -27,6 +27,10 @@ from ..errors import LockgateError
 from ..shapes import plain_text
 from .sources import LocalSource, TaskSource
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 PROJECT_FILE = os.path.join(".claude", "task-sources.yaml")
 USER_FILE = os.path.join("~", ".claude", "task-sources.yaml")
 _COMMON = ("type", "name", "priority", "enabled")
@@ -40,7 +44,7 @@ def task_sources_files(project: str) -> list[str]:
     return [path for path in candidates if os.path.isfile(path)]
 
 
-def read_task_sources(path: str, project: str, modes: dict, warnings: list[str]) -> list[TaskSource]:
+def read_task_sources(path: str, project: str, modes: dict[str, Any], warnings: list[str]) -> list[TaskSource]:
     """The enabled sources of one ``task-sources.yaml``.
 
     Args:
@@ -53,7 +57,7 @@ def read_task_sources(path: str, project: str, modes: dict, warnings: list[str])
         LockgateError: not that shape, naming the file and the field.
     """
     from .._io import read_text
-    from .definition import load_yaml
+    from .._yaml import load_yaml
 
     document = load_yaml(read_text(path), path)
     entries = document.get("sources") if isinstance(document, dict) else None
@@ -67,7 +71,7 @@ def read_task_sources(path: str, project: str, modes: dict, warnings: list[str])
     return sources
 
 
-def _source(entry: object, field: str, path: str, project: str, modes: dict, warnings: list[str]) -> TaskSource | None:
+def _source(entry: object, field: str, path: str, project: str, modes: dict[str, Any], warnings: list[str]) -> TaskSource | None:
     if not isinstance(entry, dict):
         raise LockgateError(f"{field}: must be a mapping with type, name and priority", path)
     kind = entry.get("type")
@@ -94,7 +98,7 @@ def _source(entry: object, field: str, path: str, project: str, modes: dict, war
     return _git(entry, field, path, priority, modes)
 
 
-def _git(entry: dict, field: str, path: str, priority: int, modes: dict) -> TaskSource:
+def _git(entry: dict[str, Any], field: str, path: str, priority: int, modes: dict[str, Any]) -> TaskSource:
     from .git_source import GitSource
 
     url = plain_text(entry.get("url"), f"{path}: {field}.url", None)

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from ..errors import LockgateError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from yaml import Node
+
 USES = "uses"
 IMPORT = "import"
 USES_WORKFLOW = "uses_workflow"
@@ -48,7 +52,7 @@ def read_workflow_references(path: str) -> list[WorkflowReference]:
             and line named).
     """
     from .._io import read_text
-    from .definition import load_yaml
+    from .._yaml import load_yaml
 
     root = load_yaml(read_text(path), path, nodes=True)
     found: list[WorkflowReference] = []
@@ -64,7 +68,7 @@ def read_workflow_references(path: str) -> list[WorkflowReference]:
     return sorted(found, key=lambda reference: reference.line)
 
 
-def _tasks(node, path: str, found: list[WorkflowReference]) -> None:
+def _tasks(node: Node, path: str, found: list[WorkflowReference]) -> None:
     """The references of a ``tasks`` mapping and, recursively, of its subtasks."""
     import yaml
 
@@ -83,7 +87,7 @@ def _tasks(node, path: str, found: list[WorkflowReference]) -> None:
                     _tasks(entry, path, found)
 
 
-def _mapping(node, path: str) -> dict:
+def _mapping(node: Node, path: str) -> dict[str, Node]:
     """A mapping node's entries, keyed by their text (later keys win, as in YAML's loaders)."""
     import yaml
 
@@ -92,7 +96,7 @@ def _mapping(node, path: str) -> dict:
     return {str(key.value): value for key, value in node.value if isinstance(key, yaml.ScalarNode)}
 
 
-def _text(node, path: str, field: str) -> str:
+def _text(node: Node, path: str, field: str) -> str:
     import yaml
 
     if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
