@@ -3,13 +3,13 @@ dependencies recorded, or both refuse — on random task graphs (hypothesis)."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from resolvelib import BaseReporter
 from taskmaker import write_task
 
 from lockgate.errors import LockgateError
-from lockgate.tasks.resolve import parse_root, resolve
+from lockgate.tasks.resolve import RESOLVER_LIMIT, parse_root, resolve
 from lockgate.tasks.sources import LocalSource
 
 NAMES = [f"t{n}" for n in range(6)]
@@ -27,6 +27,8 @@ def outcome(function):
     try:
         resolved = function()
     except LockgateError as error:
+        if RESOLVER_LIMIT in str(error):
+            return ("refused", "resolvelib's limit")
         return ("refused", "cycle" if "cycle" in str(error) else "conflict")
     return {name: (r.candidate.version, r.constraints, r.dependencies) for name, r in resolved.items()}
 
@@ -49,6 +51,7 @@ def test_first_fit_equals_resolvelib(tmp_path_factory, shape, root, preferred_ve
 
     fast = outcome(lambda: resolve(roots, sources(), preferred))
     searched = outcome(lambda: resolve(roots, sources(), preferred, reporter=BaseReporter()))
+    assume(searched != ("refused", "resolvelib's limit"))  # a graph resolvelib cannot walk: one line, exit 2 (test below)
     assert fast == searched
 
 
@@ -65,3 +68,17 @@ def test_relocking_an_unchanged_lock_resolves_nothing_and_a_changed_file_resolve
     assert not api.lock_tasks(config(), ["app@^1"]).changed and not resolved  # the verify shortcut
     lib.write_text(lib.read_text().replace("lib task", "lib, edited"))
     assert api.lock_tasks(config(), ["app@^1"]).changed and resolved
+
+
+def test_a_graph_resolvelib_cannot_walk_is_one_line_not_a_traceback(tmp_path):
+    """resolvelib recursed forever on this graph of optional back edges (found by the test above)."""
+    shape = [({"1.1.0", "2.0.0", "1.0.0"}, [("*", True), ("*", True), (">=1.1, <3", True)]), ({"1.0.0"}, [("=1.0.0", True), (">=1.1, <3", True)]),
+             ({"1.0.0"}, []), ({"1.1.0", "2.0.0", "1.0.0"}, [("*", False)]), ({"1.1.0", "1.0.0"}, [("~1.1", False), (">=1.1, <3", True)]),
+             ({"1.1.0", "2.0.0", "1.0.0"}, [("~1.1", True), ("^1", False)])]  # fmt: skip
+    for index, (versions, deps) in enumerate(shape):
+        for version in sorted(versions):
+            targets = [(NAMES[(index + 1 + k) % len(NAMES)] if k < 2 else NAMES[0], constraint, optional)
+                       for k, (constraint, optional) in enumerate(deps)]  # fmt: skip
+            write_task(tmp_path, NAMES[index], version, [t for t in targets if t[0] != NAMES[index]])
+    searched = outcome(lambda: resolve([parse_root("t0@>=1.1, <3")], [LocalSource(str(tmp_path))], {"t1": "2.0.0"}, reporter=BaseReporter()))
+    assert searched in (("refused", "resolvelib's limit"), outcome(lambda: resolve([parse_root("t0@>=1.1, <3")], [LocalSource(str(tmp_path))], {"t1": "2.0.0"})))

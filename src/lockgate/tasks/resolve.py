@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     Information = RequirementInformation["TaskRequirement", "Candidate"]
 
 ROOT = "(root)"
+#: How a search resolvelib cannot make is refused (the message starts with it).
+RESOLVER_LIMIT = "resolvelib cannot search this task graph"
 _MAX_ROUNDS = 100_000  # resolvelib pins about one task a round; this bounds only pathological backtracking
 
 
@@ -132,6 +134,9 @@ def resolve(roots: list[TaskRequirement], sources: Sequence[TaskSource], preferr
         raise LockgateError(_conflict_message(error.causes, provider)) from None
     except ResolutionTooDeep:
         raise LockgateError("task resolution gave up after too many rounds; narrow the constraints") from None
+    except RecursionError:  # resolvelib's backtracking walks parents without a visited set: a cycle loops it
+        raise LockgateError(f"{RESOLVER_LIMIT}: its optional dependencies form a cycle it walks forever; "
+                            "pin the tasks in the cycle (NAME@=VERSION) or make the back edge required") from None
     _refuse_cycles(result.mapping, result.graph)
     return _resolved(result, provider)
 
