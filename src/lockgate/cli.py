@@ -418,6 +418,11 @@ def _configure_cluster(parser: argparse.ArgumentParser) -> None:
     sub.set_defaults(handler=_run_cluster)
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 task``, ``2 tasks``."""
+    return f"{number} {noun}{'s' if number != 1 else ''}"
+
+
 def _run_cluster(args: argparse.Namespace) -> int:
     from .gate.mpiexec import mpiexec_command, run_mpiexec
     from .gate.run import command_without_verification
@@ -529,15 +534,14 @@ def _tasks_lock(config, args: argparse.Namespace) -> int:
 
         reporter = StepReporter(sys.stderr)
     roots, names = args.roots, []
-    if getattr(args, "workflow", None):
-        roots = roots + [root for root in workflow_roots(args.workflow) if root not in roots]
+    added = workflow_roots(args.workflow) if getattr(args, "workflow", None) else []
     if args.tasks_command == "update":
         roots, names = [r for r in args.roots if "@" in r], [n for n in args.roots if "@" not in n]
     outcome = lock_tasks(config, roots, frozen=getattr(args, "frozen", False), update=args.tasks_command == "update", reporter=reporter,
-                             names=names, policy=getattr(args, "policy", None))  # fmt: skip
+                             names=names, policy=getattr(args, "policy", None), added_roots=added)  # fmt: skip
     verb = "wrote" if outcome.changed else "unchanged:"
     groups = sum(1 for task in outcome.lock.tasks.values() if task.name.kind is Kind.GROUP)
-    counted = f"{len(outcome.lock.tasks) - groups} tasks" + (f", {groups} task group{'s' if groups > 1 else ''}" if groups else "")
+    counted = _count(len(outcome.lock.tasks) - groups, "task") + (f", {_count(groups, 'task group')}" if groups else "")
     if outcome.adopted:
         roots = ", ".join(outcome.lock.roots)
         print(f"lockgate tasks {args.tasks_command}: adopted {outcome.adopted}'s lock: versions and sources kept, "
@@ -578,7 +582,7 @@ def _tasks_fetch(config, args: argparse.Namespace) -> int:
     from .tasks.fetch import fetch_locked_tasks
 
     written = fetch_locked_tasks(config, args.dest, offline=args.offline, frozen=args.frozen)
-    print(f"lockgate tasks fetch: {len(written)} tasks, checksums verified, in {args.dest}")
+    print(f"lockgate tasks fetch: {_count(len(written), 'task')}, checksums verified, in {args.dest}")
     return EXIT_PASSED
 
 
@@ -610,7 +614,7 @@ def _tasks_check(config, args: argparse.Namespace) -> int:
     checked, problems = check_workflows(config, args.workflows)
     for problem in problems:
         print(problem)
-    verdict = f"{len(problems)} of {checked} references unsatisfied" if problems else f"{checked} references, all satisfied"
+    verdict = f"{len(problems)} of {_count(checked, 'reference')} unsatisfied" if problems else f"{_count(checked, 'reference')}, all satisfied"
     print(f"lockgate tasks check: {verdict} by {config.lockfile}")
     return EXIT_FAILED if problems else EXIT_PASSED
 

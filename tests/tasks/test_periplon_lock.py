@@ -147,3 +147,24 @@ def test_tasks_check_with_periplons_lock_says_to_adopt_it(periplon_project):
     assert checked.returncode == 1 and "checksums written by periplon@0.1.0 cannot be re-derived" in checked.stdout, checked.stdout
     assert lockgate("tasks", "lock", cwd=periplon_project).returncode == 0
     assert lockgate("tasks", "check", str(workflow), cwd=periplon_project).returncode == 0
+
+
+def test_the_corpus_files_as_they_are_adopt_without_reaching_a_repository_no_task_needs(tmp_path, corpus, monkeypatch):
+    """The corpus task file needs no auth-helper (the doc lock says it does): adopting drops it,
+    and nothing reaches for its git repository, which here cannot be reached at all."""
+    nowhere = tmp_path / "no-such-repository"
+    for name, value in {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{nowhere.as_uri()}/.insteadOf", "GIT_CONFIG_VALUE_0": "https://github.com/"}.items():
+        monkeypatch.setenv(name, value)
+    project = tmp_path / "project"
+    (project / ".claude" / "tasks").mkdir(parents=True)
+    shutil.copy(corpus / "periplon" / "doc-example.tasks.lock.yaml", project / ".claude" / "tasks.lock.yaml")
+    shutil.copy(corpus / "periplon" / "google-drive-upload.task.yaml", project / ".claude" / "tasks")
+    offline = lockgate("-v", "tasks", "verify", "--offline", cwd=project)
+    assert offline.returncode == 1 and "clone" not in offline.stderr  # --offline: the cache only
+    assert "https://github.com/org/tasks.git is not in the cache and --offline forbids fetching it" in offline.stdout
+    online = lockgate("tasks", "verify", cwd=project)
+    assert online.returncode == 1 and "git clone failed (exit 128); fatal:" in online.stdout  # git's own reason
+    adopted = lockgate("-v", "tasks", "lock", cwd=project)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert "clone" not in adopted.stderr and "removing auth-helper 2.1.0" in adopted.stdout
+    assert lockgate("tasks", "verify", cwd=project).returncode == 0

@@ -39,7 +39,7 @@ def test_the_corpus_workflow_locks_and_checks_with_periplon_files(corpus, tmp_pa
     lock = yaml.safe_load((tmp_path / "tasks.lock.yaml").read_text())
     assert lock["roots"] == ["example-file-processor@1.0.0"] and list(lock["tasks"]) == ["example-file-processor"]
     checked = lockgate("tasks", "check", "--source", "tasks", str(workflow), cwd=tmp_path)
-    assert checked.returncode == 0 and "1 references, all satisfied" in checked.stdout, checked.stdout + checked.stderr
+    assert checked.returncode == 0 and "1 reference, all satisfied" in checked.stdout, checked.stdout + checked.stderr
 
 
 def test_references_are_found_through_subtasks_and_unsatisfied_ones_named_by_line(tmp_path):
@@ -72,3 +72,16 @@ def test_a_malformed_workflow_is_one_line_with_file_and_line(tmp_path):
     workflow.write_text("tasks:\n  a:\n    uses: \"Bad@1\"\n")
     malformed = lockgate("tasks", "lock", "--source", "tasks", "--workflow", str(workflow), cwd=tmp_path)
     assert malformed.returncode == 2 and f"{workflow}:3: task reference 'Bad@1'" in malformed.stderr
+
+
+def test_a_workflow_adds_its_references_to_the_roots_already_locked(corpus, tmp_path):
+    (tmp_path / "tasks").mkdir()
+    shutil.copy(corpus / "periplon" / "example-file-processor.task.yaml", tmp_path / "tasks")
+    shutil.copy(corpus / "periplon" / "google-drive-upload.task.yaml", tmp_path / "tasks")
+    assert lockgate("tasks", "lock", "--source", "tasks", "google-drive-upload@^1.2", cwd=tmp_path).returncode == 0
+    workflow = corpus / "periplon" / "predefined-tasks-demo.workflow.yaml"
+    added = lockgate("tasks", "lock", "--source", "tasks", "--workflow", str(workflow), cwd=tmp_path)
+    assert added.returncode == 0 and "removing" not in added.stdout, added.stdout + added.stderr
+    lock = yaml.safe_load((tmp_path / "tasks.lock.yaml").read_text())
+    assert lock["roots"] == ["google-drive-upload@^1.2", "example-file-processor@1.0.0"]
+    assert sorted(lock["tasks"]) == ["example-file-processor", "google-drive-upload"]

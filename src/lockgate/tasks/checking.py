@@ -34,7 +34,7 @@ def verify_tasks(config: TasksConfig) -> Report:
     locked = read_existing(config)
     config = with_locked_sources(config, locked)
     lock_dir = lock_folder(config)
-    findings, current = checksum_findings(locked, lock_dir, config.sources)
+    findings, current = checksum_findings(locked, lock_dir, config.sources, offline=bool(config.modes["offline"]))
     if locked.by_periplon:
         findings[PERIPLON] = Finding(CHECKSUM_FAILED, PERIPLON, locked.generated_by, None, periplon_notice(locked), fails=True)
     try:
@@ -62,7 +62,7 @@ def tasks_status(config: TasksConfig) -> list[str]:
         return [f"no lock at {config.lockfile}"]
     locked = read_task_lock(config.lockfile)
     config = with_locked_sources(config, locked)
-    changed, current = checksum_findings(locked, lock_folder(config), config.sources)
+    changed, current = checksum_findings(locked, lock_folder(config), config.sources, offline=bool(config.modes["offline"]))
     try:
         fresh = locked if not changed and still_resolves(locked, current, config) else fresh_lock(config, locked)
     except LockgateError as error:  # a new conflict, an unsatisfiable root: stale, and why

@@ -200,7 +200,7 @@ def _git_source(entry: dict[str, Any], field: str, priority: int, modes: dict[st
 
 
 def _registry_source(entry: dict[str, Any], field: str, priority: int, offline: bool) -> TaskSource:
-    from .registry_source import DEFAULT_TIMEOUT, RegistrySource
+    from .registry_source import DEFAULT_TIMEOUT, MAX_FILE_BYTES, MAX_INDEX_BYTES, RegistrySource
 
     if "url" not in entry:
         raise LockgateError(f"{field}.url: a registry source needs the registry's base URL")
@@ -219,6 +219,7 @@ def _registry_source(entry: dict[str, Any], field: str, priority: int, offline: 
         if value is not None:
             limits[key] = value
     try:
-        return RegistrySource(entry["url"], priority, token_env=token_env, timeout=float(timeout), offline=offline, **limits)
+        return RegistrySource(entry["url"], priority, token_env=token_env, timeout=float(timeout), offline=offline,
+                              max_index_bytes=limits.get("max_index_bytes", MAX_INDEX_BYTES), max_file_bytes=limits.get("max_file_bytes", MAX_FILE_BYTES))
     except LockgateError as error:
         raise LockgateError(f"{field}: {error}") from None

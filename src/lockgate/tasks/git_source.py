@@ -50,6 +50,8 @@ class GitSource(TaskSource):
         fetch: fetch the mirror before use (``tasks update``).
         offline: never contact the remote; only the cache.
         timeout: seconds each git command may take (None: :data:`GIT_TIMEOUT`).
+        only: the task names it answers for (a repository only a lock names: the tasks locked
+            from it), None for every name; any other name is not looked up here.
 
     Raises:
         LockgateError: an unsafe URL, ref or subpath (before any git command runs).
@@ -59,8 +61,9 @@ class GitSource(TaskSource):
 
     def __init__(self, url: str, ref: str | None = None, subpath: str = "", priority: int = 0, *,
                  commit: str | None = None, frozen: bool = False, fetch: bool = False, offline: bool = False,
-                 timeout: float | None = None):  # fmt: skip
+                 timeout: float | None = None, only: frozenset[str] | None = None):  # fmt: skip
         self.url = check_url(url)
+        self.only = only
         self.ref = check_ref(ref) if ref else None
         self.subpath = check_subpath(subpath or "")
         self.priority = priority
@@ -77,7 +80,7 @@ class GitSource(TaskSource):
         """The same source reading ``commit`` (a lock's pin) instead of ``ref``'s tip: a new
         source, nothing read yet."""
         return GitSource(self.url, self.ref, self.subpath, self.priority, commit=commit, frozen=self.frozen, fetch=self.fetch,
-                         offline=self.offline, timeout=self.timeout)  # fmt: skip
+                         offline=self.offline, timeout=self.timeout, only=self.only)  # fmt: skip
 
     def _git(self, arguments: list[str], repository: str | None, *, check: bool = True) -> CompletedProcess[str]:
         return run_git(arguments, repository, check=check, timeout=self.timeout)
@@ -155,6 +158,8 @@ class GitSource(TaskSource):
         return sorted(found)
 
     def versions(self, name: str) -> list[str]:
+        if self.only is not None and name not in self.only:
+            return []
         return list(self.index().get(name, {}))
 
     def definition(self, name: str, version: str) -> TaskDefinition:

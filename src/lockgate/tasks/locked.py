@@ -56,19 +56,23 @@ def _unnamed_sources(config: TasksConfig, locked: TaskLock) -> list[TaskSource]:
     known: set[object] = {(comparable(s.url), s.ref or "HEAD", s.subpath) for s in config.sources if isinstance(s, GitSource)}
     known |= {comparable(s.base) for s in config.sources if isinstance(s, RegistrySource)}
     priority = min((source.priority for source in config.sources), default=0) - 1
-    added: list[TaskSource] = []
-    for task in locked.tasks.values():
+    git: dict[tuple[str, str, str], set[str]] = {}
+    registries: dict[str, set[str]] = {}
+    for name, task in locked.tasks.items():
         entry = task.source
         if isinstance(entry, GitRecord):
-            key = (comparable(entry.get("url")), entry.get("ref") or "HEAD", entry.get("subpath"))
-            if key not in known:
-                known.add(key)
-                added.append(GitSource(entry.get("url"), None if key[1] == "HEAD" else key[1], key[2], priority, **config.modes))
+            key = (entry.get("url"), entry.get("ref") or "HEAD", entry.get("subpath"))
+            if (comparable(key[0]), key[1], key[2]) not in known:
+                git.setdefault(key, set()).add(name)
         elif isinstance(entry, RegistryRecord):
             base = entry.get("url").rstrip("/") + "/"
             if comparable(base) not in known:
-                known.add(comparable(base))
-                added.append(RegistrySource(base, priority, offline=config.modes["offline"]))
+                registries.setdefault(base, set()).add(name)
+    # A source only the lock names answers for the tasks locked from it: a task that no
+    # resolution needs any more never makes lockgate reach its repository.
+    added: list[TaskSource] = [GitSource(url, None if ref == "HEAD" else ref, subpath, priority, only=frozenset(names), **config.modes)
+                               for (url, ref, subpath), names in git.items()]  # fmt: skip
+    added += [RegistrySource(base, priority, offline=config.modes["offline"], only=frozenset(names)) for base, names in registries.items()]
     return added
 
 
@@ -109,9 +113,11 @@ def roots_changed(config: TasksConfig, locked: TaskLock) -> bool:
     return bool(config.roots) and sorted(config.roots) != sorted(locked.roots)
 
 
-def checksum_findings(locked: TaskLock, lock_dir: str, sources: Sequence[TaskSource] = ()) -> tuple[dict[str, Finding], dict[str, TaskDefinition]]:
+def checksum_findings(locked: TaskLock, lock_dir: str, sources: Sequence[TaskSource] = (), *,
+                      offline: bool = False) -> tuple[dict[str, Finding], dict[str, TaskDefinition]]:  # fmt: skip
     """Each locked task's file as its source holds it now (a local file, the locked git
-    commit, the registry file with the locked sha256).
+    commit, the registry file with the locked sha256); ``offline``: git and registry files
+    only from the cache.
 
     Returns:
         ``(findings, current)``: name -> :class:`Finding` for each task whose file is gone,
@@ -120,7 +126,7 @@ def checksum_findings(locked: TaskLock, lock_dir: str, sources: Sequence[TaskSou
     from .definition import parse_locked
     from .fetch import LockedReader
 
-    reader = LockedReader(lock_dir, sources=sources)
+    reader = LockedReader(lock_dir, offline=offline, sources=sources)
     findings: dict[str, Finding] = {}
     current: dict[str, TaskDefinition] = {}
     for name, task in locked.tasks.items():
@@ -153,7 +159,9 @@ def _gone(name: str, task: LockedTask, error: LockgateError, sources: Sequence[T
     if others and task.version not in available:
         message = f"{name}@{task.version} is gone from its source, which now has {', '.join(others)}; run lockgate tasks lock"
         return Finding(VERSION_MISMATCH, name, task.version, others[0], message, fails=True)
-    return Finding(CHECKSUM_FAILED, name, task.checksum, None, str(error), fails=True)
+    lines = error.detail.strip().splitlines() if error.detail else []
+    why = [line for line in lines if line.startswith("fatal:")][:1] or lines[-1:]  # git's own reason
+    return Finding(CHECKSUM_FAILED, name, task.checksum, None, "; ".join([str(error), *why]), fails=True)
 
 
 def still_resolves(locked: TaskLock, current: dict[str, TaskDefinition], config: TasksConfig) -> bool:

@@ -47,7 +47,7 @@ class LockOutcome:
 
 def lock_tasks(config: TasksConfig, roots: Sequence[str] | None = None, *, frozen: bool = False, update: bool = False,
                reporter: BaseReporter[TaskRequirement, Candidate, str] | None = None, names: Iterable[str] = (),
-               policy: str | None = None) -> LockOutcome:  # fmt: skip
+               policy: str | None = None, added_roots: Sequence[str] = ()) -> LockOutcome:  # fmt: skip
     """Resolve the roots and write the lock, under a file lock that makes writers wait
     (:func:`~lockgate.tasks.lockfile.lock_file_guard`, in the cache folder; none with ``frozen``).
 
@@ -65,6 +65,7 @@ def lock_tasks(config: TasksConfig, roots: Sequence[str] | None = None, *, froze
         policy: with ``update``, ``patch`` or ``minor``: a moving task stays within its locked
             ``major.minor`` or ``major`` (periplon's VersionUpdatePolicy); ``major`` or None:
             whatever the constraints allow.
+        added_roots: roots added to those (``tasks lock --workflow``: a workflow's references).
 
     Returns:
         A :class:`LockOutcome`. With nothing changed the file is rewritten byte for byte
@@ -82,6 +83,7 @@ def lock_tasks(config: TasksConfig, roots: Sequence[str] | None = None, *, froze
         previous = read_task_lock(config.lockfile) if os.path.exists(config.lockfile) else None
         implied = [f"{name}@^{previous.tasks[name].version}" for name in implied_roots(previous)] if previous else []
         roots = list(roots or config.roots or (previous and previous.roots) or implied)
+        roots += [root for root in added_roots if root not in roots]
         if not roots:
             raise LockgateError("no tasks to lock: name them (lockgate tasks lock app@^1.0) or set tasks.roots in lockgate.toml")
         requirements = [parse_root(root) for root in roots]
@@ -124,7 +126,7 @@ def _unchanged(config: TasksConfig, previous: TaskLock, roots: list[str]) -> boo
 
     if roots != previous.roots or previous.version != FORMAT_VERSION or not all(isinstance(s, LocalSource) for s in config.sources):
         return False
-    findings, current = checksum_findings(previous, lock_folder(config), config.sources)
+    findings, current = checksum_findings(previous, lock_folder(config), config.sources, offline=bool(config.modes["offline"]))
     if findings:
         return False
     return still_resolves(previous, current, config)

@@ -57,6 +57,7 @@ class RegistrySource(TaskSource):
         timeout: seconds a whole response may take (a deadline, not a per-read wait).
         offline: use the cached index and files only.
         max_index_bytes, max_file_bytes: the largest index.json and task file accepted.
+        only: the task names it answers for (a registry only a lock names), None for all.
 
     Raises:
         LockgateError: not an http(s) or file URL, or a token variable outside ``LOCKGATE_*``.
@@ -65,7 +66,7 @@ class RegistrySource(TaskSource):
     kind = REGISTRY
 
     def __init__(self, url: str, priority: int = 0, *, token_env: str | None = None, timeout: float = DEFAULT_TIMEOUT, offline: bool = False,
-                 max_index_bytes: int = MAX_INDEX_BYTES, max_file_bytes: int = MAX_FILE_BYTES):  # fmt: skip
+                 max_index_bytes: int = MAX_INDEX_BYTES, max_file_bytes: int = MAX_FILE_BYTES, only: frozenset[str] | None = None):  # fmt: skip
         from ..shapes import plain_text
         from ..urls import without_credentials
 
@@ -82,6 +83,7 @@ class RegistrySource(TaskSource):
         self.token_env = token_env
         self.timeout = timeout
         self.offline = offline
+        self.only = only  # as GitSource's: a registry only a lock names answers for its locked tasks
         self._index: dict[str, Any] | None = None
         self._definitions: dict[str, TaskDefinition] = {}
 
@@ -110,6 +112,8 @@ class RegistrySource(TaskSource):
         return self._index
 
     def versions(self, name: str) -> list[str]:
+        if self.only is not None and name not in self.only:
+            return []
         return list(self.index().get(name, {}))
 
     def definition(self, name: str, version: str) -> TaskDefinition:
