@@ -2,8 +2,8 @@
 on the locks users have: universal locks with markers, as ``lockgate generate`` writes them.
 
 Inputs (built once under benchmarks/.work/, from PyPI the first time; uv's cache serves later):
-- lockgate's own lock (requirements-dev.txt: ~33 pins, 3 marker lines) against a venv synced
-  from it;
+- lockgate's own lock (requirements-dev.txt: a universal lock with marker lines) against a venv
+  synced from it;
 - a universal requirements.txt of 228 real distributions (``uv pip compile --universal``, what
   ``lockgate generate`` writes), its venv, and the same pins as pylock.toml and as a uv.lock of
   a virtual project;
@@ -60,7 +60,7 @@ def build(uv: str) -> dict[str, Path]:
              "project": WORK / "uv_project", "plain": WORK / "plain.txt", "own": WORK / "own-venv"}  # fmt: skip
     if not (paths["own"] / "pyvenv.cfg").exists():  # exactly lockgate's own lock (.venv adds lockgate, editable)
         run([uv, "venv", "-q", "--python", sys.executable, str(paths["own"])])
-        run([uv, "pip", "sync", "-q", "--python", str(paths["own"]), str(ROOT / "requirements-dev.txt")])
+    run([uv, "pip", "sync", "-q", "--python", str(paths["own"]), str(ROOT / "requirements-dev.txt")])  # the lock as it is now
     python = str(paths["venv"] / "bin" / "python")
     if not paths["universal"].exists():
         (WORK / "requirements.in").write_text("\n".join(ROOTS) + "\n")
@@ -134,7 +134,7 @@ def main() -> None:
     sync_check = [uv, "pip", "sync", "--check", "--offline", "--python"]
     # name: (lockgate command, env, uv command, uv env)
     cases = {
-        "own lock (33 pins)": ([*lockgate(), "verify", "-l", str(ROOT / "requirements-dev.txt"), "--python", own], env,
+        "own lock": ([*lockgate(), "verify", "-l", str(ROOT / "requirements-dev.txt"), "--python", own], env,
                                [*sync_check, own, str(ROOT / "requirements-dev.txt")], env),
         "universal requirements.txt": ([*lockgate(), "verify", "-l", str(paths["universal"]), "--python", big], env,
                                        [*sync_check, big, str(paths["universal"])], env),
@@ -148,7 +148,7 @@ def main() -> None:
     extra = {
         "universal requirements.txt, cold": (cases["universal requirements.txt"][0], Cold(env)),
         "universal requirements.txt, no cache": (cases["universal requirements.txt"][0], no_cache),
-        "own lock (33 pins), cold": (cases["own lock (33 pins)"][0], Cold(env)),
+        "own lock, cold": (cases["own lock"][0], Cold(env)),
     }
     for ours, our_env, theirs, their_env in cases.values():  # warm-up: bytecode written, caches filled
         timed(ours, our_env)
@@ -166,7 +166,7 @@ def main() -> None:
     shutil.rmtree(cold_root, ignore_errors=True)
     median = {name: statistics.median(values) * 1000 for name, values in times.items()}
     plain = median["marker-free requirements.txt"]
-    goals = {"universal requirements.txt": 1.0, "own lock (33 pins)": 1.0, "pylock.toml": 1.0, "uv.lock": 1.2}
+    goals = {"universal requirements.txt": 1.0, "own lock": 1.0, "pylock.toml": 1.0, "uv.lock": 1.2}
     version = subprocess.run([uv, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"{version}; {args.runs} interleaved runs; medians of whole processes, ratio = median of paired ratios")
     for name in cases:
