@@ -1,10 +1,15 @@
-"""Locating the uv binary: the one from the ``uv`` wheel lockgate depends on."""
+"""Locating the uv binary (the one from the ``uv`` wheel lockgate depends on) and the
+configuration files it reads."""
 
 from __future__ import annotations
 
 import os
 
 from .errors import LockgateError
+
+TYPE_CHECKING = False  # not typing's: importing typing costs verify's start-up
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def find_uv() -> str:
@@ -50,3 +55,58 @@ def _wheel_version(site_dir: str) -> str | None:
         return None
     versions = [name[len("uv-") : -len(".dist-info")] for name in names if name.startswith("uv-") and name.endswith(".dist-info")]
     return versions[0] if len(versions) == 1 else None
+
+
+def uv_config_files(folder: str, pyproject: str, environ: Mapping[str, str]) -> list[tuple[str, str, str | None]]:
+    """The configuration files uv reads for a project in ``folder`` (uv's "Configuration files"
+    documentation): ``UV_CONFIG_FILE`` alone when set, none under ``UV_NO_CONFIG``, else the
+    nearest ``uv.toml`` or ``pyproject.toml`` with ``[tool.uv]`` from ``folder`` up (not
+    ``pyproject``, the project's own), the user's and the system's ``uv/uv.toml``.
+
+    Returns:
+        ``(label, path, table)`` each: the label as a message names it (a path relative to
+        ``folder``, ``user uv.toml``, ``system uv.toml``), ``table`` ``"tool.uv"`` for a
+        pyproject.toml, None for a uv.toml.
+
+    Raises:
+        LockgateError: a pyproject.toml on the way up is not valid TOML (naming it).
+    """
+    if environ.get("UV_NO_CONFIG"):
+        return []
+    if environ.get("UV_CONFIG_FILE"):
+        return [("UV_CONFIG_FILE", environ["UV_CONFIG_FILE"], None)]
+    found = []
+    project = _project_config(folder)
+    if project and project[0] != pyproject:
+        found.append((os.path.relpath(project[0], folder).replace(os.sep, "/"), *project))
+    home = environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    user = os.path.join(home, "uv", "uv.toml")
+    if os.path.isfile(user):
+        found.append(("user uv.toml", user, None))
+    dirs = [d for d in (environ.get("XDG_CONFIG_DIRS") or "").split(os.pathsep) if d] + ["/etc"]
+    system = next((os.path.join(d, "uv", "uv.toml") for d in dirs if os.path.isfile(os.path.join(d, "uv", "uv.toml"))), None)
+    if system:
+        found.append(("system uv.toml", system, None))
+    return found
+
+
+def _project_config(folder: str) -> tuple[str, str | None] | None:
+    """The nearest ``uv.toml``, or ``pyproject.toml`` with ``[tool.uv]``, from ``folder`` up."""
+    while True:
+        candidate = os.path.join(folder, "uv.toml")
+        if os.path.isfile(candidate):
+            return candidate, None
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate) and _has_tool_uv(candidate):
+            return candidate, "tool.uv"
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _has_tool_uv(path: str) -> bool:
+    from ._toml import load_toml
+
+    tool = load_toml(path).get("tool")
+    return isinstance(tool, dict) and "uv" in tool

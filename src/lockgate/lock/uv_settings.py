@@ -19,6 +19,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from .._uv import uv_config_files
+
 #: Top-level keys of ``uv.toml`` / ``[tool.uv]`` that change what a resolution returns; the
 #: ``pip`` table (settings of the ``uv pip`` commands) counts whole.
 RESOLUTION_KEYS = frozenset({
@@ -67,7 +69,7 @@ def resolution_settings(pyproject: str, environ: Mapping[str, str] | None = None
     variables = {name: _redact(environ[name]) for name in names if environ.get(name)}
     if variables:
         settings["environment"] = variables
-    for label, path, table in _config_files(folder, os.path.abspath(pyproject), environ):
+    for label, path, table in uv_config_files(folder, os.path.abspath(pyproject), environ):
         kept = _resolution_part(path, table)
         if kept:
             settings[label] = kept
@@ -82,50 +84,6 @@ def describe_change(recorded: dict[str, Any], current: dict[str, Any]) -> str:
         keys = sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
         changed.extend(f"{source} {key}" for key in keys)
     return ", ".join(changed)
-
-
-def _config_files(folder: str, pyproject: str, environ: Mapping[str, str]) -> list[tuple[str, str, str | None]]:
-    """``(label, path, table)`` of each file uv reads: ``table`` is ``"tool.uv"`` for a
-    pyproject.toml, None for a uv.toml."""
-    if environ.get("UV_NO_CONFIG"):
-        return []
-    if environ.get("UV_CONFIG_FILE"):
-        return [("UV_CONFIG_FILE", environ["UV_CONFIG_FILE"], None)]
-    found = []
-    project = _project_config(folder)
-    if project and project[0] != pyproject:
-        found.append((os.path.relpath(project[0], folder).replace(os.sep, "/"), *project))
-    home = environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    user = os.path.join(home, "uv", "uv.toml")
-    if os.path.isfile(user):
-        found.append(("user uv.toml", user, None))
-    dirs = [d for d in (environ.get("XDG_CONFIG_DIRS") or "").split(os.pathsep) if d] + ["/etc"]
-    system = next((os.path.join(d, "uv", "uv.toml") for d in dirs if os.path.isfile(os.path.join(d, "uv", "uv.toml"))), None)
-    if system:
-        found.append(("system uv.toml", system, None))
-    return found
-
-
-def _project_config(folder: str) -> tuple[str, str | None] | None:
-    """The nearest ``uv.toml``, or ``pyproject.toml`` with ``[tool.uv]``, from ``folder`` up."""
-    while True:
-        candidate = os.path.join(folder, "uv.toml")
-        if os.path.isfile(candidate):
-            return candidate, None
-        candidate = os.path.join(folder, "pyproject.toml")
-        if os.path.isfile(candidate) and _has_tool_uv(candidate):
-            return candidate, "tool.uv"
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
-
-
-def _has_tool_uv(path: str) -> bool:
-    from .._toml import load_toml
-
-    tool = load_toml(path).get("tool")
-    return isinstance(tool, dict) and "uv" in tool
 
 
 def _resolution_part(path: str, table: str | None) -> dict[str, Any]:

@@ -78,12 +78,10 @@ def _fresh_key(project: str, python: str) -> dict[str, object] | None:
     try:
         uv = find_uv()
         status = os.stat(uv)
+        configured = _uv_config_paths(project)
     except (LockgateError, OSError):
         return None
-    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    system = (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep) + ["/etc"]
-    files = [os.path.join(project, name) for name in ("uv.lock", "pyproject.toml", "uv.toml")]
-    files += [os.path.join(place, "uv", "uv.toml") for place in (home, *system)]
+    files = [os.path.join(project, "uv.lock"), os.path.join(project, "pyproject.toml"), *configured]
     digests = {}
     for path in files:
         try:
@@ -153,19 +151,27 @@ def _plain(project: str, document: dict[str, Any], pyproject: dict[str, Any]) ->
         return False
     if any(key in document for key in ("manifest", "options", "conflicts", "supported-markers", "required-markers")):
         return False
-    if any(name.startswith("UV_") and name not in _PLAIN_ENV for name in os.environ) or _uv_toml(project):
-        return False
+    from ...errors import LockgateError
     from .uv_lock import sources_immutable
+
+    if any(name.startswith("UV_") and name not in _PLAIN_ENV for name in os.environ):
+        return False
+    try:
+        if _uv_config_paths(project):
+            return False
+    except LockgateError:  # a pyproject.toml above that is not TOML: uv's to say
+        return False
 
     return sources_immutable(document)
 
 
-def _uv_toml(project: str) -> bool:
-    """Does a uv.toml (the project's, the user's, the system's) hold settings uv would apply?"""
-    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    system = (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep) + ["/etc"]
-    places = [project, os.path.join(home, "uv"), *(os.path.join(folder, "uv") for folder in system)]
-    return any(os.path.exists(os.path.join(place, "uv.toml")) for place in places)
+def _uv_config_paths(project: str) -> list[str]:
+    """The configuration files uv reads for the project besides its pyproject.toml
+    (:func:`lockgate._uv.uv_config_files`: a uv.toml, a workspace's pyproject above, the user's,
+    the system's, ``UV_CONFIG_FILE``)."""
+    from ..._uv import uv_config_files
+
+    return [path for _, path, _ in uv_config_files(project, os.path.join(project, "pyproject.toml"), os.environ)]
 
 
 def _differences(document: dict[str, Any], root: dict[str, Any], pyproject: dict[str, Any]) -> str | None:
