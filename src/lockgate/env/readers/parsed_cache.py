@@ -46,15 +46,15 @@ def cached_parse(path: str, inputs: list[str], selection: Selection, validate: b
 
 def _key(path: str, inputs: list[str], selection: Selection, validate: bool) -> dict[str, object] | None:
     from ...cache import digest
-    from .. import model
-    from . import pylock_toml, uv_lock
 
     digests = []
+    here = os.path.dirname(__file__)
+    readers = [os.path.join(here, "..", "model.py"), os.path.join(here, "pylock_toml.py"), os.path.join(here, "uv_lock.py")]
     try:
         for name in inputs:
             with open(name, "rb") as handle:
                 digests.append(digest(handle.read()))
-        stats = [os.stat(module.__file__ or "") for module in (model, pylock_toml, uv_lock)]
+        stats = [os.stat(reader) for reader in readers]  # by path: importing the other reader would cost its import
     except OSError:
         return None
     return {"path": path, "folder": os.path.dirname(os.path.abspath(path)), "inputs": digests, "selection": selection.uv_flags(),
