@@ -124,14 +124,20 @@ def test_outdated_says_a_task_is_gone(demo):
     assert result.stdout.splitlines()[2].split() == ["util", "1.0.0", "-", "-", "gone"]
 
 
-def test_update_and_lock_print_what_moved(tmp_path, tagged_repo):
-    work, bare = tagged_repo
+def locked_from_main(tmp_path, bare):
+    """A project whose lockgate.toml locks util@^1 from ``bare``'s main branch, locked."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "lockgate.toml").write_text(
         f'[tasks]\nroots = ["util@^1"]\n\n[[tasks.sources]]\ntype = "git"\nurl = "{bare}"\nref = "main"\nsubpath = "catalog"\n'
     )
     assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    return project
+
+
+def test_update_and_lock_print_what_moved(tmp_path, tagged_repo):
+    work, bare = tagged_repo
+    project = locked_from_main(tmp_path, bare)
     tag(work, "1.1.0")
     updated = lockgate("tasks", "update", cwd=project)
     assert updated.returncode == 0 and "  util 1.0.0 -> 1.1.0 (upgrade)\n" in updated.stdout, updated.stdout
@@ -150,12 +156,7 @@ def test_update_and_lock_print_what_moved(tmp_path, tagged_repo):
 
 def test_a_commit_force_pushed_away_is_named_so_by_verify(tmp_path, tagged_repo, monkeypatch):
     work, bare = tagged_repo
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "lockgate.toml").write_text(
-        f'[tasks]\nroots = ["util@^1"]\n\n[[tasks.sources]]\ntype = "git"\nurl = "{bare}"\nref = "main"\nsubpath = "catalog"\n'
-    )
-    assert lockgate("tasks", "lock", cwd=project).returncode == 0
+    project = locked_from_main(tmp_path, bare)
     git(work, "commit", "-q", "--amend", "-m", "rewritten")  # same tree, another commit
     git(work, "push", "-q", "--force", "origin", "main")
     git(work, "push", "-q", "origin", ":refs/tags/v1.0.0")
