@@ -83,8 +83,7 @@ class Verified:
         self.lock = lock
 
 
-def verify_environment(options: VerifyOptions, *, interpreter: Interpreter | None = None,
-                       progress: Callable[[int, int], object] | None = None) -> Verified:  # fmt: skip
+def verify_environment(options: VerifyOptions, *, progress: Callable[[int, int], object] | None = None) -> Verified:
     """Check the target interpreter's installed distributions against a lockfile. Read-only.
 
     Args:
@@ -93,8 +92,6 @@ def verify_environment(options: VerifyOptions, *, interpreter: Interpreter | Non
             its RECORD (:mod:`lockgate.env.integrity`), which adds the statuses ``modified``
             (fails) and ``unverifiable`` (no RECORD; fails with ``strict``) and an ``integrity``
             header.
-        interpreter: the target, already found (one probe per run); None finds it from
-            ``options.python``.
         progress: ``callable(bytes_done, bytes_total)`` told how hashing goes, or None.
 
     Returns:
@@ -106,7 +103,7 @@ def verify_environment(options: VerifyOptions, *, interpreter: Interpreter | Non
         NothingSelectedError: no entry of the lock applies to the target (exit code 1).
         LockgateError: the lockfile is missing or invalid, or the interpreter cannot be used.
     """
-    prepared = prepare_verify(options, interpreter=interpreter)
+    prepared = prepare_verify(options)
     files = None
     if prepared.integrity_scope is not None:
         from .integrity import check_integrity
@@ -173,7 +170,7 @@ class PreparedVerify:
                         from_base=[dist.name for dist in self.inventory.distributions.values() if dist.from_base])  # fmt: skip
 
 
-def prepare_verify(options: VerifyOptions, *, interpreter: Interpreter | None = None) -> PreparedVerify:
+def prepare_verify(options: VerifyOptions) -> PreparedVerify:
     """Read the lock and the target's inventory and compare them; the file check is left to the
     caller. Arguments as :func:`verify_environment`'s (less ``progress``).
 
@@ -182,13 +179,12 @@ def prepare_verify(options: VerifyOptions, *, interpreter: Interpreter | None = 
     """
     selection = options.selection
     path = options.lockfile or find_default_lockfile()
-    if interpreter is None:
-        python, selected_by = options.python, options.selected_by
-        if python is None and path != STDIN:
-            format, real = resolve_lockfile(path)
-            if format == "uv.lock":
-                python, selected_by = project_environment(real)
-        interpreter = find_interpreter(python, selected_by=selected_by or "--python")
+    python, selected_by = options.python, options.selected_by
+    if python is None and path != STDIN:
+        format, real = resolve_lockfile(path)
+        if format == "uv.lock":
+            python, selected_by = project_environment(real)
+    interpreter = find_interpreter(python, selected_by=selected_by or "--python")
     lock = read_lockfile(path, selection=selection, validate=options.strict, python=interpreter.executable)
     _check_selection(lock, selection)
     inventory = scan_interpreter(interpreter)
